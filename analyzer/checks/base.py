@@ -1,0 +1,122 @@
+"""The contract every check kind implements.
+
+A check kind is engine code parameterised by pack data: the pack says *what* (``kind`` plus
+parameters); the kind says *how* to decide it from facts. Check kinds never read or parse files:
+they only look at ``FileFacts`` handed to them in a ``RuleContext``.
+
+To add a check kind: write one module in ``analyzer/checks/`` with a ``CheckKind`` subclass
+(declare ``kind``, ``file_kinds``, ``params``, ``summary`` and ``example``; implement
+``evaluate`` and, for speed, ``patterns``), register it in ``analyzer/checks/__init__.py``, and
+add positive and negative fixtures under ``fixtures/checks/<kind>/``.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Iterable, Mapping, Sequence
+
+from ..facts.model import FileFacts
+from ..types import CheckResult, FileKind, Finding, Location, Rule, Span, Status
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """One parameter of a check kind, as written in a pack's ``check:`` mapping.
+
+    ``types`` are the accepted Python types after YAML loading (``list`` means a list whose items
+    are ``item_types``). ``choices`` restricts string values.
+    """
+
+    name: str
+    types: tuple[type, ...]
+    required: bool = False
+    default: Any = None
+    doc: str = ""
+    item_types: tuple[type, ...] = ()
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class RuleContext:
+    """What a check sees: the rule and the facts of the files in its scope (sorted by path)."""
+
+    rule: Rule
+    files: Sequence[FileFacts]
+    root: str
+    scope_hint: str = ""  # literal directory/file prefix of the rule's include globs
+    all_paths: frozenset[str] = field(default_factory=frozenset)
+
+    # -- helpers shared by check kinds ------------------------------------------------------
+    def finding(self, path: str, span: Span | None, message: str, source: str = "",
+                severity: Any = None) -> Finding:
+        """A finding of this rule; ``message`` is the specific detail appended to the rule's."""
+        r = self.rule
+        text = f"{r.message}: {message}" if message else r.message
+        return Finding(code=r.code, name=r.name, severity=severity or r.severity,
+                       message=text, location=Location(path, span or Span.file_start()),
+                       phase=r.phase, fingerprint_source=source or message)
+
+    def undecidable(self) -> list[FileFacts]:
+        """Files in scope that the rule's kind reads but that could not be analysed."""
+        return [f for f in self.files if f.problems]
+
+    def anchor_path(self) -> str:
+        """Where a project-level finding ("nothing in scope calls X") is reported.
+
+        The package's ``__init__.py`` if it is in scope, else the first file in scope, else the
+        literal prefix of the rule's include glob (the folder or file that should exist).
+        """
+        hint = self.scope_hint.rstrip("/")
+        if hint:
+            init = posixpath.join(hint, "__init__.py")
+            if any(f.path == init for f in self.files):
+                return init
+        if self.files:
+            return self.files[0].path
+        return hint or "."
+
+
+class CheckKind:
+    """Base class of check kinds. One instance per rule; instances must be cheap to build."""
+
+    kind: ClassVar[str] = ""
+    file_kinds: ClassVar[frozenset[FileKind]] = frozenset({FileKind.PYTHON})
+    params: ClassVar[tuple[Param, ...]] = ()
+    summary: ClassVar[str] = ""
+    example: ClassVar[str] = ""
+
+    def __init__(self, rule: Rule) -> None:
+        self.rule = rule
+        self.p: Mapping[str, Any] = rule.params
+
+    @classmethod
+    def validate(cls, params: Mapping[str, Any]) -> list[str]:
+        """Semantic checks beyond types (e.g. a regex compiles). Return error messages."""
+        return []
+
+    def patterns(self) -> tuple[str, ...] | None:
+        """Text whose absence from a file proves this rule cannot react to it.
+
+        A file in the rule's scope is parsed for this rule only if one of these strings occurs
+        in its text. ``None`` means "every file in scope must be parsed" (the safe default).
+        """
+        return None
+
+    def evaluate(self, ctx: RuleContext) -> CheckResult:
+        raise NotImplementedError
+
+    # -- helpers ------------------------------------------------------------------------------
+    def result(self, ctx: RuleContext, findings: Iterable[Finding],
+               evidence: Iterable[Location] = (), note: str = "",
+               unknown: bool = False) -> CheckResult:
+        fs = tuple(sorted(findings, key=lambda f: f.sort_key))
+        failing = [f for f in fs if f.severity.rank > 0]
+        if failing:
+            status = Status.FAIL
+        elif unknown:
+            status = Status.UNKNOWN
+        else:
+            status = Status.PASS
+        return CheckResult(rule=self.rule, status=status, findings=fs,
+                           evidence=tuple(evidence), note=note)

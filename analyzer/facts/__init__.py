@@ -1,0 +1,90 @@
+"""Fact extraction: the only stage that reads and parses file contents.
+
+``extract_file`` turns one discovered file into ``FileFacts``: read bytes, hash them, decode,
+find suppression comments, decide (from the active rules' text patterns) whether anything can
+react to the file, and if so parse it with the extractor of its kind. Every failure becomes a
+``Problem`` on the facts, never an exception, so one bad file cannot stop a run.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Callable
+
+from . import python as python_facts
+from .model import FileFacts, Problem
+from .source import DecodeError, decode, digest, suppressions
+from ..types import FileKind, SourceFile, Span
+
+Extractor = Callable[[str, str], "tuple[object, tuple[Problem, ...]]"]
+
+# One extractor per file kind. A new file kind is one module in facts/ plus one line here.
+EXTRACTORS: dict[FileKind, Extractor] = {
+    FileKind.PYTHON: python_facts.extract,
+}
+
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+
+
+def read_bytes(src: SourceFile, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[bytes | None, Problem | None]:
+    """Read a file; a vanished/unreadable/oversized file is a Problem, not an exception."""
+    try:
+        with open(src.abs_path, "rb") as fh:
+            if max_bytes:
+                data = fh.read(max_bytes + 1)
+                if len(data) > max_bytes:
+                    size = os.fstat(fh.fileno()).st_size
+                    return None, Problem("skipped", f"file is {size:,} bytes, over the "
+                                                    f"{max_bytes:,}-byte budget (max-file-bytes);"
+                                                    " not analysed")
+            else:
+                data = fh.read()
+        return data, None
+    except IsADirectoryError:
+        return None, Problem("read-error", "is a directory, not a file")
+    except FileNotFoundError:
+        return None, Problem("read-error", "file vanished before it could be read")
+    except PermissionError:
+        return None, Problem("read-error", "permission denied")
+    except OSError as exc:
+        return None, Problem("read-error", f"cannot read: {exc.strerror or exc}")
+
+
+def extract_file(src: SourceFile, patterns: tuple[str, ...] | None,
+                 data: bytes | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> FileFacts:
+    """Facts of one file.
+
+    ``patterns``: None = some rule needs this file parsed whatever it contains; a tuple = parse
+    only if one of these strings occurs in the text (an empty tuple = no rule covers the file).
+    ``data`` may be passed when the caller already read the bytes (cache lookup hashed them).
+    """
+    problem: Problem | None = None
+    if data is None:
+        data, problem = read_bytes(src, max_bytes)
+    if data is None:
+        return FileFacts(path=src.path, kind=src.kind, digest="", problems=(problem,) if problem else ())
+    dig = digest(data)
+    try:
+        text = decode(data, src.kind)
+    except DecodeError as exc:
+        return FileFacts(path=src.path, kind=src.kind, digest=dig,
+                         problems=(Problem("parse-error", f"cannot decode: {exc.message}",
+                                           Span(exc.line, 1, exc.line, 1)),))
+    sups, skip, sup_problems = suppressions(text, src.kind)
+    lines = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
+    if skip:
+        return FileFacts(path=src.path, kind=src.kind, digest=dig, suppressions=sups,
+                         skip_file=True, lines=lines)
+    extractor = EXTRACTORS.get(src.kind)
+    wanted = extractor is not None and (patterns is None or any(p in text for p in patterns))
+    if not wanted:
+        return FileFacts(path=src.path, kind=src.kind, digest=dig, suppressions=sups,
+                         problems=sup_problems, lines=lines)
+    try:
+        payload, problems = extractor(src.path, text)
+    except Exception as exc:  # noqa: BLE001 - an engine bug must not stop the run
+        payload, problems = None, (Problem(
+            "internal-error", f"{type(exc).__name__} while extracting facts: {exc}"),)
+    return FileFacts(path=src.path, kind=src.kind, digest=dig, parsed=True,
+                     problems=sup_problems + tuple(problems), suppressions=sups,
+                     payload=payload, lines=lines)

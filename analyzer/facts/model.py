@@ -1,0 +1,267 @@
+"""Fact values: what extraction learns about one file, as plain picklable data.
+
+Facts are the only thing checks see. They are generic (what the file contains), not answers to a
+particular rule, so one parse and one walk serve every rule, and facts can be cached by content
+hash and computed in worker processes.
+
+Literal values found in source are represented by ``Value``: ``str``/``int``/``float``/``bool``/
+``None`` for literals, and the small dataclasses below for the rest. Anything the extractor cannot
+know statically is an ``Unknown`` carrying its source text: checks report it as unverifiable
+instead of guessing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+from ..types import FileKind, Span
+
+
+# --------------------------------------------------------------------------------------------
+# Literal values
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Unknown:
+    """An expression whose value cannot be known statically (its source text, shortened)."""
+
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """A name or dotted attribute reference, e.g. ``END`` or ``self.enrich``.
+
+    ``qualname`` is the name resolved through the file's imports ("" when it is local).
+    """
+
+    name: str
+    qualname: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FStr:
+    """An f-string: only its literal prefix (before the first ``{``) is known."""
+
+    prefix: str
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Seq:
+    """A list, tuple or set display. ``starred`` is True if it contains ``*x`` (not all known)."""
+
+    kind: str  # "list" | "tuple" | "set"
+    items: tuple["Value", ...]
+    starred: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DictValue:
+    """A dict display. ``spread`` is True if it contains ``**x`` (keys not all known)."""
+
+    items: tuple[tuple["Value", "Value"], ...]
+    spread: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CallValue:
+    """A call expression used as a value, e.g. ``field(default=0.8)`` or ``dict(a=1)``."""
+
+    callee: str
+    qualname: str
+    args: tuple["Value", ...] = ()
+    kwargs: tuple[tuple[str, "Value"], ...] = ()
+
+
+Value = Union[str, int, float, bool, None, bytes, Unknown, Ref, FStr, Seq, DictValue, CallValue]
+
+
+# --------------------------------------------------------------------------------------------
+# Python facts
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedName:
+    name: str  # dotted module for ``import``; member name for ``from``; "*" for a star import
+    asname: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ImportFact:
+    """One import statement (or one literal dynamic import call).
+
+    kind: "import" (``import a.b as c, d``), "from" (``from m import x``), or "dynamic"
+    (``importlib.import_module("m")`` / ``__import__("m")``; ``module`` is the literal).
+    """
+
+    kind: str
+    module: str
+    names: tuple[ImportedName, ...]
+    level: int
+    type_checking: bool
+    scope: str
+    span: Span
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallFact:
+    """One call, or one decorator application.
+
+    ``callee`` is the callee expression as dotted text (calls inside it are rendered ``f()``,
+    e.g. ``get_opik_connector().trace_agent``); ``qualname`` is the callee resolved through the
+    file's imports (``mf.start_run`` with ``import mlflow as mf`` -> ``mlflow.start_run``), or
+    "" when the head name is not imported. ``attr`` is the last name component.
+
+    ``context``: "call" (an ordinary call), "decorator" (``@d(...)``: the call is the decorator
+    factory), or "decorator-ref" (bare ``@d``: applying the decorator is the call).
+    """
+
+    callee: str
+    qualname: str
+    attr: str
+    args: tuple[Value, ...]
+    kwargs: tuple[tuple[str, Value], ...]
+    context: str
+    awaited: bool
+    with_item: str  # "" | "with" | "async with"
+    scope: str
+    span: Span
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionFact:
+    """A function or method definition."""
+
+    name: str
+    qualname: str  # e.g. "MLflowConnector.start_run" or "outer.<locals>.inner"
+    is_async: bool
+    decorators: tuple[str, ...]  # decorator callee text, resolved qualname when imported
+    params: tuple[str, ...]
+    globals_declared: tuple[str, ...]
+    returns: tuple[Value, ...]  # values of its ``return`` statements (not nested defs)
+    yields: bool
+    scope: str  # enclosing scope qualname ("" = module)
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class ClassFact:
+    name: str
+    qualname: str
+    bases: tuple[str, ...]  # base expressions as dotted text, resolved when imported
+    decorators: tuple[str, ...]
+    methods: tuple[str, ...]  # method names defined directly in the class body
+    scope: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class AssignFact:
+    """An assignment whose target is a name or attribute: ``X = v``, ``self.x: T = v``.
+
+    ``target`` is dotted text (``RAGAS_THRESHOLDS``, ``self._instance``, ``cls._instance``);
+    ``scope`` tells where it happened (a class body's scope is the class qualname).
+    ``annotated`` is True for ``x: T = v`` (dataclass fields); ``value`` is None-literal when
+    absent (``x: T``) and ``has_value`` False.
+    """
+
+    target: str
+    value: Value
+    has_value: bool
+    annotation: str
+    annotated: bool
+    augmented: bool
+    scope: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptStoreFact:
+    """``target[key] = value`` (e.g. ``params["hp_lr"] = lr``)."""
+
+    target: str
+    key: Value
+    value: Value
+    scope: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class StringFact:
+    """A string literal used as a value outside docstrings (dict key, argument, comparison...).
+
+    Only recorded for short strings; used by presence checks such as required-keys.
+    """
+
+    value: str
+    role: str  # "dict-key" | "subscript" | "argument" | "value" | "compare"
+    scope: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class PythonFacts:
+    imports: tuple[ImportFact, ...] = ()
+    calls: tuple[CallFact, ...] = ()
+    functions: tuple[FunctionFact, ...] = ()
+    classes: tuple[ClassFact, ...] = ()
+    assigns: tuple[AssignFact, ...] = ()
+    subscript_stores: tuple[SubscriptStoreFact, ...] = ()
+    strings: tuple[StringFact, ...] = ()
+    aliases: tuple[tuple[str, str], ...] = ()  # module-scope import table: local name -> qualname
+
+
+# --------------------------------------------------------------------------------------------
+# Whole-file facts
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Why a file could not be (fully) analysed: becomes a finding of a built-in rule.
+
+    code is one of the built-in rule names: "parse-error", "read-error", "internal-error",
+    "skipped" (over a size/time/depth budget).
+    """
+
+    code: str
+    message: str
+    span: Span = field(default_factory=Span.file_start)
+
+
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    """An inline ``# obs-lint: ignore[...]`` comment. Empty ``codes`` = bare (ignore all)."""
+
+    line: int
+    codes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FileFacts:
+    """Everything later stages need about one file.
+
+    ``parsed`` is False when no active rule could react to the file's bytes, so it was not
+    parsed at all (absent text implies absent construct, so presence rules stay correct).
+    ``payload`` holds the kind-specific facts: PythonFacts, or the YAML / SQL fact values.
+    """
+
+    path: str
+    kind: FileKind
+    digest: str
+    parsed: bool = False
+    problems: tuple[Problem, ...] = ()
+    suppressions: tuple[Suppression, ...] = ()
+    skip_file: bool = False
+    payload: object = None
+    lines: int = 0
+
+    @property
+    def python(self) -> PythonFacts | None:
+        return self.payload if isinstance(self.payload, PythonFacts) else None

@@ -1,0 +1,705 @@
+"""Python fact extraction: one libcst parse and one pruned walk serve every rule.
+
+Why a hand-written walk instead of ``CSTVisitor``: libcst's visitor rebuilds every node it
+passes (``_visit_and_replace_children``) and visits all whitespace and punctuation nodes; on
+the stdlib that costs ~75% of the parse itself. This walker follows a per-type table of
+child fields that excludes whitespace, comments and punctuation, and dispatches only the node
+types facts are made from. Names are resolved through the file's own import table (scoped:
+module, class, function) instead of ``QualifiedNameProvider`` (another full pass).
+
+Nothing inside comments, strings or docstrings is ever a fact: comments are never visited,
+and strings only become ``StringFact`` values (never imports or calls).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from typing import Any, Callable, Iterable
+
+import libcst as cst
+
+from .model import (AssignFact, CallFact, CallValue, ClassFact, DictValue, FStr, FunctionFact,
+                    ImportedName, ImportFact, Problem, PythonFacts, Ref, Seq, StringFact,
+                    SubscriptStoreFact, Unknown, Value)
+from .positions import spans_for
+from ..types import Span
+
+MAX_STRING_FACT = 200  # longer strings are data, not keys or names
+MAX_SEQ_ITEMS = 10_000  # literal containers are summarised beyond this
+_TEXT_LIMIT = 240
+
+# ---------------------------------------------------------------------------------------------
+# The pruned walk
+# ---------------------------------------------------------------------------------------------
+
+_SKIP_FIELD_PREFIXES = ("whitespace", "lpar", "rpar", "leading_lines", "lines_after")
+_SKIP_FIELDS = {
+    "comma", "semicolon", "header", "footer", "trailing_whitespace", "equal", "colon", "dot",
+    "operator", "newline", "default_indent", "default_newline", "encoding",
+    "has_trailing_newline", "star", "asynchronous", "lbracket", "rbracket", "lbrace", "rbrace",
+    "first_line", "last_line", "quote", "prefix", "start", "end", "arrow", "walrus",
+    "star_tok", "indent",
+}
+_LEAF_TYPES: tuple[type, ...] = (
+    cst.SimpleWhitespace, cst.ParenthesizedWhitespace, cst.TrailingWhitespace, cst.EmptyLine,
+    cst.Newline, cst.Comment, cst.Comma, cst.Semicolon, cst.Colon, cst.Dot, cst.AssignEqual,
+    cst.LeftParen, cst.RightParen, cst.LeftSquareBracket, cst.RightSquareBracket,
+    cst.LeftCurlyBrace, cst.RightCurlyBrace, cst.Integer, cst.Float, cst.Imaginary,
+    cst.SimpleString, cst.Ellipsis, cst.Pass, cst.Break, cst.Continue,
+)
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(cls: type) -> tuple[str, ...]:
+    fields = _FIELDS.get(cls)
+    if fields is None:
+        fields = tuple(
+            f.name for f in dataclasses.fields(cls)
+            if f.name not in _SKIP_FIELDS and not f.name.startswith(_SKIP_FIELD_PREFIXES)
+        )
+        _FIELDS[cls] = fields
+    return fields
+
+
+def dotted(expr: cst.BaseExpression) -> str:
+    """Render a callee/reference as dotted text: ``a.b.c``, ``f().g``, ``x[...].y``."""
+    parts: list[str] = []
+    node: cst.CSTNode = expr
+    while True:
+        if isinstance(node, cst.Name):
+            parts.append(node.value)
+            break
+        if isinstance(node, cst.Attribute):
+            parts.append(node.attr.value)
+            node = node.value
+            continue
+        if isinstance(node, cst.Call):
+            inner = dotted(node.func)
+            parts.append(f"{inner}()" if inner else "()")
+            break
+        if isinstance(node, cst.Subscript):
+            inner = dotted(node.value)
+            parts.append(f"{inner}[]" if inner else "[]")
+            break
+        parts.append("?")
+        break
+    return ".".join(reversed(parts))
+
+
+def _is_docstring_stmt(stmt: cst.CSTNode) -> bool:
+    return (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1
+            and isinstance(stmt.body[0], cst.Expr)
+            and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString)))
+
+
+class _Scope:
+    __slots__ = ("qualname", "kind", "aliases", "parent", "func")
+
+    def __init__(self, qualname: str, kind: str, parent: "_Scope | None",
+                 func: "_FuncInfo | None" = None) -> None:
+        self.qualname = qualname
+        self.kind = kind  # module | class | function
+        self.aliases: dict[str, str] = {}
+        self.parent = parent
+        self.func = func
+
+    def resolve_head(self, name: str) -> str | None:
+        scope: _Scope | None = self
+        first = True
+        while scope is not None:
+            # class bodies are not visible from nested functions (Python scoping)
+            if first or scope.kind != "class":
+                hit = scope.aliases.get(name)
+                if hit is not None:
+                    return hit
+            first = False
+            scope = scope.parent
+        return None
+
+
+class _FuncInfo:
+    __slots__ = ("node", "name", "qualname", "is_async", "decorators", "params", "globals",
+                 "returns", "yields", "scope")
+
+    def __init__(self, node: cst.FunctionDef, qualname: str, scope: str) -> None:
+        self.node = node
+        self.name = node.name.value
+        self.qualname = qualname
+        self.is_async = node.asynchronous is not None
+        self.decorators: list[cst.BaseExpression] = [d.decorator for d in node.decorators]
+        self.params = tuple(p.name.value for p in _all_params(node.params))
+        self.globals: list[str] = []
+        self.returns: list[cst.BaseExpression | None] = []
+        self.yields = False
+        self.scope = scope
+
+
+def _all_params(params: cst.Parameters) -> Iterable[cst.Param]:
+    yield from params.posonly_params
+    yield from params.params
+    if isinstance(params.star_arg, cst.Param):
+        yield params.star_arg
+    yield from params.kwonly_params
+    if params.star_kwarg is not None:
+        yield params.star_kwarg
+
+
+class _Extractor:
+    """Walks one module once; records pending facts with their nodes; positions come last."""
+
+    def __init__(self, module: cst.Module, source: str) -> None:
+        self.module = module
+        self.source = source
+        self._lines: list[str] | None = None
+        self.scope = _Scope("", "module", None)
+        self.type_checking = 0
+        self.pending_imports: list[tuple[cst.CSTNode, dict[str, Any], _Scope]] = []
+        self.pending_calls: list[tuple[cst.CSTNode, cst.BaseExpression, dict[str, Any], _Scope]] = []
+        self.pending_funcs: list[_FuncInfo] = []
+        self.pending_classes: list[tuple[cst.ClassDef, str, _Scope]] = []
+        self.pending_assigns: list[tuple[cst.CSTNode, dict[str, Any]]] = []
+        self.pending_subs: list[tuple[cst.CSTNode, dict[str, Any]]] = []
+        self.pending_strings: list[tuple[cst.CSTNode, str, str, str]] = []
+        self.call_ctx: dict[int, dict[str, Any]] = {}  # id(Call) -> overrides
+        self.scopes: list[_Scope] = [self.scope]
+        self.handlers: dict[type, Callable[[Any], bool]] = {
+            cst.Import: self.on_import,
+            cst.ImportFrom: self.on_import_from,
+            cst.Call: self.on_call,
+            cst.FunctionDef: self.on_function,
+            cst.ClassDef: self.on_class,
+            cst.If: self.on_if,
+            cst.Await: self.on_await,
+            cst.With: self.on_with,
+            cst.Decorator: self.on_decorator,
+            cst.Assign: self.on_assign,
+            cst.AnnAssign: self.on_ann_assign,
+            cst.AugAssign: self.on_aug_assign,
+            cst.Return: self.on_return,
+            cst.Yield: self.on_yield,
+            cst.Global: self.on_global,
+            cst.Dict: self.on_dict,
+            cst.Subscript: self.on_subscript,
+            cst.Comparison: self.on_comparison,
+            cst.SimpleStatementLine: self.on_simple_line,
+            cst.Lambda: self.on_lambda,
+        }
+
+    # -- traversal ------------------------------------------------------------------------------
+    def walk(self, node: cst.CSTNode) -> None:
+        handler = self.handlers.get(type(node))
+        if handler is not None and handler(node):
+            return  # the handler walked the children itself
+        self.walk_children(node)
+
+    def walk_children(self, node: cst.CSTNode) -> None:
+        for name in _child_fields(type(node)):
+            value = getattr(node, name)
+            if isinstance(value, cst.CSTNode):
+                if not isinstance(value, _LEAF_TYPES):
+                    self.walk(value)
+            elif isinstance(value, (tuple, list)):
+                for item in value:
+                    if isinstance(item, cst.CSTNode) and not isinstance(item, _LEAF_TYPES):
+                        self.walk(item)
+
+    def walk_body(self, body: cst.BaseSuite) -> None:
+        """Walk a suite, skipping a leading docstring."""
+        stmts = getattr(body, "body", ())
+        for i, stmt in enumerate(stmts):
+            if i == 0 and _is_docstring_stmt(stmt):
+                continue
+            if isinstance(stmt, cst.CSTNode):
+                self.walk(stmt)
+
+    # -- helpers --------------------------------------------------------------------------------
+    def resolve(self, text: str) -> str:
+        """Resolve dotted text through the import tables of the enclosing scopes."""
+        if not text or text[0] in "(?[":
+            return ""
+        head, _, rest = text.partition(".")
+        if head.endswith("()") or head.endswith("[]"):
+            return ""
+        target = self.scope.resolve_head(head)
+        if target is None:
+            return ""
+        return f"{target}.{rest}" if rest else target
+
+    def value(self, expr: cst.BaseExpression | None, depth: int = 0) -> Value:
+        return _value(expr, self, depth)
+
+    def text(self, node: cst.CSTNode) -> str:
+        """Source text of a node, whitespace-normalised (expensive: codegen; for Unknowns)."""
+        try:
+            code = self.module.code_for_node(node)
+        except Exception:  # pragma: no cover - defensive; codegen of a parsed node
+            return ""
+        code = " ".join(code.split())
+        return code if len(code) <= _TEXT_LIMIT else code[:_TEXT_LIMIT] + "..."
+
+    def span_text(self, span: Span) -> str:
+        """Source text under a span, whitespace-normalised (fingerprints; no codegen)."""
+        if self._lines is None:
+            self._lines = self.source.splitlines()
+        lines = self._lines[span.line - 1:span.end_line]
+        if not lines:
+            return ""
+        if len(lines) == 1:
+            chunk = lines[0][span.column - 1:span.end_column - 1]
+        else:
+            chunk = "\n".join([lines[0][span.column - 1:], *lines[1:-1],
+                               lines[-1][:span.end_column - 1]])
+        chunk = " ".join(chunk.split())
+        return chunk if len(chunk) <= _TEXT_LIMIT else chunk[:_TEXT_LIMIT] + "..."
+
+    # -- handlers (return True when children were walked here) ----------------------------------
+    def on_simple_line(self, node: cst.SimpleStatementLine) -> bool:
+        for stmt in node.body:
+            if isinstance(stmt, cst.Expr) and isinstance(stmt.value, (cst.SimpleString,
+                                                                     cst.ConcatenatedString)):
+                continue  # a bare string statement is documentation, never a fact
+            self.walk(stmt)
+        return True
+
+    def on_import(self, node: cst.Import) -> bool:
+        names = []
+        for alias in node.names:
+            mod = dotted(alias.name)
+            asname = alias.asname.name.value if alias.asname and isinstance(
+                alias.asname.name, cst.Name) else None
+            names.append(ImportedName(mod, asname))
+            if asname:
+                self.scope.aliases[asname] = mod
+            else:
+                head = mod.split(".")[0]
+                self.scope.aliases[head] = head
+        self.pending_imports.append((node, {
+            "kind": "import", "module": "", "names": tuple(names), "level": 0,
+            "type_checking": self.type_checking > 0}, self.scope))
+        return True
+
+    def on_import_from(self, node: cst.ImportFrom) -> bool:
+        module = dotted(node.module) if node.module is not None else ""
+        level = len(node.relative)
+        names: list[ImportedName] = []
+        if isinstance(node.names, cst.ImportStar):
+            names.append(ImportedName("*"))
+        else:
+            for alias in node.names:
+                name = dotted(alias.name)
+                asname = alias.asname.name.value if alias.asname and isinstance(
+                    alias.asname.name, cst.Name) else None
+                names.append(ImportedName(name, asname))
+                if level == 0 and module:
+                    self.scope.aliases[asname or name] = f"{module}.{name}"
+                else:
+                    self.scope.aliases.pop(asname or name, None)  # local module, not an SDK
+        self.pending_imports.append((node, {
+            "kind": "from", "module": module, "names": tuple(names), "level": level,
+            "type_checking": self.type_checking > 0}, self.scope))
+        return True
+
+    def on_call(self, node: cst.Call) -> bool:
+        ctx = self.call_ctx.pop(id(node), None) or {}
+        if self.type_checking:
+            ctx["type_checking"] = True
+        self.pending_calls.append((node, node.func, ctx, self.scope))
+        # walk the callee (it may contain calls: f()(x), a.b().c()) and the arguments
+        self.walk(node.func)
+        for arg in node.args:
+            if isinstance(arg.value, cst.SimpleString):
+                self._string(arg.value, "argument")
+            else:
+                self.walk(arg.value)
+        return True
+
+    def on_decorator(self, node: cst.Decorator) -> bool:
+        expr = node.decorator
+        if isinstance(expr, cst.Call):
+            self.call_ctx[id(expr)] = {"context": "decorator"}
+            self.walk(expr)
+        else:
+            self.pending_calls.append((expr, expr, {"context": "decorator-ref"}, self.scope))
+        return True
+
+    def on_await(self, node: cst.Await) -> bool:
+        if isinstance(node.expression, cst.Call):
+            self.call_ctx.setdefault(id(node.expression), {})["awaited"] = True
+        return False
+
+    def on_with(self, node: cst.With) -> bool:
+        kind = "async with" if node.asynchronous is not None else "with"
+        for item in node.items:
+            expr = item.item
+            if isinstance(expr, cst.Await):
+                expr = expr.expression
+            if isinstance(expr, cst.Call):
+                self.call_ctx.setdefault(id(expr), {})["with_item"] = kind
+        return False
+
+    def on_if(self, node: cst.If) -> bool:
+        test = dotted(node.test) if isinstance(node.test, (cst.Name, cst.Attribute)) else ""
+        is_tc = bool(test) and (test == "TYPE_CHECKING" or test.endswith(".TYPE_CHECKING")) and (
+            self.resolve(test) in ("typing.TYPE_CHECKING", "typing_extensions.TYPE_CHECKING")
+            or test in ("typing.TYPE_CHECKING", "TYPE_CHECKING"))
+        self.walk(node.test)
+        if is_tc:
+            self.type_checking += 1
+            self.walk(node.body)
+            self.type_checking -= 1
+        else:
+            self.walk(node.body)
+        if node.orelse is not None:
+            self.walk(node.orelse)
+        return True
+
+    def _enter(self, scope: _Scope) -> None:
+        self.scopes.append(scope)
+        self.scope = scope
+
+    def _leave(self) -> None:
+        self.scopes.pop()
+        self.scope = self.scopes[-1]
+
+    def on_function(self, node: cst.FunctionDef) -> bool:
+        for dec in node.decorators:
+            self.walk(dec)
+        parent = self.scope
+        base = parent.qualname
+        if parent.kind == "function":
+            base = f"{base}.<locals>"
+        qual = f"{base}.{node.name.value}" if base else node.name.value
+        info = _FuncInfo(node, qual, parent.qualname)
+        self.pending_funcs.append(info)
+        for p in _all_params(node.params):
+            if p.default is not None:
+                self.walk(p.default)
+        self._enter(_Scope(qual, "function", parent, info))
+        self.walk_body(node.body)
+        self._leave()
+        return True
+
+    def on_lambda(self, node: cst.Lambda) -> bool:
+        self.walk(node.body)
+        return True
+
+    def on_class(self, node: cst.ClassDef) -> bool:
+        for dec in node.decorators:
+            self.walk(dec)
+        for arg in node.bases:
+            self.walk(arg.value)
+        for arg in node.keywords:
+            self.walk(arg.value)
+        parent = self.scope
+        base = parent.qualname
+        if parent.kind == "function":
+            base = f"{base}.<locals>"
+        qual = f"{base}.{node.name.value}" if base else node.name.value
+        self.pending_classes.append((node, qual, parent))
+        self._enter(_Scope(qual, "class", parent))
+        self.walk_body(node.body)
+        self._leave()
+        return True
+
+    def on_return(self, node: cst.Return) -> bool:
+        if self.scope.func is not None:
+            self.scope.func.returns.append(node.value)
+        return False
+
+    def on_yield(self, node: cst.Yield) -> bool:
+        if self.scope.func is not None:
+            self.scope.func.yields = True
+        return False
+
+    def on_global(self, node: cst.Global) -> bool:
+        if self.scope.func is not None:
+            self.scope.func.globals.extend(n.name.value for n in node.names)
+        return True
+
+    def _assign_target(self, target: cst.BaseExpression, value: cst.BaseExpression | None,
+                       node: cst.CSTNode, **extra: Any) -> None:
+        if isinstance(target, (cst.Name, cst.Attribute)):
+            self.pending_assigns.append((node, {
+                "target": dotted(target), "value_node": value, "scope": self.scope.qualname,
+                **extra}))
+        elif isinstance(target, cst.Subscript) and len(target.slice) == 1 and isinstance(
+                target.slice[0].slice, cst.Index):
+            key = target.slice[0].slice.value
+            self.pending_subs.append((node, {
+                "target": dotted(target.value), "key_node": key, "value_node": value,
+                "scope": self.scope.qualname}))
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for el in target.elements:
+                self._assign_target(el.value, None, node, **extra)
+
+    def on_assign(self, node: cst.Assign) -> bool:
+        for t in node.targets:
+            self._assign_target(t.target, node.value, node, annotated=False, annotation="",
+                                augmented=False)
+            if not isinstance(t.target, (cst.Name,)):
+                self.walk(t.target)
+        self.walk(node.value)
+        return True
+
+    def on_ann_assign(self, node: cst.AnnAssign) -> bool:
+        self._assign_target(node.target, node.value, node, annotated=True,
+                            annotation=dotted(node.annotation.annotation)
+                            if isinstance(node.annotation.annotation, (cst.Name, cst.Attribute))
+                            else self.text(node.annotation.annotation), augmented=False)
+        if node.value is not None:
+            self.walk(node.value)
+        return True
+
+    def on_aug_assign(self, node: cst.AugAssign) -> bool:
+        self._assign_target(node.target, node.value, node, annotated=False, annotation="",
+                            augmented=True)
+        self.walk(node.value)
+        return True
+
+    def _string(self, node: cst.BaseExpression, role: str) -> None:
+        if isinstance(node, cst.SimpleString):
+            try:
+                val = node.evaluated_value
+            except Exception:
+                return
+            if isinstance(val, str) and len(val) <= MAX_STRING_FACT:
+                self.pending_strings.append((node, val, role, self.scope.qualname))
+
+    def on_dict(self, node: cst.Dict) -> bool:
+        for el in node.elements:
+            if isinstance(el, cst.DictElement):
+                if isinstance(el.key, cst.SimpleString):
+                    self._string(el.key, "dict-key")
+                else:
+                    self.walk(el.key)
+                if isinstance(el.value, cst.SimpleString):
+                    self._string(el.value, "value")
+                else:
+                    self.walk(el.value)
+            else:
+                self.walk(el.value)
+        return True
+
+    def on_subscript(self, node: cst.Subscript) -> bool:
+        self.walk(node.value)
+        for el in node.slice:
+            if isinstance(el.slice, cst.Index) and isinstance(el.slice.value, cst.SimpleString):
+                self._string(el.slice.value, "subscript")
+            else:
+                self.walk(el.slice)
+        return True
+
+    def on_comparison(self, node: cst.Comparison) -> bool:
+        for part in (node.left, *(c.comparator for c in node.comparisons)):
+            if isinstance(part, cst.SimpleString):
+                self._string(part, "compare")
+            else:
+                self.walk(part)
+        return True
+
+    # -- finishing ----------------------------------------------------------------------------
+    def finish(self) -> PythonFacts:
+        wanted: list[cst.CSTNode] = [n for n, *_ in self.pending_imports]
+        wanted += [n for n, *_ in self.pending_calls]
+        wanted += [f.node for f in self.pending_funcs]
+        wanted += [n for n, *_ in self.pending_classes]
+        wanted += [n for n, _ in self.pending_assigns]
+        wanted += [n for n, _ in self.pending_subs]
+        wanted += [n for n, *_ in self.pending_strings]
+        spans = spans_for(self.module, wanted)
+        default = Span.file_start()
+
+        def sp(node: cst.CSTNode) -> Span:
+            return spans.get(id(node), default)
+
+        imports = tuple(ImportFact(span=sp(n), scope=s.qualname, text=self.span_text(sp(n)), **d)
+                        for n, d, s in self.pending_imports)
+        calls: list[CallFact] = []
+        dyn: list[ImportFact] = []
+        for node, func, ctx, scope in self.pending_calls:
+            self.scope = scope
+            callee = dotted(func)
+            qual = self.resolve(callee)
+            if not qual and "." not in callee and callee == "__import__":
+                qual = "__import__"
+            is_call = isinstance(node, cst.Call)
+            args = tuple(self.value(a.value) for a in node.args
+                         if a.keyword is None and not a.star) if is_call else ()
+            kwargs = tuple((a.keyword.value, self.value(a.value)) for a in node.args
+                           if a.keyword is not None) if is_call else ()
+            attr = callee.rsplit(".", 1)[-1]
+            text = self.span_text(sp(node))
+            calls.append(CallFact(
+                callee=callee, qualname=qual, attr=attr, args=args, kwargs=kwargs,
+                context=ctx.get("context", "call"), awaited=ctx.get("awaited", False),
+                with_item=ctx.get("with_item", ""), scope=scope.qualname, span=sp(node),
+                text=text))
+            if qual in ("importlib.import_module", "__import__", "importlib.__import__") \
+                    and args and isinstance(args[0], str):
+                dyn.append(ImportFact(kind="dynamic", module=args[0], names=(), level=0,
+                                      type_checking=ctx.get("type_checking", False),
+                                      scope=scope.qualname, span=sp(node), text=text))
+        self.scope = self.scopes[0]
+        functions = []
+        for f in self.pending_funcs:
+            functions.append(FunctionFact(
+                name=f.name, qualname=f.qualname, is_async=f.is_async,
+                decorators=tuple(self._ref_name(d, f.scope) for d in f.decorators),
+                params=f.params, globals_declared=tuple(f.globals),
+                returns=tuple(self.value(r) if r is not None else None for r in f.returns),
+                yields=f.yields, scope=f.scope, span=sp(f.node)))
+        classes = []
+        for node, qual, scope in self.pending_classes:
+            methods = tuple(s.name.value for s in getattr(node.body, "body", ())
+                            if isinstance(s, cst.FunctionDef))
+            classes.append(ClassFact(
+                name=node.name.value, qualname=qual,
+                bases=tuple(self._ref_name(a.value, scope.qualname) for a in node.bases),
+                decorators=tuple(self._ref_name(d.decorator, scope.qualname)
+                                 for d in node.decorators),
+                methods=methods, scope=scope.qualname, span=sp(node)))
+        assigns = []
+        for node, d in self.pending_assigns:
+            vn = d.pop("value_node")
+            assigns.append(AssignFact(value=self.value(vn) if vn is not None else None,
+                                      has_value=vn is not None, span=sp(node), **d))
+        subs = []
+        for node, d in self.pending_subs:
+            subs.append(SubscriptStoreFact(
+                target=d["target"], key=self.value(d["key_node"]),
+                value=self.value(d["value_node"]) if d["value_node"] is not None else None,
+                scope=d["scope"], span=sp(node)))
+        strings = tuple(StringFact(value=v, role=r, scope=s, span=sp(n))
+                        for n, v, r, s in self.pending_strings)
+        return PythonFacts(
+            imports=tuple(sorted(imports + tuple(dyn), key=lambda i: (i.span.line, i.span.column))),
+            calls=tuple(calls), functions=tuple(functions), classes=tuple(classes),
+            assigns=tuple(assigns), subscript_stores=tuple(subs), strings=strings,
+            aliases=tuple(sorted(self.scopes[0].aliases.items())))
+
+    def _ref_name(self, expr: cst.BaseExpression, scope_qual: str) -> str:
+        target = expr.func if isinstance(expr, cst.Call) else expr
+        text = dotted(target)
+        return self.resolve(text) or text
+
+
+def _value(expr: cst.BaseExpression | None, ex: _Extractor, depth: int = 0) -> Value:
+    """Convert a literal expression to a Value; anything dynamic becomes Unknown/Ref."""
+    if expr is None:
+        return None
+    if depth > 50:
+        return Unknown("<deep>")
+    if isinstance(expr, cst.SimpleString):
+        try:
+            return expr.evaluated_value
+        except Exception:
+            return Unknown(expr.value[:_TEXT_LIMIT])
+    if isinstance(expr, cst.ConcatenatedString):
+        left, right = _value(expr.left, ex, depth + 1), _value(expr.right, ex, depth + 1)
+        if isinstance(left, str) and isinstance(right, str):
+            return left + right
+        if isinstance(left, str) and isinstance(right, FStr):
+            return FStr(left + right.prefix, ex.text(expr))
+        if isinstance(left, FStr):
+            return FStr(left.prefix, ex.text(expr))
+        return Unknown(ex.text(expr))
+    if isinstance(expr, cst.FormattedString):
+        prefix = []
+        for part in expr.parts:
+            if isinstance(part, cst.FormattedStringText):
+                prefix.append(part.value)
+            else:
+                break
+        if len(prefix) == len(expr.parts):
+            return "".join(prefix).replace("{{", "{").replace("}}", "}")
+        return FStr("".join(prefix).replace("{{", "{").replace("}}", "}"), ex.text(expr))
+    if isinstance(expr, cst.Integer):
+        try:
+            return int(expr.value.replace("_", ""), 0)
+        except ValueError:
+            return int(expr.value.replace("_", "").lstrip("0") or "0")
+    if isinstance(expr, cst.Float):
+        try:
+            return float(expr.value.replace("_", ""))
+        except ValueError:
+            return Unknown(expr.value)
+    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, (cst.Minus, cst.Plus)):
+        inner = _value(expr.expression, ex, depth + 1)
+        if isinstance(inner, (int, float)) and not isinstance(inner, bool):
+            return -inner if isinstance(expr.operator, cst.Minus) else inner
+        return Unknown(ex.text(expr))
+    if isinstance(expr, cst.Name):
+        if expr.value in ("True", "False"):
+            return expr.value == "True"
+        if expr.value == "None":
+            return None
+        return Ref(expr.value, ex.resolve(expr.value))
+    if isinstance(expr, cst.Attribute):
+        text = dotted(expr)
+        return Ref(text, ex.resolve(text))
+    if isinstance(expr, (cst.List, cst.Tuple, cst.Set)):
+        kind = {cst.List: "list", cst.Tuple: "tuple", cst.Set: "set"}[type(expr)]
+        items: list[Value] = []
+        starred = False
+        for el in expr.elements:
+            if isinstance(el, cst.StarredElement):
+                starred = True
+                continue
+            if len(items) >= MAX_SEQ_ITEMS:
+                starred = True
+                break
+            items.append(_value(el.value, ex, depth + 1))
+        return Seq(kind, tuple(items), starred)
+    if isinstance(expr, cst.Dict):
+        pairs: list[tuple[Value, Value]] = []
+        spread = False
+        for el in expr.elements:
+            if isinstance(el, cst.StarredDictElement):
+                spread = True
+                continue
+            if len(pairs) >= MAX_SEQ_ITEMS:
+                spread = True
+                break
+            pairs.append((_value(el.key, ex, depth + 1), _value(el.value, ex, depth + 1)))
+        return DictValue(tuple(pairs), spread)
+    if isinstance(expr, cst.Call):
+        callee = dotted(expr.func)
+        return CallValue(
+            callee=callee, qualname=ex.resolve(callee),
+            args=tuple(_value(a.value, ex, depth + 1) for a in expr.args
+                       if a.keyword is None and not a.star),
+            kwargs=tuple((a.keyword.value, _value(a.value, ex, depth + 1)) for a in expr.args
+                         if a.keyword is not None))
+    return Unknown(ex.text(expr))
+
+
+def extract(path: str, text: str) -> tuple[PythonFacts | None, tuple[Problem, ...]]:
+    """Parse ``text`` once and extract facts. Never raises for bad input: returns problems."""
+    try:
+        module = cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        msg = exc.message.splitlines()[0] if exc.message else "syntax error"
+        line = max(1, exc.raw_line)
+        return None, (Problem("parse-error", f"cannot parse: {msg}",
+                              Span(line, exc.raw_column + 1, line, exc.raw_column + 1)),)
+    except RecursionError:
+        return None, (Problem("skipped", "nesting too deep to parse (over the parser's "
+                                         "recursion limit); file not analysed"),)
+    except (ValueError, TypeError, MemoryError) as exc:
+        return None, (Problem("parse-error", f"cannot parse: {type(exc).__name__}: "
+                                             f"{str(exc).splitlines()[0] if str(exc) else ''}"),)
+    ex = _Extractor(module, text)
+    old = sys.getrecursionlimit()
+    try:
+        sys.setrecursionlimit(max(old, 20_000))
+        for i, stmt in enumerate(module.body):
+            if i == 0 and _is_docstring_stmt(stmt):
+                continue
+            ex.walk(stmt)
+        return ex.finish(), ()
+    except RecursionError:
+        return None, (Problem("skipped", "nesting too deep to analyse (over the recursion "
+                                         "limit); file not analysed"),)
+    finally:
+        sys.setrecursionlimit(old)

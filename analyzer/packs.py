@@ -1,0 +1,312 @@
+"""Loading and validating rule packs (YAML data; nothing in a pack is ever executed).
+
+A pack file::
+
+    pack: {id: e2i, title: "E2I observability audit"}
+    phases:
+      - {id: 1, title: MLFlow Connector Core, tests: ["tests/unit/test_mlops/test_mlflow_*.py"]}
+    rules:
+      - code: E2I201            # stable code: capital letters then digits
+        name: no-raw-mlflow      # slug: lower-case, digits, dashes
+        phase: 2                 # an id from `phases`
+        severity: error          # error | warning
+        message: raw mlflow import outside MLflowConnector
+        description: ...         # optional: why; shown by `obs-lint explain`
+        checklist: ...           # optional: the audit checkbox text (markdown report)
+        section: "2.1 model_trainer"  # optional: checklist section heading
+        example: {violation: "...", fix: "..."}   # optional
+        tags: [mlflow]           # optional
+        where: {include: ["src/**"], exclude: ["src/mlops/mlflow_connector.py"]}
+        check: {kind: forbid-import, modules: [mlflow]}
+
+Validation is strict: unknown keys (with a "did you mean"), wrong types, missing fields, unknown
+check kinds or parameters, duplicate codes or names, and phases that do not exist are all
+``PackError``s naming the pack file, the line, and the rule.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import os
+import re
+from importlib import resources
+from typing import Any, Iterable, Mapping
+
+from .checks import REGISTRY
+from .checks.base import Param
+from .errors import PackError
+from .types import Example, Pack, Phase, Rule, Severity, Where
+from .yamlsafe import YNode, YamlError, parse_yaml
+
+CODE_RE = re.compile(r"^[A-Z][A-Z0-9]*[0-9]+$")
+NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+PACK_ID_RE = re.compile(r"^[a-z][a-z0-9_-]*$")
+
+_TOP_KEYS = {"pack", "phases", "rules"}
+_PACK_KEYS = {"id", "title", "description", "version"}
+_PHASE_KEYS = {"id", "title", "tests", "min_tests", "description"}
+_RULE_KEYS = {"code", "name", "phase", "severity", "message", "description", "checklist",
+              "section", "example", "tags", "where", "check"}
+_RULE_REQUIRED = ("code", "name", "phase", "severity", "message", "check")
+_WHERE_KEYS = {"include", "exclude"}
+_EXAMPLE_KEYS = {"violation", "fix"}
+
+
+def bundled_packs() -> list[str]:
+    """Names of the packs shipped inside the package (``obs_lint/rules/*.yaml``)."""
+    try:
+        files = resources.files("obs_lint.rules")
+        return sorted(p.name[:-5] for p in files.iterdir() if p.name.endswith(".yaml"))
+    except (ModuleNotFoundError, FileNotFoundError):  # pragma: no cover - broken install
+        return []
+
+
+def _suggest(word: str, options: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, sorted(options), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+class _Validator:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.rule = ""
+
+    def fail(self, node: YNode | None, message: str) -> PackError:
+        return PackError(self.path, node.span.line if node else 0, message, self.rule)
+
+    def mapping(self, node: YNode, what: str, allowed: set[str],
+                required: Iterable[str] = ()) -> dict[str, YNode]:
+        if node.kind != "map":
+            raise self.fail(node, f"{what} must be a mapping")
+        out: dict[str, YNode] = {}
+        for k, v in node.value:
+            key = k.value if k.kind == "scalar" else None
+            if not isinstance(key, str):
+                raise self.fail(k, f"{what}: keys must be strings, got {k.to_python()!r}")
+            if key not in allowed:
+                raise self.fail(k, f"{what}: unknown key {key!r}{_suggest(key, allowed)}")
+            out[key] = v
+        for req in required:
+            if req not in out:
+                raise self.fail(node, f"{what}: missing required key {req!r}")
+        return out
+
+    def scalar(self, node: YNode, what: str, types: tuple[type, ...]) -> Any:
+        if node.kind != "scalar" or not isinstance(node.value, types) or (
+                isinstance(node.value, bool) and bool not in types):
+            got = node.kind if node.kind != "scalar" else type(node.value).__name__
+            names = " or ".join(t.__name__ for t in types)
+            raise self.fail(node, f"{what} must be {names}, got {got}")
+        return node.value
+
+    def str_list(self, node: YNode, what: str) -> tuple[str, ...]:
+        if node.kind == "scalar" and isinstance(node.value, str):
+            return (node.value,)
+        if node.kind != "seq":
+            raise self.fail(node, f"{what} must be a list of strings")
+        return tuple(self.scalar(n, f"{what} item", (str,)) for n in node.value)
+
+    def param(self, spec: Param, node: YNode) -> Any:
+        what = f"check.{spec.name}"
+        value = node.to_python()
+        types = spec.types
+        if float in types and int not in types and isinstance(value, int) and not isinstance(
+                value, bool):
+            value = float(value)
+        ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
+        if not ok:
+            names = " or ".join(t.__name__ for t in types)
+            raise self.fail(node, f"{what} must be {names}, got {type(value).__name__}")
+        if isinstance(value, list) and spec.item_types:
+            for item, item_node in zip(value, node.value):
+                if not isinstance(item, spec.item_types) or (
+                        isinstance(item, bool) and bool not in spec.item_types):
+                    names = " or ".join(t.__name__ for t in spec.item_types)
+                    raise self.fail(item_node, f"{what}: items must be {names}, "
+                                               f"got {type(item).__name__}")
+        if spec.choices and value not in spec.choices:
+            raise self.fail(node, f"{what} must be one of {', '.join(spec.choices)}; got "
+                                  f"{value!r}{_suggest(str(value), spec.choices)}")
+        return value
+
+
+def _phase_id(value: Any) -> int | str:
+    return value
+
+
+def parse_pack(text: str, path: str, digest: str = "") -> Pack:
+    """Validate pack text into a Pack. Raises PackError (file, line, rule) on any mistake."""
+    v = _Validator(path)
+    try:
+        docs = parse_yaml(text)
+    except YamlError as exc:
+        raise PackError(path, exc.line, f"invalid YAML: {exc.message}") from None
+    if len(docs) != 1:
+        raise PackError(path, 0, "a pack file must hold exactly one YAML document")
+    top = v.mapping(docs[0], "pack file", _TOP_KEYS, required=("pack", "rules"))
+    meta = v.mapping(top["pack"], "pack", _PACK_KEYS, required=("id", "title"))
+    pack_id = v.scalar(meta["id"], "pack.id", (str,))
+    if not PACK_ID_RE.match(pack_id):
+        raise v.fail(meta["id"], f"pack.id {pack_id!r} must be lower-case letters, digits, - or _")
+    title = v.scalar(meta["title"], "pack.title", (str,))
+    phases: list[Phase] = []
+    phase_ids: set[Any] = set()
+    if "phases" in top:
+        if top["phases"].kind != "seq":
+            raise v.fail(top["phases"], "phases must be a list")
+        for pnode in top["phases"].value:
+            p = v.mapping(pnode, "phase", _PHASE_KEYS, required=("id", "title"))
+            pid = v.scalar(p["id"], "phase.id", (int, str))
+            if pid in phase_ids:
+                raise v.fail(p["id"], f"duplicate phase id {pid!r}")
+            phase_ids.add(pid)
+            phases.append(Phase(
+                id=pid, title=v.scalar(p["title"], "phase.title", (str,)),
+                tests=v.str_list(p["tests"], "phase.tests") if "tests" in p else (),
+                min_tests=v.scalar(p["min_tests"], "phase.min_tests", (int,))
+                if "min_tests" in p else 0))
+    if top["rules"].kind != "seq":
+        raise v.fail(top["rules"], "rules must be a list")
+    rules = [parse_rule(v, rnode, pack_id, phase_ids) for rnode in top["rules"].value]
+    check_unique(rules, path)
+    return Pack(id=pack_id, title=title, phases=tuple(phases), rules=tuple(rules), source=path,
+                digest=digest or hashlib.sha256(text.encode()).hexdigest())
+
+
+def parse_rule(v: _Validator, node: YNode, pack_id: str, phase_ids: set[Any]) -> Rule:
+    v.rule = ""
+    if node.kind == "map":
+        code_node = node.get("code")
+        if code_node is not None and code_node.kind == "scalar":
+            v.rule = str(code_node.value)
+    r = v.mapping(node, "rule", _RULE_KEYS, required=_RULE_REQUIRED)
+    code = v.scalar(r["code"], "code", (str,))
+    if not CODE_RE.match(code):
+        raise v.fail(r["code"], f"code {code!r} must be capital letters followed by digits "
+                                "(e.g. E2I201)")
+    name = v.scalar(r["name"], "name", (str,))
+    v.rule = f"{code} ({name})"
+    if not NAME_RE.match(name):
+        raise v.fail(r["name"], f"name {name!r} must be a lower-case slug (e.g. no-raw-mlflow)")
+    phase = r["phase"].value if r["phase"].kind == "scalar" else None
+    if phase is not None:
+        phase = v.scalar(r["phase"], "phase", (int, str))
+        if phase_ids and phase not in phase_ids:
+            raise v.fail(r["phase"], f"phase {phase!r} is not declared in the pack's phases")
+    sev = v.scalar(r["severity"], "severity", (str,))
+    if sev not in ("error", "warning"):
+        raise v.fail(r["severity"], f"severity must be error or warning, got {sev!r}"
+                                    f"{_suggest(sev, ('error', 'warning'))}")
+    message = v.scalar(r["message"], "message", (str,))
+    where = Where()
+    if "where" in r:
+        w = v.mapping(r["where"], "where", _WHERE_KEYS)
+        where = Where(include=v.str_list(w["include"], "where.include") if "include" in w
+                      else ("**",),
+                      exclude=v.str_list(w["exclude"], "where.exclude") if "exclude" in w else ())
+    example = Example()
+    if "example" in r:
+        e = v.mapping(r["example"], "example", _EXAMPLE_KEYS)
+        example = Example(
+            violation=v.scalar(e["violation"], "example.violation", (str,)) if "violation" in e
+            else "", fix=v.scalar(e["fix"], "example.fix", (str,)) if "fix" in e else "")
+    kind_name, params = parse_check(v, r["check"])
+    return Rule(
+        code=code, name=name, pack=pack_id, phase=phase, severity=Severity(sev),
+        message=message, check_kind=kind_name, params=params, where=where,
+        description=v.scalar(r["description"], "description", (str,)) if "description" in r
+        else "",
+        checklist=v.scalar(r["checklist"], "checklist", (str,)) if "checklist" in r else "",
+        section=v.scalar(r["section"], "section", (str,)) if "section" in r else "",
+        example=example,
+        tags=v.str_list(r["tags"], "tags") if "tags" in r else (),
+        source=f"{v.path}:{node.span.line}")
+
+
+def parse_check(v: _Validator, node: YNode) -> tuple[str, dict[str, Any]]:
+    if node.kind != "map":
+        raise v.fail(node, "check must be a mapping with a `kind` and its parameters")
+    kind_node = node.get("kind")
+    if kind_node is None:
+        raise v.fail(node, f"check: missing required key 'kind' (one of "
+                           f"{', '.join(sorted(REGISTRY))})")
+    kind_name = v.scalar(kind_node, "check.kind", (str,))
+    kind = REGISTRY.get(kind_name)
+    if kind is None:
+        raise v.fail(kind_node, f"check.kind {kind_name!r} is not a known check kind"
+                                f"{_suggest(kind_name, REGISTRY)}; known: "
+                                f"{', '.join(sorted(REGISTRY))}")
+    specs = {p.name: p for p in kind.params}
+    params: dict[str, Any] = {}
+    for k, val in node.value:
+        key = k.value
+        if key == "kind":
+            continue
+        if key not in specs:
+            raise v.fail(k, f"check: unknown parameter {key!r} for kind {kind_name}"
+                            f"{_suggest(str(key), specs)}")
+        params[key] = v.param(specs[key], val)
+    for spec in kind.params:
+        if spec.name not in params:
+            if spec.required:
+                raise v.fail(node, f"check: kind {kind_name} requires parameter {spec.name!r}")
+            params[spec.name] = spec.default
+    for msg in kind.validate(params):
+        raise v.fail(node, f"check: {msg}")
+    return kind_name, params
+
+
+def check_unique(rules: Iterable[Rule], path: str) -> None:
+    codes: dict[str, Rule] = {}
+    names: dict[str, Rule] = {}
+    for rule in rules:
+        line = int(rule.source.rsplit(":", 1)[-1]) if rule.source else 0
+        src = rule.source.rsplit(":", 1)[0] if rule.source else path
+        if rule.code in codes:
+            raise PackError(src, line, f"duplicate rule code (also {codes[rule.code].source})",
+                            f"{rule.code} ({rule.name})")
+        if rule.name in names:
+            raise PackError(src, line, f"duplicate rule name (also {names[rule.name].source})",
+                            f"{rule.code} ({rule.name})")
+        codes[rule.code] = rule
+        names[rule.name] = rule
+
+
+def load_pack(ref: str, base_dir: str = ".") -> Pack:
+    """Load a bundled pack by name (``e2i``) or a pack file by path (relative to base_dir)."""
+    looks_like_path = ref.endswith((".yaml", ".yml")) or "/" in ref or os.sep in ref
+    if not looks_like_path:
+        if ref not in bundled_packs():
+            avail = ", ".join(bundled_packs()) or "none"
+            raise PackError(ref, 0, f"no bundled pack named {ref!r}{_suggest(ref, bundled_packs())}"
+                                    f" (bundled: {avail}; or give a path to a .yaml file)")
+        data = resources.files("obs_lint.rules").joinpath(f"{ref}.yaml").read_bytes()
+        shown = f"<bundled>/{ref}.yaml"
+    else:
+        path = ref if os.path.isabs(ref) else os.path.join(base_dir, ref)
+        shown = ref
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read()
+        except OSError as exc:
+            raise PackError(shown, 0, f"cannot read pack: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise PackError(shown, 0, "pack is not valid UTF-8") from None
+    return parse_pack(text, shown, hashlib.sha256(data).hexdigest())
+
+
+def rules_from_mappings(items: list[Mapping[str, Any]], source: str, pack_id: str,
+                        phase_ids: set[Any]) -> list[Rule]:
+    """Rules declared inline in configuration (``[[tool.obs-lint.rules]]``)."""
+    import yaml  # re-serialise so the same validator (and its messages) apply
+
+    rules = []
+    for i, item in enumerate(items, 1):
+        text = yaml.safe_dump(dict(item), sort_keys=False)
+        node = parse_yaml(text)[0]
+        v = _Validator(f"{source} (rules[{i}])")
+        rules.append(parse_rule(v, node, pack_id, phase_ids))
+    return rules

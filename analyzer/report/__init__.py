@@ -1,0 +1,17 @@
+"""Reporters: one module per output format, each a pure function ``Result -> str``.
+
+A new format is one module here with a ``render(result) -> str`` function plus one line in
+``FORMATS``.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from ..types import Result
+from . import json_report, text
+
+FORMATS: dict[str, Callable[[Result], str]] = {
+    "text": text.render,
+    "json": json_report.render,
+}

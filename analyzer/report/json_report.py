@@ -1,0 +1,56 @@
+"""JSON output: the machine-readable contract (see README "JSON output").
+
+Deterministic by construction (sorted findings, no timings or cache counters), so serial and
+parallel, cold and warm runs produce byte-identical output.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .. import __version__
+from ..types import CheckResult, Finding, Result
+
+
+def finding_dict(f: Finding) -> dict[str, Any]:
+    s = f.location.span
+    return {"rule": f.code, "name": f.name, "phase": f.phase, "severity": f.severity.value,
+            "path": f.location.path, "line": s.line, "column": s.column,
+            "end_line": s.end_line, "end_column": s.end_column, "message": f.message}
+
+
+def check_dict(c: CheckResult) -> dict[str, Any]:
+    return {"code": c.rule.code, "name": c.rule.name, "status": c.status.value,
+            "severity": c.rule.severity.value, "checklist": c.rule.checklist,
+            "findings": len(c.findings),
+            "evidence": [f"{e.path}:{e.span.line}" for e in c.evidence], "note": c.note}
+
+
+def to_dict(result: Result) -> dict[str, Any]:
+    phases = []
+    for ph in result.phases:
+        phases.append({"id": ph.phase.id, "pack": ph.pack, "title": ph.phase.title,
+                       "status": ph.status, "checks_passed": ph.passed,
+                       "checks_failed": ph.failed, "checks_total": len(ph.checks),
+                       "checks": [check_dict(c) for c in ph.checks]})
+    unphased = [check_dict(c) for c in result.checks if c.rule.phase is None]
+    st = result.stats
+    return {
+        "tool": {"name": "obs-lint", "version": __version__},
+        "packs": [{"id": p.id, "title": p.title} for p in result.packs],
+        "findings": [finding_dict(f) for f in result.findings],
+        "phases": phases,
+        "unphased_checks": unphased,
+        "summary": {"findings": len(result.findings), "suppressed": len(result.suppressed),
+                    "errors": sum(1 for f in result.findings if f.severity.value == "error"),
+                    "warnings": sum(1 for f in result.findings
+                                    if f.severity.value == "warning")},
+        "stats": {"files_discovered": st.files_discovered, "files_parsed": st.files_parsed,
+                  "lines_discovered": st.lines_discovered, "lines_parsed": st.lines_parsed,
+                  "rules": st.rules},
+    }
+
+
+def render(result: Result) -> str:
+    return json.dumps(to_dict(result), indent=2, sort_keys=False) + "\n"

@@ -1,0 +1,234 @@
+"""Values shared by every stage of the pipeline.
+
+All values are frozen dataclasses (plain, picklable data) so that facts can be cached on disk and
+shipped between worker processes without a redesign. Keeping every shared type in this one module
+keeps imports acyclic: stages import ``types``; ``types`` imports no stage.
+
+Pipeline (data flows one way)::
+
+    discover (paths -> SourceFile) -> facts (SourceFile -> FileFacts)
+      -> checks (FileFacts -> CheckResult/Finding) -> suppress -> report
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Mapping
+
+
+class Severity(str, Enum):
+    """How serious a finding is. ``info`` never fails a run (used for "cannot decide")."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"error": 2, "warning": 1, "info": 0}[self.value]
+
+
+class Status(str, Enum):
+    """Outcome of one rule (one audit checkbox)."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    UNKNOWN = "unknown"  # the engine could not decide (e.g. a file in scope did not parse)
+
+
+class FileKind(str, Enum):
+    PYTHON = "python"
+    YAML = "yaml"
+    SQL = "sql"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A source range. Lines and columns are 1-based (libcst's 0-based columns are converted)."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    @staticmethod
+    def file_start() -> "Span":
+        return Span(1, 1, 1, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A place in the project: POSIX path relative to the project root plus a span."""
+
+    path: str
+    span: Span = field(default_factory=Span.file_start)
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.span.line}"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """A file chosen by discovery. ``path`` is relative to the project root, POSIX style."""
+
+    path: str
+    abs_path: str
+    kind: FileKind
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One reported problem.
+
+    ``fingerprint_source`` is the normalised offending source text (or, for whole-file and
+    project-level findings, a stable description). Baselines and SARIF fingerprints hash it
+    together with the rule and path, never the line number, so identities survive code moving.
+    """
+
+    code: str
+    name: str
+    severity: Severity
+    message: str
+    location: Location
+    phase: int | str | None = None
+    fingerprint_source: str = ""
+
+    @property
+    def sort_key(self) -> tuple:
+        s = self.location.span
+        return (self.location.path, s.line, s.column, self.code, self.message)
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """A rule's documented violation and fix (shown by ``obs-lint explain``)."""
+
+    violation: str = ""
+    fix: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Where:
+    """Path selector of a rule, gitignore-style globs relative to the project root."""
+
+    include: tuple[str, ...] = ("**",)
+    exclude: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One rule of a pack: a stable code, a slug, a phase, and exactly one check."""
+
+    code: str
+    name: str
+    pack: str
+    phase: int | str | None
+    severity: Severity
+    message: str
+    check_kind: str
+    params: Mapping[str, Any]
+    where: Where = field(default_factory=Where)
+    description: str = ""
+    checklist: str = ""  # the audit checkbox text this rule automates (markdown report)
+    section: str = ""  # checklist section heading, e.g. "1.1 Architecture"
+    example: Example = field(default_factory=Example)
+    tags: tuple[str, ...] = ()
+    source: str = ""  # "file:line" where the rule was declared (for error messages)
+
+    def __hash__(self) -> int:  # params is a dict; rules are identified by pack + code
+        return hash((self.pack, self.code))
+
+
+@dataclass(frozen=True, slots=True)
+class Phase:
+    """A group of rules (the audit's phases). ``tests`` maps test files to the phase."""
+
+    id: int | str
+    title: str
+    tests: tuple[str, ...] = ()
+    min_tests: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Pack:
+    """A loaded, validated rule pack."""
+
+    id: str
+    title: str
+    phases: tuple[Phase, ...]
+    rules: tuple[Rule, ...]
+    source: str = ""  # path of the pack file
+    digest: str = ""  # sha256 of the pack file's bytes (cache key component)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """The outcome of one rule over the project: status, findings, and evidence.
+
+    ``evidence`` are the locations that proved a pass (or that a failure concerns), so the
+    per-phase report can say *where* each audit checkbox was decided.
+    """
+
+    rule: Rule
+    status: Status
+    findings: tuple[Finding, ...] = ()
+    evidence: tuple[Location, ...] = ()
+    note: str = ""  # why UNKNOWN, or a one-line summary of the evidence
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseResult:
+    """One phase of the report: its checks' results and the derived status.
+
+    status: "pass" (every check passed), "fail" (a check failed or could not be decided), or
+    "n/a" (the phase has no static checks, e.g. a phase that only runs tests).
+    """
+
+    phase: Phase
+    pack: str
+    checks: tuple[CheckResult, ...]
+
+    @property
+    def passed(self) -> int:
+        return sum(1 for c in self.checks if c.status is Status.PASS)
+
+    @property
+    def failed(self) -> int:
+        return len(self.checks) - self.passed
+
+    @property
+    def status(self) -> str:
+        if not self.checks:
+            return "n/a"
+        return "pass" if self.failed == 0 else "fail"
+
+
+@dataclass(frozen=True, slots=True)
+class RunStats:
+    """Deterministic counters (same for serial/parallel and cold/warm runs)."""
+
+    files_discovered: int = 0
+    files_parsed: int = 0
+    lines_discovered: int = 0
+    lines_parsed: int = 0
+    rules: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """Everything one run produced; reporters are pure functions of this value."""
+
+    root: str
+    packs: tuple[Pack, ...]
+    rules: tuple[Rule, ...]
+    findings: tuple[Finding, ...]
+    checks: tuple[CheckResult, ...]
+    phases: tuple[PhaseResult, ...]
+    suppressed: tuple[Finding, ...] = ()
+    stats: RunStats = field(default_factory=RunStats)
+
+    @property
+    def internal_errors(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.name == "internal-error")

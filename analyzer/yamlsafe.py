@@ -1,0 +1,189 @@
+"""Hardened YAML reading shared by pack loading and YAML fact extraction.
+
+Why not ``yaml.safe_load``: it loses line numbers (we need them for findings and pack errors),
+silently keeps the last of duplicate keys, and expands aliases without bound ("billion laughs").
+Here we *compose* the document with PyYAML's safe composer (nothing is constructed, so no tag can
+execute code), then convert the node graph ourselves into ``YNode`` values that carry their
+source span, refusing:
+
+* any tag outside the YAML core schema (``!!python/object`` and friends, custom ``!tags``),
+* duplicate mapping keys,
+* alias expansion beyond ``max_nodes`` nodes, and recursive aliases,
+* nesting deeper than ``max_depth``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import yaml
+
+from .types import Span
+
+_CORE_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:map",
+    "tag:yaml.org,2002:seq",
+    "tag:yaml.org,2002:timestamp",
+    "tag:yaml.org,2002:binary",
+}
+
+DEFAULT_MAX_NODES = 200_000
+DEFAULT_MAX_DEPTH = 200
+
+
+class YamlError(Exception):
+    """A YAML document that cannot be read safely. ``line`` is 1-based (0 when unknown)."""
+
+    def __init__(self, message: str, line: int = 0, column: int = 0) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}" if self.line else self.message
+
+
+@dataclass(frozen=True, slots=True)
+class YNode:
+    """A YAML node with its span.
+
+    kind: "map" (``value`` is a tuple of (key YNode, value YNode)), "seq" (tuple of YNode), or
+    "scalar" (``value`` is the constructed Python scalar: str, int, float, bool, None, ...).
+    """
+
+    kind: str
+    value: Any
+    span: Span
+    tag: str = ""
+
+    # -- navigation helpers ------------------------------------------------------------------
+    def get(self, key: str) -> "YNode | None":
+        if self.kind != "map":
+            return None
+        for k, v in self.value:
+            if k.kind == "scalar" and str(k.value) == key:
+                return v
+        return None
+
+    def keys(self) -> Iterator[tuple["YNode", "YNode"]]:
+        if self.kind == "map":
+            yield from self.value
+
+    def items(self) -> tuple["YNode", ...]:
+        return self.value if self.kind == "seq" else ()
+
+    def lookup(self, dotted: str) -> "YNode | None":
+        """Follow a dotted key path (``tracking.uri``); integer parts index sequences."""
+        node: YNode | None = self
+        for part in dotted.split("."):
+            if node is None:
+                return None
+            if node.kind == "seq" and part.lstrip("-").isdigit():
+                idx = int(part)
+                node = node.value[idx] if -len(node.value) <= idx < len(node.value) else None
+            else:
+                node = node.get(part)
+        return node
+
+    def to_python(self) -> Any:
+        if self.kind == "scalar":
+            return self.value
+        if self.kind == "seq":
+            return [n.to_python() for n in self.value]
+        return {k.to_python(): v.to_python() for k, v in self.value}
+
+
+def _span(node: yaml.Node) -> Span:
+    s, e = node.start_mark, node.end_mark
+    return Span(s.line + 1, s.column + 1, e.line + 1, e.column + 1)
+
+
+class _Converter:
+    def __init__(self, max_nodes: int, max_depth: int) -> None:
+        self.max_nodes = max_nodes
+        self.max_depth = max_depth
+        self.count = 0
+        self.constructor = yaml.SafeLoader("")  # only its scalar construction is used
+
+    def convert(self, node: yaml.Node, depth: int, active: set[int]) -> YNode:
+        self.count += 1
+        if self.count > self.max_nodes:
+            raise YamlError(
+                f"document expands to more than {self.max_nodes} nodes "
+                "(alias expansion bomb?); refused",
+                node.start_mark.line + 1,
+                node.start_mark.column + 1,
+            )
+        if depth > self.max_depth:
+            raise YamlError(f"nesting deeper than {self.max_depth} levels; refused",
+                            node.start_mark.line + 1, node.start_mark.column + 1)
+        if node.tag not in _CORE_TAGS:
+            raise YamlError(f"tag {node.tag!r} is not allowed (only plain YAML data is read)",
+                            node.start_mark.line + 1, node.start_mark.column + 1)
+        if id(node) in active:
+            raise YamlError("recursive alias refused", node.start_mark.line + 1,
+                            node.start_mark.column + 1)
+        if isinstance(node, yaml.ScalarNode):
+            try:
+                value = self.constructor.construct_object(node, deep=True)
+            except yaml.YAMLError as exc:
+                raise YamlError(f"bad scalar: {exc}", node.start_mark.line + 1) from None
+            return YNode("scalar", value, _span(node), node.tag)
+        active.add(id(node))
+        try:
+            if isinstance(node, yaml.SequenceNode):
+                items = tuple(self.convert(n, depth + 1, active) for n in node.value)
+                return YNode("seq", items, _span(node), node.tag)
+            pairs: list[tuple[YNode, YNode]] = []
+            seen: dict[Any, int] = {}
+            for k_node, v_node in node.value:
+                if k_node.tag == "tag:yaml.org,2002:merge":
+                    raise YamlError("merge keys (<<) are not supported; write the keys out",
+                                    k_node.start_mark.line + 1, k_node.start_mark.column + 1)
+                key = self.convert(k_node, depth + 1, active)
+                hashable = repr(key.to_python()) if key.kind != "scalar" else key.value
+                if hashable in seen:
+                    raise YamlError(
+                        f"duplicate key {key.to_python()!r} (first defined on line "
+                        f"{seen[hashable]})", key.span.line, key.span.column)
+                seen[hashable] = key.span.line
+                pairs.append((key, self.convert(v_node, depth + 1, active)))
+            return YNode("map", tuple(pairs), _span(node), node.tag)
+        finally:
+            active.discard(id(node))
+
+
+def parse_yaml(text: str, *, max_nodes: int = DEFAULT_MAX_NODES,
+               max_depth: int = DEFAULT_MAX_DEPTH) -> list[YNode]:
+    """Parse every document in ``text`` into YNodes. Raises YamlError, never anything else."""
+    try:
+        loader = yaml.SafeLoader(text)
+        try:
+            docs: list[yaml.Node] = []
+            while loader.check_node():
+                node = loader.get_node()
+                if node is not None:
+                    docs.append(node)
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        msg = " ".join(x for x in (exc.context, exc.problem) if x) or str(exc)
+        raise YamlError(msg, (mark.line + 1) if mark else 0, (mark.column + 1) if mark else 0) \
+            from None
+    except yaml.YAMLError as exc:
+        raise YamlError(str(exc).splitlines()[0] if str(exc) else "invalid YAML") from None
+    except RecursionError:
+        raise YamlError(f"nesting too deep to read") from None
+    conv = _Converter(max_nodes, max_depth)
+    try:
+        return [conv.convert(d, 0, set()) for d in docs]
+    except RecursionError:
+        raise YamlError("nesting too deep to read") from None

@@ -37,7 +37,7 @@ def _write(text: str, output: str | None) -> None:
         with open(output, "w", encoding="utf-8", errors="backslashreplace") as fh:
             fh.write(text)
         return
-    stream = click.get_text_stream("stdout")
+    stream = sys.stdout
     try:
         stream.write(text)
     except UnicodeEncodeError:

@@ -131,10 +131,6 @@ class _Validator:
         return value
 
 
-def _phase_id(value: Any) -> int | str:
-    return value
-
-
 def parse_pack(text: str, path: str, digest: str = "") -> Pack:
     """Validate pack text into a Pack. Raises PackError (file, line, rule) on any mistake."""
     v = _Validator(path)
@@ -253,7 +249,8 @@ def parse_check(v: _Validator, node: YNode) -> tuple[str, dict[str, Any]]:
                 raise v.fail(node, f"check: kind {kind_name} requires parameter {spec.name!r}")
             params[spec.name] = spec.default
     for msg in kind.validate(params):
-        raise v.fail(node, f"check: {msg}")
+        where = node.get(msg.split(":", 1)[0].strip()) or node
+        raise v.fail(where, f"check: {msg}")
     return kind_name, params
 
 

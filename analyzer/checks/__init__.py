@@ -9,10 +9,14 @@ from __future__ import annotations
 from .base import CheckKind, Param, RuleContext
 from .forbid_import import ForbidImport
 from .require_call import RequireCall
+from .sql_schema import SqlSchemaCheck
+from .yaml_value import YamlCheck
 
 _KINDS: tuple[type[CheckKind], ...] = (
     ForbidImport,
     RequireCall,
+    YamlCheck,
+    SqlSchemaCheck,
 )
 
 REGISTRY: dict[str, type[CheckKind]] = {k.kind: k for k in _KINDS}

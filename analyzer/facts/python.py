@@ -87,6 +87,29 @@ def dotted(expr: cst.BaseExpression) -> str:
     return ".".join(reversed(parts))
 
 
+def _strip_comment(line: str) -> str:
+    """Drop a trailing ``# comment`` from one source line (quotes respected)."""
+    if "#" not in line:
+        return line
+    quote = ""
+    i = 0
+    while i < len(line):
+        ch = line[i]
+        if quote:
+            if ch == "\\":
+                i += 1
+            elif line.startswith(quote, i):
+                i += len(quote) - 1
+                quote = ""
+        elif ch in "'\"":
+            quote = line[i:i + 3] if line[i:i + 3] in ("\'\'\'", '\"\"\"') else ch
+            i += len(quote) - 1
+        elif ch == "#":
+            return line[:i]
+        i += 1
+    return line
+
+
 def _is_docstring_stmt(stmt: cst.CSTNode) -> bool:
     return (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1
             and isinstance(stmt.body[0], cst.Expr)
@@ -248,8 +271,8 @@ class _Extractor:
         if len(lines) == 1:
             chunk = lines[0][span.column - 1:span.end_column - 1]
         else:
-            chunk = "\n".join([lines[0][span.column - 1:], *lines[1:-1],
-                               lines[-1][:span.end_column - 1]])
+            parts = [lines[0][span.column - 1:], *lines[1:-1], lines[-1][:span.end_column - 1]]
+            chunk = "\n".join(_strip_comment(p) for p in parts)
         chunk = " ".join(chunk.split())
         return chunk if len(chunk) <= _TEXT_LIMIT else chunk[:_TEXT_LIMIT] + "..."
 

@@ -870,12 +870,10 @@ def _parse(text: str, a: int, b: int) -> tuple[Any, tuple[str, int | None] | Non
 
 def _problem(text: str, lines: _Lines, a: int, b: int, err: tuple[str, int | None]) -> Problem:
     msg, at = err
-    line = lines.pos(a)[0]
     where = f"line {lines.pos(at)[0]}" if at is not None else f"line {lines.pos(b)[0]}"
     detail = _short(msg)
     if msg.startswith("unterminated") and b >= len(text.rstrip()):
         detail += (f"; the rest of the file (to line {lines.pos(len(text))[0]}) is inside it "
                    "and was not read")
-    return Problem("parse-error",
-                   f"SQL statement starting at line {line} does not parse: {detail} ({where})",
+    return Problem("parse-error", f"SQL statement does not parse: {detail} (at {where})",
                    lines.span(a, b))

@@ -1,0 +1,115 @@
+"""End-to-end CLI behaviour on the realistic sample tree: output formats and exit statuses."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from conftest import FIXTURES, run_obs_lint
+
+SAMPLE = FIXTURES / "e2i_sample"
+# The foundation slice of the e2i pack; the sample tree may gain findings as the pack grows,
+# so these end-to-end tests select exactly the rules they are about.
+SLICE = [a for code in ("E2I201", "E2I402", "E2I412", "E2I413", "E2I422", "E2I423", "E2I432",
+                        "E2I433", "E2I442", "E2I443") for a in ("--select", code)]
+LINE_RE = re.compile(r"^(?P<path>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<code>[A-Z0-9]+) "
+                     r"\[(?P<name>[a-z0-9-]+)\] (?P<msg>.+)$")
+
+
+def test_text_output_lines_sorted_then_phase_table(cli):
+    code, out, err = cli("check", str(SAMPLE), *SLICE)
+    assert code == 1, err
+    finding_lines = [l for l in out.splitlines() if LINE_RE.match(l)]
+    assert len(finding_lines) == 3
+    keys = [(LINE_RE.match(l)["path"], int(LINE_RE.match(l)["line"])) for l in finding_lines]
+    assert keys == sorted(keys)
+    raw = [l for l in finding_lines if "[no-raw-mlflow]" in l]
+    assert raw == ["src/agents/ml_foundation/model_trainer/nodes/mlflow_logger.py:3:1: E2I201 "
+                   "[no-raw-mlflow] raw mlflow import outside MLflowConnector: `import mlflow` "
+                   "imports `mlflow`"]
+    # the per-phase table lists all ten phases of the e2i pack
+    table_rows = [l for l in out.splitlines() if re.match(r"^\|\s+\d+ \|", l)]
+    assert [int(r.split("|")[1]) for r in table_rows] == list(range(1, 11))
+    assert "| FAIL" in table_rows[1] and "| FAIL" in table_rows[3]
+    assert out.rstrip().splitlines()[-1].startswith("Found 3 findings")
+
+
+def test_json_contract(cli):
+    code, out, _ = cli("check", str(SAMPLE), "--format", "json", *SLICE)
+    assert code == 1
+    data = json.loads(out)
+    assert {"findings", "phases"} <= set(data)
+    f = next(x for x in data["findings"] if x["name"] == "no-raw-mlflow")
+    assert f == {
+        "rule": "E2I201", "name": "no-raw-mlflow", "phase": 2, "severity": "error",
+        "path": "src/agents/ml_foundation/model_trainer/nodes/mlflow_logger.py",
+        "line": 3, "column": 1, "end_line": 3, "end_column": 14,
+        "message": "raw mlflow import outside MLflowConnector: `import mlflow` imports `mlflow`"}
+    missing = next(x for x in data["findings"] if x["name"] == "feedback-learner-trace-agent")
+    assert missing["path"] == "src/agents/feedback_learner/__init__.py"
+    assert missing["line"] == 1 and "trace_agent" in missing["message"]
+    assert "src/agents/feedback_learner" in missing["message"]
+    ids = [p["id"] for p in data["phases"]]
+    assert ids == list(range(1, 11)) and all(isinstance(i, int) for i in ids)
+    ph2 = data["phases"][1]
+    assert ph2["status"] == "fail" and ph2["checks_failed"] >= 1
+    assert all(p["status"] in ("pass", "fail", "n/a") for p in data["phases"])
+    for p in data["phases"]:
+        assert p["checks_passed"] + p["checks_failed"] == p["checks_total"]
+
+
+def test_exit_statuses(cli, tmp_path):
+    clean = tmp_path / "clean"
+    clean.mkdir()
+    (clean / ".obs-lint.yaml").write_text("packs: [e2i]\n")
+    (clean / "ok.py").write_text("import os\n")
+    code, out, _ = cli("check", str(clean), "--select", "E2I201")
+    assert code == 0, out
+    code, _, _ = cli("check", str(SAMPLE), *SLICE)
+    assert code == 1
+    code, _, _ = cli("check", str(SAMPLE), "--exit-zero", *SLICE)
+    assert code == 0
+    code, _, err = cli("check", str(tmp_path / "nope"))
+    assert code == 2 and "nope: no such file or directory" in err
+    assert "Traceback" not in err
+    code, _, err = cli("check", str(SAMPLE), "--select", "E2I2O1")
+    assert code == 2 and "unknown rule code or name 'E2I2O1'" in err and "did you mean" in err
+    code, _, err = cli("check", str(SAMPLE), "--pack", "nosuchpack")
+    assert code == 2 and "no bundled pack named 'nosuchpack'" in err
+
+
+def test_select_and_ignore(cli):
+    code, out, _ = cli("check", str(SAMPLE), "--format", "json", "--select", "no-raw-mlflow")
+    names = {f["name"] for f in json.loads(out)["findings"]}
+    assert names == {"no-raw-mlflow"}
+    code, out, _ = cli("check", str(SAMPLE), "--format", "json", *SLICE, "--ignore", "E2I4")
+    names = {f["name"] for f in json.loads(out)["findings"]}
+    assert names == {"no-raw-mlflow"}
+
+
+def test_rules_command_text_and_json(cli):
+    code, out, _ = cli("rules", "--pack", "e2i", "--no-config")
+    assert code == 0
+    assert "E2I201" in out and "no-raw-mlflow" in out and "Severity" in out
+    code, out, _ = cli("rules", "--pack", "e2i", "--no-config", "--format", "json")
+    rows = json.loads(out)
+    raw = next(r for r in rows if r["code"] == "E2I201")
+    assert {"code", "name", "phase", "severity", "summary"} <= set(raw)
+    assert raw["phase"] == 2 and raw["severity"] == "error"
+    assert any(r["name"] == "parse-error" for r in rows)
+
+
+def test_explain_by_code_and_name(cli):
+    code, by_code, _ = cli("explain", "E2I201", "--pack", "e2i", "--no-config")
+    code2, by_name, _ = cli("explain", "no-raw-mlflow", "--pack", "e2i", "--no-config")
+    assert code == code2 == 0 and by_code == by_name
+    assert "Example violation:" in by_code and "Example fix:" in by_code
+    assert "src/mlops/mlflow_connector.py" in by_code
+    code, _, err = cli("explain", "no-raw-mlflw", "--pack", "e2i", "--no-config")
+    assert code == 2 and "did you mean 'no-raw-mlflow'" in err
+
+
+def test_python_dash_m_entry_point():
+    code, out, err = run_obs_lint("check", str(SAMPLE), "--format", "json", *SLICE)
+    assert code == 1, err
+    assert len(json.loads(out)["findings"]) == 3

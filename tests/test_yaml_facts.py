@@ -1,0 +1,138 @@
+"""YAML fact extraction: documents with spans; hostile input becomes a problem, never a crash."""
+
+from __future__ import annotations
+
+import pickle
+import time
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from obs_lint.facts.yaml_doc import YamlFacts, extract
+
+FIX = Path(__file__).resolve().parent.parent / "fixtures" / "checks" / "yaml"
+
+
+def _read(rel: str) -> str:
+    return (FIX / rel).read_text(encoding="utf-8")
+
+
+def test_realistic_config_keeps_values_and_lines():
+    facts, problems = extract("config/mlflow/mlflow.yaml", _read("config/mlflow/mlflow.yaml"))
+    assert problems == ()
+    assert isinstance(facts, YamlFacts)
+    (doc,) = facts.documents
+    uri = doc.lookup("tracking.uri")
+    assert uri.value == "http://mlflow.internal:5000"
+    assert uri.span.line == 7
+    assert doc.lookup("circuit_breaker.failure_threshold").value == 5
+    assert doc.lookup("registry.stages").to_python() == ["dev", "staging", "shadow", "production"]
+    # a quoted key containing a dot is one key
+    assert doc.get("experiments").get("naming.scheme").value == "{prefix}{agent}_{date}"
+
+
+def test_anchors_and_aliases_in_normal_amounts_are_read():
+    facts, problems = extract("m.yaml", _read("config/mlflow/mlflow.yaml"))
+    assert problems == ()
+    retry = facts.documents[0].lookup("tracking.retry")
+    assert retry.to_python() == {"max_retries": 3, "backoff_seconds": 2}
+    # an aliased value keeps the spans of its anchor, where it is written
+    assert retry.span.line == 2
+    assert facts.documents[0].lookup("tracking.retry.max_retries").span.line == 3
+
+
+def test_multi_document_file_keeps_every_document_in_order():
+    facts, problems = extract("o.yaml", _read("config/observability.yaml"))
+    assert problems == ()
+    assert len(facts.documents) == 2
+    assert facts.documents[0].lookup("opik.project_name").value == "e2i-causal-analytics"
+    assert facts.documents[1].lookup("tiers.1.sample_rate").value == 0.5
+    assert facts.documents[1].lookup("tiers.1.sample_rate").span.line == 28
+
+
+def test_empty_and_comment_only_files_have_no_documents_and_no_problem():
+    assert extract("e.yaml", "") == (YamlFacts(()), ())
+    assert extract("e.yaml", "# only a comment\n") == (YamlFacts(()), ())
+
+
+def test_billion_laughs_is_refused_quickly():
+    t0 = time.perf_counter()
+    facts, problems = extract("b.yaml", _read("bad/billion_laughs.yaml"))
+    assert time.perf_counter() - t0 < 10
+    assert facts.documents == ()
+    (p,) = problems
+    assert p.code == "parse-error"
+    assert "more than 200000 nodes (alias expansion bomb?); refused" in p.message
+
+
+def test_duplicate_keys_are_refused_at_the_second_key():
+    facts, problems = extract("d.yaml", _read("bad/duplicate_keys.yaml"))
+    assert facts.documents == ()
+    (p,) = problems
+    assert p.code == "parse-error"
+    assert p.message == "YAML not read: duplicate key 'tracking' (first defined on line 1)"
+    assert p.span.line == 5
+
+
+def test_python_object_tag_is_refused_and_never_executed(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    marker = tmp_path / "pwned"
+    text = (f"tracking:\n  uri: !!python/object/apply:os.system [\"touch {marker}\"]\n"
+            f"other: !!python/object/new:subprocess.check_call [[touch, {marker}]]\n")
+    facts, problems = extract("p.yaml", text)
+    assert facts.documents == ()
+    (p,) = problems
+    assert p.code == "parse-error"
+    assert "python/object/apply:os.system" in p.message and "is not allowed" in p.message
+    assert p.span.line == 2
+    # the fixture file too (its payload would create a file in the working directory)
+    _, problems = extract("p.yaml", _read("bad/python_object.yaml"))
+    assert problems[0].code == "parse-error"
+    assert not marker.exists()
+    assert not (tmp_path / "OBS_LINT_PWNED_MARKER").exists()
+
+
+def test_custom_tags_and_merge_keys_are_refused():
+    _, (p,) = extract("c.yaml", "x: !Ref foo\n")
+    assert p.message == "YAML not read: tag '!Ref' is not allowed (only plain YAML data is read)"
+    _, (p,) = extract("m.yaml", "base: &b {x: 1}\nd:\n  <<: *b\n")
+    assert "merge keys" in p.message and p.span.line == 3
+
+
+def test_syntax_errors_carry_their_line_and_one_line_message():
+    _, (p,) = extract("s.yaml", "a:\n  b: 1\n c: [\n")
+    assert p.code == "parse-error"
+    assert "\n" not in p.message
+    assert p.span.line >= 3
+
+
+def test_bad_scalar_values_are_parse_errors_not_crashes():
+    for text in ("when: 2024-13-45\n", "x: !!int abc\n", "x: !!float abc\n",
+                 "x: !!binary 'not base64!!'\n"):
+        facts, (p,) = extract("v.yaml", text)
+        assert p.code == "parse-error", text
+        assert "\n" not in p.message
+        assert facts.documents == ()
+
+
+def test_deep_nesting_is_refused():
+    _, (p,) = extract("n.yaml", "a: " + "[" * 5000 + "]" * 5000 + "\n")
+    assert p.code == "parse-error"
+    assert "nesting" in p.message
+
+
+def test_facts_are_picklable():
+    facts, _ = extract("m.yaml", _read("config/mlflow/mlflow.yaml"))
+    again = pickle.loads(pickle.dumps(facts))
+    assert again == facts
+    assert again.documents[0].lookup("tracking.uri").span.line == 7
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(alphabet=st.sampled_from(list("ab:-[]{}&*!|>'\"#\n\t ,?%@`1.")), max_size=80))
+def test_extract_never_raises(text):
+    facts, problems = extract("f.yaml", text)
+    assert isinstance(facts, YamlFacts)
+    assert all(p.code in ("parse-error", "internal-error") for p in problems)
+    assert not (facts.documents and problems)

@@ -2,7 +2,8 @@
 
 ``check(paths, config)`` runs the whole pipeline and returns a ``Result``::
 
-    discover -> extract facts -> evaluate rules -> suppress -> (phases) -> Result
+    discover -> extract facts -> evaluate rules -> suppress -> (phases)
+      -> baseline -> merge test results -> select reported findings -> Result
 
 Reporters turn the Result into text/JSON/...; nothing here prints or exits.
 """
@@ -10,17 +11,22 @@ Reporters turn the Result into text/JSON/...; nothing here prints or exits.
 from __future__ import annotations
 
 import os
-from typing import Sequence
+from dataclasses import replace
+from typing import Mapping, Sequence
 
+from .baseline import match as baseline_match
 from .config import Config, find_root, load_config
-from .discover import discover
+from .discover import discover, kind_of
 from .errors import ConfigError, PackError
 from .evaluate import evaluate, problem_findings
 from .extract import extract_all
 from .packs import check_unique, load_pack, rules_from_mappings
 from .plan import build_plan
-from .suppress import apply as apply_suppressions
-from .types import CheckResult, Finding, Pack, PhaseResult, Result, RunStats
+from .select_findings import LineRanges, Selection, named_paths, select
+from .suppress import apply as apply_suppressions, recompute_statuses
+from .testresults import TestCase, inventory, merge, tally
+from .types import (BaselineEntry, CheckResult, Finding, Pack, PhaseResult, Result, RunStats,
+                    SourceFile)
 
 
 def load_packs(config: Config, extra: Sequence[str] = ()) -> tuple[Pack, ...]:
@@ -65,18 +71,47 @@ def phases_of(packs: Sequence[Pack], results: Sequence[CheckResult]) -> list[Pha
     return out
 
 
+def _with_named(files: list[SourceFile], root: str, named: Sequence[str]) -> list[SourceFile]:
+    """Add files named on the command line that the excludes dropped (no --force-exclude)."""
+    have = {f.path for f in files}
+    for rel in named:
+        kind = kind_of(rel)
+        if rel.endswith("/") or rel in have or kind is None:
+            continue
+        files.append(SourceFile(rel, os.path.join(root, rel), kind))
+    return sorted(files, key=lambda f: f.path)
+
+
 def check(paths: Sequence[str], config: Config, *, packs: tuple[Pack, ...] | None = None,
-          prefilter: bool = True) -> Result:
-    """Run the pipeline over ``paths`` (files or directories) with a resolved configuration."""
+          prefilter: bool = True, report_paths: Sequence[str] | None = None,
+          force_exclude: bool = True, baseline: Sequence[BaselineEntry] | None = None,
+          changed_lines: Mapping[str, LineRanges] | None = None,
+          test_cases: Sequence[TestCase] | None = None, use_cache: bool = True) -> Result:
+    """Run the pipeline over ``paths`` (files or directories) with a resolved configuration.
+
+    ``report_paths`` (the CLI and pre-commit pass the named files here): rules are evaluated
+    over the whole project and only findings concerning these paths are reported (see
+    ``select_findings``); files named there are checked even if excluded unless
+    ``force_exclude``. ``baseline`` entries are accepted findings; ``changed_lines`` limits
+    reporting to changed lines (``--diff-base``); ``test_cases`` merge test outcomes into the
+    phases. ``use_cache=False`` neither reads nor writes the fact cache (``--no-cache``);
+    worker processes: ``config.jobs``.
+    """
     if packs is None:
         packs = load_packs(config)
     if not packs:
         raise ConfigError("no rule packs configured (use --pack or `packs` in the config)")
     plan = build_plan(packs, config.select, config.extend_select, config.ignore,
                       prefilter=prefilter)
+    named: tuple[str, ...] | None = None
+    if report_paths:
+        named = named_paths(config.root, report_paths)
+        paths = [config.root]
     files = discover(config.root, list(paths) or [config.root],
                      config.exclude + config.extend_exclude, config.respect_gitignore)
-    facts = extract_all(files, plan, config)
+    if named is not None and not force_exclude:
+        files = _with_named(files, config.root, named)
+    facts = extract_all(files, plan, config, packs=packs, use_cache=use_cache)
     results, engine_errors = evaluate(plan, files, facts, config.root)
     findings: list[Finding] = problem_findings(facts, plan) + engine_errors
     for r in results:
@@ -91,7 +126,33 @@ def check(paths: Sequence[str], config: Config, *, packs: tuple[Pack, ...] | Non
         files_discovered=len(files), files_parsed=sum(1 for f in facts if f.parsed),
         lines_discovered=sum(f.lines for f in facts),
         lines_parsed=sum(f.lines for f in facts if f.parsed), rules=len(plan.rules))
-    return Result(root=config.root, packs=packs, rules=tuple(a.rule for a in plan.rules),
-                  findings=tuple(kept), checks=tuple(results),
-                  phases=tuple(phases_of(packs, results)), suppressed=tuple(suppressed),
-                  stats=stats)
+    result = Result(root=config.root, packs=packs, rules=tuple(a.rule for a in plan.rules),
+                    findings=tuple(kept), checks=tuple(results),
+                    phases=tuple(phases_of(packs, results)), suppressed=tuple(suppressed),
+                    stats=stats)
+    if baseline is not None:
+        result = apply_baseline(result, baseline, {b.code for b in plan.builtins})
+    if test_cases is not None:
+        result = merge_tests(result, test_cases, config)
+    return select(result, Selection(paths=named, changed=changed_lines))
+
+
+def apply_baseline(result: Result, entries: Sequence[BaselineEntry],
+                   builtin_codes: set[str] = frozenset()) -> Result:
+    """Move baselined findings aside, recompute rule and phase statuses, record stale entries."""
+    active = {r.code for r in result.rules} | set(builtin_codes)
+    new, accepted, stale = baseline_match(result.findings, entries, active)
+    if not accepted and not stale:
+        return result
+    checks = recompute_statuses(result.checks, {id(f) for f in accepted})
+    return replace(result, findings=tuple(new), checks=tuple(checks),
+                   phases=tuple(phases_of(result.packs, checks)),
+                   baselined=tuple(accepted), stale_baseline=tuple(stale))
+
+
+def merge_tests(result: Result, cases: Sequence[TestCase], config: Config) -> Result:
+    """Merge test outcomes (JUnit files or a pytest session) into the phases."""
+    counts = tally(cases, result.packs)
+    expected = inventory(config.root, result.packs, config.exclude + config.extend_exclude,
+                         config.respect_gitignore)
+    return merge(result, counts, expected)

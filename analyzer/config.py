@@ -202,3 +202,22 @@ def load_config(root: str, explicit: str | None = None, use_files: bool = True) 
         values["packs"] = tuple(values["packs"])
         del base
     return Config(root=root, config_file=shown, sources=tuple(sorted(sources)), **values)
+
+
+def describe(config: Config) -> list[tuple[str, Any, str]]:
+    """(key, resolved value, where it came from) for every setting (``obs-lint config``)."""
+    sources = dict(config.sources)
+    everything = sources.get("*", "default")
+    rows = []
+    for key in KEYS:
+        attr = "inline_rules" if key == "rules" else key.replace("-", "_")
+        value = getattr(config, attr)
+        if key == "per-file-ignores":
+            value = {glob: list(codes) for glob, codes in value}
+        elif key == "rules":
+            value = [dict(r) for r in value]
+        elif isinstance(value, tuple):
+            value = list(value)
+        rows.append((key, value, sources.get(key, everything if everything != "default"
+                                              else "default")))
+    return rows

@@ -1,22 +1,129 @@
-"""Fact extraction for a whole run: decide per file what to parse, then extract.
+"""Fact extraction for a whole run: decide per file what to parse, then get its facts from the
+cache, from this process, or from a pool of worker processes.
 
-This is the stage's scheduler (the per-file work is ``facts.extract_file``). It is the one
-place that will own caching and the process pool, so the rest of the pipeline only ever sees a
-list of ``FileFacts`` in discovery order.
+This is the stage's scheduler (the per-file work is ``facts.prepare_file`` + an extractor +
+``facts.finish_file``). The rest of the pipeline only ever sees a list of ``FileFacts`` in
+discovery order, and that list is the same value whichever way it was made: serial or parallel,
+cold or warm (the JSON report is byte-identical).
+
+Per run:
+
+1. Every discovered file is read, hashed and prefiltered here (cheap: no parsing). Files no rule
+   can react to are finished at once.
+2. The others are looked up in the content-addressed cache (``analyzer.cache``); a hit is decoded
+   lazily (``analyzer.codec``), so a warm run never imports libcst or pglast.
+3. The misses are extracted: in this process when there is little work or ``jobs`` is 1, else
+   in ``jobs`` worker processes (``analyzer.pool``), which also enforce the per-file time budget
+   and survive crashing workers. Clean results are written back to the cache.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Sequence
 
+from .cache import FactCache, cache_dir, entry_key, run_key
+from .codec import DecodeError, decode, encode
 from .config import Config
-from .facts import extract_file
-from .facts.model import FileFacts
+from .facts import EXTRACTORS, FileFacts, Prepared, finish_file, prepare_file
+from .facts.model import Problem
 from .plan import Plan
-from .types import SourceFile
+from .pool import OK, JobResult, Task, default_jobs, run_pool, run_with_budget
+from .types import FileKind, Pack, SourceFile
+
+# Below this much uncached text (characters; ~0.25 s of libcst parsing) the pool's start-up and
+# transfer costs more than it saves, so extraction stays in this process.
+POOL_MIN_CHARS = 120_000
 
 
-def extract_all(files: Sequence[SourceFile], plan: Plan, config: Config) -> list[FileFacts]:
-    """FileFacts for every discovered file, in the same order."""
-    return [extract_file(src, plan.patterns_for(src), max_bytes=config.max_file_bytes)
-            for src in files]
+@dataclass
+class ExtractReport:
+    """Counters for diagnostics and the benchmark (never part of a report: they differ between
+    cold and warm runs, which must print the same thing)."""
+
+    cache_hits: int = 0
+    cache_misses: int = 0
+    cache_rejected: int = 0
+    extracted: int = 0
+    workers: int = 0  # 0: extraction ran in this process
+    parsed_paths: list[str] = field(default_factory=list)
+
+
+def _extract_objects(path: str, kind: str, text: str) -> tuple[object, tuple[Problem, ...]]:
+    payload, problems = EXTRACTORS[FileKind(kind)](path, text)
+    return payload, tuple(problems)
+
+
+def extract_encoded(path: str, kind: str, text: str) -> bytes:
+    """The job a worker runs: extract, then encode (the parent decodes lazily)."""
+    return encode(*_extract_objects(path, kind, text))
+
+
+def _problem_result(prep: Prepared, result: JobResult) -> FileFacts:
+    code = "skipped" if result.status == "skipped" else "internal-error"
+    return finish_file(prep, None, (Problem(code, result.message),))
+
+
+def extract_all(files: Sequence[SourceFile], plan: Plan, config: Config, *,
+                packs: Sequence[Pack] = (), use_cache: bool = True, jobs: int | None = None,
+                report: ExtractReport | None = None) -> list[FileFacts]:
+    """FileFacts for every discovered file, in the same order.
+
+    ``jobs``: worker processes (None: ``config.jobs``; 0: one per core). ``use_cache=False``
+    neither reads nor writes the cache (nothing is created on disk).
+    """
+    report = report if report is not None else ExtractReport()
+    out: list[FileFacts | None] = [None] * len(files)
+    pending: list[tuple[int, Prepared, str]] = []  # (index, prepared file, cache key)
+    cache = FactCache(cache_dir(config.root, config.cache_dir) if use_cache else None)
+    run = run_key(plan.digest, [p.digest for p in packs]) if cache.enabled else ""
+    for i, src in enumerate(files):
+        prep = prepare_file(src, plan.patterns_for(src), max_bytes=config.max_file_bytes)
+        if isinstance(prep, FileFacts):
+            out[i] = prep
+            continue
+        report.parsed_paths.append(src.path)
+        key = entry_key(run, src.kind.value, src.path, prep.digest) if cache.enabled else ""
+        body = cache.get(key) if cache.enabled else None
+        if body is not None:
+            try:
+                payload, problems = decode(body)
+                out[i] = finish_file(prep, payload, problems)
+                continue
+            except DecodeError:
+                cache.rejected += 1  # a foreign or outdated entry: rebuilt below
+        pending.append((i, prep, key))
+    report.cache_hits, report.cache_misses = cache.hits, len(pending)
+    report.cache_rejected = cache.rejected
+    report.extracted = len(pending)
+
+    budget = float(config.max_file_seconds or 0)
+    n_jobs = jobs if jobs is not None else config.jobs
+    n_jobs = n_jobs if n_jobs and n_jobs > 0 else default_jobs()
+    work = sum(len(prep.text) for _, prep, _ in pending)
+    if n_jobs > 1 and len(pending) > 1 and work >= POOL_MIN_CHARS:
+        report.workers = min(n_jobs, len(pending))
+        tasks = [Task(i, prep.src.path, prep.src.kind.value, prep.text) for i, prep, _ in pending]
+        results = run_pool(tasks, extract_encoded, n_jobs, budget)
+        for i, prep, key in pending:
+            result = results[i]
+            if result.status != OK:
+                out[i] = _problem_result(prep, result)
+                continue
+            body = result.body
+            assert isinstance(body, bytes)
+            payload, problems = decode(body)
+            out[i] = finish_file(prep, payload, problems)
+            cache.put(key, body)
+    else:
+        for i, prep, key in pending:
+            task = Task(i, prep.src.path, prep.src.kind.value, prep.text)
+            result = run_with_budget(_extract_objects, task, budget)
+            if result.status != OK:
+                out[i] = _problem_result(prep, result)
+                continue
+            payload, problems = result.body  # type: ignore[misc]
+            out[i] = finish_file(prep, payload, problems)
+            if cache.enabled:
+                cache.put(key, encode(payload, problems))
+    return [f for f in out if f is not None]

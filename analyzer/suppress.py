@@ -96,6 +96,12 @@ def _unused(facts: Sequence[FileFacts], used: set[tuple[str, int]], known: set[s
     return out
 
 
+def recompute_statuses(results: Iterable[CheckResult],
+                       dropped_ids: set[int]) -> list[CheckResult]:
+    """Statuses after some findings (by ``id``) were accepted elsewhere (e.g. a baseline)."""
+    return [_recompute(r, dropped_ids) for r in results]
+
+
 def _recompute(result: CheckResult, dropped_ids: set[int]) -> CheckResult:
     remaining = tuple(f for f in result.findings if id(f) not in dropped_ids)
     if len(remaining) == len(result.findings):

@@ -179,16 +179,42 @@ class CheckResult:
 
 
 @dataclass(frozen=True, slots=True)
-class PhaseResult:
-    """One phase of the report: its checks' results and the derived status.
+class TestCounts:
+    """Test outcomes merged into one phase (from JUnit files or the pytest plugin's session).
 
-    status: "pass" (every check passed), "fail" (a check failed or could not be decided), or
-    "n/a" (the phase has no static checks, e.g. a phase that only runs tests).
+    ``expected`` is the static test inventory of the phase's test files (``expected_exact`` is
+    False when a count could only be bounded from below, e.g. a non-literal parametrize).
+    A test that ran is one that was not skipped: passed, failed, errored or xfailed.
+    """
+
+    __test__ = False  # not a pytest test class, whatever its name says
+
+    passed: int = 0
+    failed: int = 0
+    skipped: int = 0
+    errors: int = 0
+    xfailed: int = 0
+    expected: int = 0
+    expected_exact: bool = True
+
+    @property
+    def ran(self) -> int:
+        return self.passed + self.failed + self.errors + self.xfailed
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseResult:
+    """One phase of the report: its checks' results, its tests' outcomes, the derived status.
+
+    status: "fail" if a check failed or could not be decided, or (when test results were given)
+    a test of the phase failed or errored, or fewer than ``min_tests`` ran; "n/a" if there is
+    nothing to judge (no static checks and no test ran); else "pass".
     """
 
     phase: Phase
     pack: str
     checks: tuple[CheckResult, ...]
+    tests: TestCounts | None = None  # None: no test results were given for this run
 
     @property
     def passed(self) -> int:
@@ -199,10 +225,17 @@ class PhaseResult:
         return len(self.checks) - self.passed
 
     @property
+    def tests_failing(self) -> bool:
+        t = self.tests
+        return t is not None and (t.failed > 0 or t.errors > 0 or t.ran < self.phase.min_tests)
+
+    @property
     def status(self) -> str:
-        if not self.checks:
+        if self.failed or self.tests_failing:
+            return "fail"
+        if not self.checks and (self.tests is None or self.tests.ran == 0):
             return "n/a"
-        return "pass" if self.failed == 0 else "fail"
+        return "pass"
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +250,17 @@ class RunStats:
 
 
 @dataclass(frozen=True, slots=True)
+class BaselineEntry:
+    """One accepted finding recorded in a baseline file (identified by its fingerprint)."""
+
+    rule: str
+    name: str
+    path: str
+    fingerprint: str
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Result:
     """Everything one run produced; reporters are pure functions of this value."""
 
@@ -228,6 +272,8 @@ class Result:
     phases: tuple[PhaseResult, ...]
     suppressed: tuple[Finding, ...] = ()
     stats: RunStats = field(default_factory=RunStats)
+    baselined: tuple[Finding, ...] = ()  # findings accepted by --baseline (not reported)
+    stale_baseline: tuple[BaselineEntry, ...] = ()  # baseline entries that no longer occur
 
     @property
     def internal_errors(self) -> tuple[Finding, ...]:

@@ -133,8 +133,11 @@ class _Converter:
         if isinstance(node, yaml.ScalarNode):
             try:
                 value = self.constructor.construct_object(node, deep=True)
-            except yaml.YAMLError as exc:
-                raise YamlError(f"bad scalar: {exc}", node.start_mark.line + 1) from None
+            except (yaml.YAMLError, ValueError, ArithmeticError, TypeError) as exc:
+                first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                raise YamlError(f"bad {node.tag.rsplit(':', 1)[-1]} scalar "
+                                f"{node.value!r}: {first}", node.start_mark.line + 1,
+                                node.start_mark.column + 1) from None
             return YNode("scalar", value, _span(node), node.tag)
         active.add(id(node))
         try:
@@ -143,10 +146,11 @@ class _Converter:
                 return YNode("seq", items, _span(node), node.tag)
             pairs: list[tuple[YNode, YNode]] = []
             seen: dict[Any, int] = {}
+            merged: list[tuple[YNode, YNode]] = []
             for k_node, v_node in node.value:
                 if k_node.tag == "tag:yaml.org,2002:merge":
-                    raise YamlError("merge keys (<<) are not supported; write the keys out",
-                                    k_node.start_mark.line + 1, k_node.start_mark.column + 1)
+                    merged.extend(self._merge_source(v_node, depth + 1, active))
+                    continue
                 key = self.convert(k_node, depth + 1, active)
                 hashable = repr(key.to_python()) if key.kind != "scalar" else key.value
                 if hashable in seen:
@@ -155,9 +159,28 @@ class _Converter:
                         f"{seen[hashable]})", key.span.line, key.span.column)
                 seen[hashable] = key.span.line
                 pairs.append((key, self.convert(v_node, depth + 1, active)))
+            for key, value in merged:  # `<<: *base`: explicit keys win over merged ones
+                hashable = repr(key.to_python()) if key.kind != "scalar" else key.value
+                if hashable not in seen:
+                    seen[hashable] = key.span.line
+                    pairs.append((key, value))
             return YNode("map", tuple(pairs), _span(node), node.tag)
         finally:
             active.discard(id(node))
+
+
+    def _merge_source(self, node: yaml.Node, depth: int, active: set[int]
+                      ) -> list[tuple[YNode, YNode]]:
+        """Pairs contributed by a merge key's value (a mapping or a list of mappings)."""
+        sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        out: list[tuple[YNode, YNode]] = []
+        for src in sources:
+            converted = self.convert(src, depth, active)
+            if converted.kind != "map":
+                raise YamlError("merge key (<<) value must be a mapping or list of mappings",
+                                src.start_mark.line + 1, src.start_mark.column + 1)
+            out.extend(p for p in converted.value if p not in out)
+        return out
 
 
 def parse_yaml(text: str, *, max_nodes: int = DEFAULT_MAX_NODES,

@@ -93,11 +93,14 @@ def test_python_object_tag_is_refused_and_never_executed(tmp_path, monkeypatch):
     assert not (tmp_path / "OBS_LINT_PWNED_MARKER").exists()
 
 
-def test_custom_tags_and_merge_keys_are_refused():
+def test_custom_tags_are_refused_and_merge_keys_are_expanded():
     _, (p,) = extract("c.yaml", "x: !Ref foo\n")
     assert p.message == "YAML not read: tag '!Ref' is not allowed (only plain YAML data is read)"
-    _, (p,) = extract("m.yaml", "base: &b {x: 1}\nd:\n  <<: *b\n")
-    assert "merge keys" in p.message and p.span.line == 3
+    facts, problems = extract("m.yaml", "base: &b {x: 1, y: 2}\nd:\n  <<: *b\n  y: 3\n")
+    assert problems == ()
+    assert facts.documents[0].lookup("d").to_python() == {"x": 1, "y": 3}
+    _, (p,) = extract("m.yaml", "d:\n  <<: [1, 2]\n")
+    assert "merge key" in p.message and p.span.line == 2
 
 
 def test_syntax_errors_carry_their_line_and_one_line_message():

@@ -7,14 +7,30 @@ A new check kind is one module in this folder (a ``CheckKind`` subclass) plus on
 from __future__ import annotations
 
 from .base import CheckKind, Param, RuleContext
+from .class_contract import ClassContract
+from .collection import Collection
+from .constant_value import ConstantValue
+from .dict_keys import DictKeys
 from .forbid_import import ForbidImport
+from .graph_pipeline import GraphPipeline
 from .require_call import RequireCall
+from .require_reference import RequireReference
+from .required_keys import RequiredKeys
 from .sql_schema import SqlSchemaCheck
+from .test_inventory import TestInventory
 from .yaml_value import YamlCheck
 
 _KINDS: tuple[type[CheckKind], ...] = (
     ForbidImport,
     RequireCall,
+    ClassContract,
+    RequireReference,
+    DictKeys,
+    RequiredKeys,
+    ConstantValue,
+    Collection,
+    GraphPipeline,
+    TestInventory,
     YamlCheck,
     SqlSchemaCheck,
 )

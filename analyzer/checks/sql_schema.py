@@ -1,9 +1,10 @@
 """Check kind ``sql-schema``: SQL DDL files define a table / enum / view / index as required.
 
-Automates the audit's phase 7 ("``ml_training_runs`` table with JSONB metrics", "``ml_model_registry``
-table with stage enum", "``v_agent_latency_summary`` view", "indexes on trace_id, agent_name,
-started_at", "``learning_signals`` RAGAS columns") from what PostgreSQL's own grammar reads, so
-comments, string literals and function bodies that mention ``CREATE TABLE`` do not count.
+Automates the audit's phase 7 ("``ml_training_runs`` table with JSONB metrics",
+"``ml_model_registry`` table with stage enum", "``v_agent_latency_summary`` view", "indexes on
+trace_id, agent_name, started_at", "``learning_signals`` RAGAS columns") from what PostgreSQL's
+own grammar reads, so comments, string literals and function bodies that mention ``CREATE TABLE``
+do not count.
 
 Decisions (copied into the README):
 
@@ -46,7 +47,7 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Mapping, Sequence
+from typing import Any, ClassVar, Mapping
 
 import pathspec
 
@@ -56,6 +57,7 @@ from ..types import CheckResult, FileKind, Finding, Location, Severity, Span
 from .base import CheckKind, Param, RuleContext
 
 _MODES = ("table", "enum", "view", "index")
+_BLOCKING = frozenset({"parse-error", "read-error", "skipped", "internal-error"})
 _GLOB = set("*?[")
 _IDENT = re.compile(r'\s*(?:"((?:[^"]|"")+)"|([^".\s]+))\s*')
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
@@ -146,13 +148,15 @@ class _Schema:
 
     def table(self, name: str, schema: str, exact: bool = True) -> _Table | None:
         for t in self.tables:
-            if t.name == name and (_compat(t.schema, schema) if exact else _wants(schema, t.schema)):
+            if t.name == name and (_compat(t.schema, schema) if exact
+                                   else _wants(schema, t.schema)):
                 return t
         return None
 
     def enum(self, name: str, schema: str, exact: bool = True) -> _Enum | None:
         for e in self.enums:
-            if e.name == name and (_compat(e.schema, schema) if exact else _wants(schema, e.schema)):
+            if e.name == name and (_compat(e.schema, schema) if exact
+                                   else _wants(schema, e.schema)):
                 return e
         return None
 
@@ -178,7 +182,12 @@ class _Schema:
                 self.tables.append(t)
             if st.created:
                 if t.created is not None:
-                    continue  # created earlier: a later CREATE (IF NOT EXISTS) is a no-op
+                    # Created earlier: this CREATE (IF NOT EXISTS) is a no-op, but the ALTERs
+                    # that follow it in this file did apply to the existing table.
+                    altered = [c for c in st.columns if c.origin == "alter"]
+                    t.columns.update({c.name: (c, path) for c in altered})
+                    t.evidence.extend(Location(path, s) for s in st.spans[1:])
+                    continue
                 t.created = Location(path, st.span)
                 t.complete = st.complete
                 t.evidence.insert(0, t.created)
@@ -299,9 +308,13 @@ check:
     # -- evaluation ---------------------------------------------------------------------------
     def evaluate(self, ctx: RuleContext) -> CheckResult:
         files, findings, unknown_files = self._select(ctx)
+        if not files and not unknown_files:  # nothing to read: "file not found" says it all
+            return self.result(ctx, findings)
         schema = _Schema()
         for f in files:
             for p in f.problems:
+                if p.code not in _BLOCKING:
+                    continue
                 schema.unreadable.append(Location(f.path, p.span))
                 schema.reasons.append(
                     f"the statement at {f.path}:{p.span.line} did not parse: "
@@ -309,7 +322,7 @@ check:
                     if p.code == "parse-error" else f"{f.path} could not be read: {p.message}")
             if isinstance(f.payload, SqlFacts):
                 schema.add(f.path, f.payload)
-            elif not f.problems:
+            elif not any(p.code in _BLOCKING for p in f.problems):
                 schema.unreadable.append(Location(f.path, Span.file_start()))
                 schema.reasons.append(f"{f.path} was not analysed")
         for path in unknown_files:

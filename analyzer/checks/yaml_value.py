@@ -56,6 +56,7 @@ _ANY = (str, int, float, bool, list, dict, type(None))
 _NUM = (int, float)
 _TYPES = ("str", "int", "float", "number", "bool", "list", "map")
 DEFAULT_TOLERANCE = 1e-6
+_BLOCKING = frozenset({"parse-error", "read-error", "skipped", "internal-error"})
 _ASSERTIONS = ("equals", "matches", "min", "max", "one_of", "contains", "count", "min_count",
                "max_count", "type", "sum")
 
@@ -335,12 +336,13 @@ check:
                                      "(is it inside the rule's `where:` paths?)")
             msg = f"{path}: file not found (expected it to define {key})"
             return self.result(ctx, [ctx.finding(path, None, msg, f"{path}: file not found")])
-        if ff.problems:
-            p = ff.problems[0]
+        facts = ff.payload
+        blocking = [p for p in ff.problems if p.code in _BLOCKING]
+        if blocking and not (isinstance(facts, YamlFacts) and facts.documents):
+            p = blocking[0]
             return self._unknown(ctx, path, p.span,
                                  f"could not decide {key}: {path}:{p.span.line} could not be "
                                  f"read: {p.message.removeprefix('YAML not read: ')}")
-        facts = ff.payload
         if not isinstance(facts, YamlFacts):
             return self._unknown(ctx, path, Span.file_start(),
                                  f"could not decide {key}: {path} was not analysed as YAML")

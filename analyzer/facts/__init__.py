@@ -9,18 +9,33 @@ react to the file, and if so parse it with the extractor of its kind. Every fail
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from typing import Callable
 
-from . import python as python_facts
-from .model import FileFacts, Problem
+from .model import FileFacts, Problem, Suppression
 from .source import DecodeError, decode, digest, suppressions
 from ..types import FileKind, SourceFile, Span
 
 Extractor = Callable[[str, str], "tuple[object, tuple[Problem, ...]]"]
 
+
+def _lazy(module: str) -> Extractor:
+    """The ``extract`` function of ``module``, imported on first use: a run whose files are all
+    cached never imports libcst or pglast (their import is a large part of a warm run)."""
+    def extract(path: str, text: str) -> "tuple[object, tuple[Problem, ...]]":
+        from importlib import import_module
+
+        return import_module(module, __name__).extract(path, text)
+
+    extract.__qualname__ = f"extract[{module}]"
+    return extract
+
+
 # One extractor per file kind. A new file kind is one module in facts/ plus one line here.
 EXTRACTORS: dict[FileKind, Extractor] = {
-    FileKind.PYTHON: python_facts.extract,
+    FileKind.PYTHON: _lazy(".python"),
+    FileKind.YAML: _lazy(".yaml_doc"),
+    FileKind.SQL: _lazy(".sql"),
 }
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
@@ -50,14 +65,27 @@ def read_bytes(src: SourceFile, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[byt
         return None, Problem("read-error", f"cannot read: {exc.strerror or exc}")
 
 
-def extract_file(src: SourceFile, patterns: tuple[str, ...] | None,
-                 data: bytes | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> FileFacts:
-    """Facts of one file.
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A file some active rule can react to: everything about it except the extractor's result.
 
-    ``patterns``: None = some rule needs this file parsed whatever it contains; a tuple = parse
-    only if one of these strings occurs in the text (an empty tuple = no rule covers the file).
-    ``data`` may be passed when the caller already read the bytes (cache lookup hashed them).
+    ``extract_file`` is ``prepare_file`` + extractor + ``finish_file``; the run scheduler
+    (``analyzer.extract``) calls the halves itself so the middle can come from the cache or a
+    worker process.
     """
+
+    src: SourceFile
+    digest: str
+    text: str
+    suppressions: tuple[Suppression, ...]
+    problems: tuple[Problem, ...]  # malformed suppression markers
+    lines: int
+
+
+def prepare_file(src: SourceFile, patterns: tuple[str, ...] | None, data: bytes | None = None,
+                 max_bytes: int = DEFAULT_MAX_BYTES) -> FileFacts | Prepared:
+    """Read, hash, decode and prefilter one file: its final FileFacts if nothing needs parsing
+    (unreadable, undecodable, skip-file, or no rule can react to its text), else ``Prepared``."""
     problem: Problem | None = None
     if data is None:
         data, problem = read_bytes(src, max_bytes)
@@ -80,11 +108,32 @@ def extract_file(src: SourceFile, patterns: tuple[str, ...] | None,
     if not wanted:
         return FileFacts(path=src.path, kind=src.kind, digest=dig, suppressions=sups,
                          problems=sup_problems, lines=lines)
+    return Prepared(src=src, digest=dig, text=text, suppressions=sups, problems=sup_problems,
+                    lines=lines)
+
+
+def finish_file(prep: Prepared, payload: object, problems: tuple[Problem, ...]) -> FileFacts:
+    """The FileFacts of a prepared file, given its extractor's result."""
+    src = prep.src
+    return FileFacts(path=src.path, kind=src.kind, digest=prep.digest, parsed=True,
+                     problems=prep.problems + tuple(problems), suppressions=prep.suppressions,
+                     payload=payload, lines=prep.lines)
+
+
+def extract_file(src: SourceFile, patterns: tuple[str, ...] | None,
+                 data: bytes | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> FileFacts:
+    """Facts of one file.
+
+    ``patterns``: None = some rule needs this file parsed whatever it contains; a tuple = parse
+    only if one of these strings occurs in the text (an empty tuple = no rule covers the file).
+    ``data`` may be passed when the caller already read the bytes (cache lookup hashed them).
+    """
+    prep = prepare_file(src, patterns, data, max_bytes)
+    if isinstance(prep, FileFacts):
+        return prep
     try:
-        payload, problems = extractor(src.path, text)
+        payload, problems = EXTRACTORS[src.kind](src.path, prep.text)
     except Exception as exc:  # noqa: BLE001 - an engine bug must not stop the run
         payload, problems = None, (Problem(
             "internal-error", f"{type(exc).__name__} while extracting facts: {exc}"),)
-    return FileFacts(path=src.path, kind=src.kind, digest=dig, parsed=True,
-                     problems=sup_problems + tuple(problems), suppressions=sups,
-                     payload=payload, lines=lines)
+    return finish_file(prep, payload, problems)

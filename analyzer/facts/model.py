@@ -60,10 +60,20 @@ class Seq:
 
 @dataclass(frozen=True, slots=True)
 class DictValue:
-    """A dict display. ``spread`` is True if it contains ``**x`` (keys not all known)."""
+    """A dict display, a ``dict(k=v)`` call, or a dict comprehension.
+
+    ``spread`` is True if it contains ``**x`` (or ``dict(x)``): keys not all known; ``spreads``
+    holds the source text and place of each such entry. ``key_spans`` parallels ``items``: where
+    each key is written (``None`` if unknown), so a check can point at the exact key. A
+    comprehension (``comprehension=True``) has exactly one item: the key/value templates
+    (e.g. ``(FStr("hp_"), Unknown("v"))`` for ``{f"hp_{k}": v for k, v in p.items()}``).
+    """
 
     items: tuple[tuple["Value", "Value"], ...]
     spread: bool = False
+    key_spans: tuple["Span | None", ...] = ()
+    spreads: tuple[tuple[str, Span], ...] = ()
+    comprehension: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +158,12 @@ class FunctionFact:
     yields: bool
     scope: str  # enclosing scope qualname ("" = module)
     span: Span
+    # the value of each decorator expression, parallel to ``decorators``: a CallValue for
+    # ``@d(...)`` (e.g. ``pytest.mark.parametrize("x", [1, 2])``), a Ref for a bare ``@d``
+    decorator_values: tuple[Value, ...] = ()
+    # source text of the ``if``/``elif`` tests directly in this function (not nested defs),
+    # whitespace-normalised, e.g. "_connector is None" (a caching accessor's guard)
+    conditions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +175,8 @@ class ClassFact:
     methods: tuple[str, ...]  # method names defined directly in the class body
     scope: str
     span: Span
+    decorator_values: tuple[Value, ...] = ()  # as FunctionFact.decorator_values
+    keywords: tuple[tuple[str, str], ...] = ()  # class keywords, e.g. (("metaclass", "abc.ABCMeta"),)
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,10 +215,30 @@ class StringFact:
     """A string literal used as a value outside docstrings (dict key, argument, comparison...).
 
     Only recorded for short strings; used by presence checks such as required-keys.
+    Roles: "dict-key" (``{"k": ...}``), "subscript" (``x["k"]``), "argument" (``f("k")``,
+    ``f(a="k")``), "compare" (``x == "k"``), "value" (a dict value, a list/tuple/set item, the
+    right-hand side of an assignment, a returned string).
     """
 
     value: str
     role: str  # "dict-key" | "subscript" | "argument" | "value" | "compare"
+    scope: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class NameFact:
+    """An identifier used in code (never in strings, comments or docstrings).
+
+    kind "name": a bare name in an expression or annotation (``OpikConnector()``,
+    ``x: OpikConnector``, ``except OpikError``); kind "attribute": an attribute name
+    (``metrics.roc_auc`` gives "roc_auc"; its head ``metrics`` is a "name"). Definitions
+    (def/class names, parameters, imported names) are not uses. Only the first use per
+    (name, kind, scope) is recorded: a compact "is it referenced here" index, not every use.
+    """
+
+    name: str
+    kind: str  # "name" | "attribute"
     scope: str
     span: Span
 
@@ -215,6 +253,7 @@ class PythonFacts:
     subscript_stores: tuple[SubscriptStoreFact, ...] = ()
     strings: tuple[StringFact, ...] = ()
     aliases: tuple[tuple[str, str], ...] = ()  # module-scope import table: local name -> qualname
+    names: tuple[NameFact, ...] = ()  # identifiers used in code (first use per scope)
 
 
 # --------------------------------------------------------------------------------------------

@@ -20,8 +20,8 @@ from typing import Any, Callable, Iterable
 import libcst as cst
 
 from .model import (AssignFact, CallFact, CallValue, ClassFact, DictValue, FStr, FunctionFact,
-                    ImportedName, ImportFact, Problem, PythonFacts, Ref, Seq, StringFact,
-                    SubscriptStoreFact, Unknown, Value)
+                    ImportedName, ImportFact, NameFact, Problem, PythonFacts, Ref, Seq,
+                    StringFact, SubscriptStoreFact, Unknown, Value)
 from .positions import spans_for
 from ..types import Span
 
@@ -143,7 +143,7 @@ class _Scope:
 
 class _FuncInfo:
     __slots__ = ("node", "name", "qualname", "is_async", "decorators", "params", "globals",
-                 "returns", "yields", "scope")
+                 "returns", "yields", "scope", "conditions")
 
     def __init__(self, node: cst.FunctionDef, qualname: str, scope: str) -> None:
         self.node = node
@@ -156,6 +156,7 @@ class _FuncInfo:
         self.returns: list[cst.BaseExpression | None] = []
         self.yields = False
         self.scope = scope
+        self.conditions: list[cst.BaseExpression] = []  # `if` tests directly in the body
 
 
 def _all_params(params: cst.Parameters) -> Iterable[cst.Param]:
@@ -185,6 +186,11 @@ class _Extractor:
         self.pending_subs: list[tuple[cst.CSTNode, dict[str, Any]]] = []
         self.pending_strings: list[tuple[cst.CSTNode, str, str, str]] = []
         self.call_ctx: dict[int, dict[str, Any]] = {}  # id(Call) -> overrides
+        # first use of each identifier per (name, kind, scope) -> its node (NameFact)
+        self.pending_names: dict[tuple[str, str, str], cst.CSTNode] = {}
+        # nodes whose place a Value needs (dict keys, `**spread` entries): located in finish()
+        self.pending_keys: list[cst.CSTNode] = []
+        self.spans: dict[int, Span] = {}
         self.scopes: list[_Scope] = [self.scope]
         self.handlers: dict[type, Callable[[Any], bool]] = {
             cst.Import: self.on_import,
@@ -207,6 +213,12 @@ class _Extractor:
             cst.Comparison: self.on_comparison,
             cst.SimpleStatementLine: self.on_simple_line,
             cst.Lambda: self.on_lambda,
+            cst.Name: self.on_name,
+            cst.Attribute: self.on_attribute,
+            cst.DictComp: self.on_dict_comp,
+            cst.List: self.on_sequence,
+            cst.Tuple: self.on_sequence,
+            cst.Set: self.on_sequence,
         }
 
     # -- traversal ------------------------------------------------------------------------------
@@ -328,6 +340,9 @@ class _Extractor:
         if self.type_checking:
             ctx["type_checking"] = True
         self.pending_calls.append((node, node.func, ctx, self.scope))
+        if isinstance(node.func, cst.Name) and node.func.value == "dict":
+            for arg in node.args:  # dict(a=1, **kw): keys and spreads become DictValue items
+                self.pending_keys.append(arg.keyword if arg.keyword is not None else arg)
         # walk the callee (it may contain calls: f()(x), a.b().c()) and the arguments
         self.walk(node.func)
         for arg in node.args:
@@ -344,6 +359,7 @@ class _Extractor:
             self.walk(expr)
         else:
             self.pending_calls.append((expr, expr, {"context": "decorator-ref"}, self.scope))
+            self._names_only(expr)
         return True
 
     def on_await(self, node: cst.Await) -> bool:
@@ -366,6 +382,8 @@ class _Extractor:
         is_tc = bool(test) and (test == "TYPE_CHECKING" or test.endswith(".TYPE_CHECKING")) and (
             self.resolve(test) in ("typing.TYPE_CHECKING", "typing_extensions.TYPE_CHECKING")
             or test in ("typing.TYPE_CHECKING", "TYPE_CHECKING"))
+        if self.scope.func is not None:
+            self.scope.func.conditions.append(node.test)
         self.walk(node.test)
         if is_tc:
             self.type_checking += 1
@@ -398,6 +416,10 @@ class _Extractor:
         for p in _all_params(node.params):
             if p.default is not None:
                 self.walk(p.default)
+            if p.annotation is not None:
+                self._names_only(p.annotation.annotation)
+        if node.returns is not None:
+            self._names_only(node.returns.annotation)
         self._enter(_Scope(qual, "function", parent, info))
         self.walk_body(node.body)
         self._leave()
@@ -428,6 +450,9 @@ class _Extractor:
     def on_return(self, node: cst.Return) -> bool:
         if self.scope.func is not None:
             self.scope.func.returns.append(node.value)
+        if isinstance(node.value, cst.SimpleString):
+            self._string(node.value, "value")
+            return True
         return False
 
     def on_yield(self, node: cst.Yield) -> bool:
@@ -462,7 +487,10 @@ class _Extractor:
                                 augmented=False)
             if not isinstance(t.target, (cst.Name,)):
                 self.walk(t.target)
-        self.walk(node.value)
+        if isinstance(node.value, cst.SimpleString):
+            self._string(node.value, "value")
+        else:
+            self.walk(node.value)
         return True
 
     def on_ann_assign(self, node: cst.AnnAssign) -> bool:
@@ -470,7 +498,12 @@ class _Extractor:
                             annotation=dotted(node.annotation.annotation)
                             if isinstance(node.annotation.annotation, (cst.Name, cst.Attribute))
                             else self.text(node.annotation.annotation), augmented=False)
-        if node.value is not None:
+        if not isinstance(node.target, cst.Name):
+            self.walk(node.target)
+        self._names_only(node.annotation.annotation)
+        if isinstance(node.value, cst.SimpleString):
+            self._string(node.value, "value")
+        elif node.value is not None:
             self.walk(node.value)
         return True
 
@@ -491,6 +524,7 @@ class _Extractor:
 
     def on_dict(self, node: cst.Dict) -> bool:
         for el in node.elements:
+            self.pending_keys.append(el.key if isinstance(el, cst.DictElement) else el)
             if isinstance(el, cst.DictElement):
                 if isinstance(el.key, cst.SimpleString):
                     self._string(el.key, "dict-key")
@@ -503,6 +537,51 @@ class _Extractor:
             else:
                 self.walk(el.value)
         return True
+
+    def on_dict_comp(self, node: cst.DictComp) -> bool:
+        self.pending_keys.append(node.key)
+        return False
+
+    def on_sequence(self, node: cst.List | cst.Tuple | cst.Set) -> bool:
+        for el in node.elements:
+            if isinstance(el.value, cst.SimpleString):
+                self._string(el.value, "value")
+            else:
+                self.walk(el.value)
+        return True
+
+    def _use(self, node: cst.CSTNode, name: str, kind: str) -> None:
+        key = (name, kind, self.scope.qualname)
+        if key not in self.pending_names:
+            self.pending_names[key] = node
+
+    def on_name(self, node: cst.Name) -> bool:
+        if node.value not in ("None", "True", "False"):
+            self._use(node, node.value, "name")
+        return True
+
+    def on_attribute(self, node: cst.Attribute) -> bool:
+        self._use(node.attr, node.attr.value, "attribute")
+        self.walk(node.value)
+        return True
+
+    def _names_only(self, expr: cst.CSTNode) -> None:
+        """Record the identifiers of an annotation or bare decorator, and nothing else.
+
+        Annotations are not walked for other facts (calls or strings inside them are types,
+        not behaviour); string annotations (forward references) are text, never names.
+        """
+        stack = [expr]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, cst.Name):
+                self._use(node, node.value, "name")
+            elif isinstance(node, cst.Attribute):
+                self._use(node.attr, node.attr.value, "attribute")
+                stack.append(node.value)
+            elif not isinstance(node, (cst.SimpleString, cst.ConcatenatedString,
+                                       cst.FormattedString) + _LEAF_TYPES):
+                stack.extend(node.children)
 
     def on_subscript(self, node: cst.Subscript) -> bool:
         self.walk(node.value)
@@ -530,7 +609,11 @@ class _Extractor:
         wanted += [n for n, _ in self.pending_assigns]
         wanted += [n for n, _ in self.pending_subs]
         wanted += [n for n, *_ in self.pending_strings]
+        wanted += self.pending_names.values()
+        wanted += self.pending_keys
+        wanted += [c for f in self.pending_funcs for c in f.conditions]
         spans = spans_for(self.module, wanted)
+        self.spans = spans  # _value reads the places of dict keys from here
         default = Span.file_start()
 
         def sp(node: cst.CSTNode) -> Span:
@@ -571,7 +654,9 @@ class _Extractor:
                 decorators=tuple(self._ref_name(d, f.scope) for d in f.decorators),
                 params=f.params, globals_declared=tuple(f.globals),
                 returns=tuple(self.value(r) if r is not None else None for r in f.returns),
-                yields=f.yields, scope=f.scope, span=sp(f.node)))
+                yields=f.yields, scope=f.scope, span=sp(f.node),
+                decorator_values=tuple(self.value(d) for d in f.decorators),
+                conditions=tuple(self.span_text(sp(c)) for c in f.conditions)))
         classes = []
         for node, qual, scope in self.pending_classes:
             methods = tuple(s.name.value for s in getattr(node.body, "body", ())
@@ -581,7 +666,10 @@ class _Extractor:
                 bases=tuple(self._ref_name(a.value, scope.qualname) for a in node.bases),
                 decorators=tuple(self._ref_name(d.decorator, scope.qualname)
                                  for d in node.decorators),
-                methods=methods, scope=scope.qualname, span=sp(node)))
+                methods=methods, scope=scope.qualname, span=sp(node),
+                decorator_values=tuple(self.value(d.decorator) for d in node.decorators),
+                keywords=tuple((a.keyword.value, self._ref_name(a.value, scope.qualname))
+                               for a in node.keywords if a.keyword is not None)))
         assigns = []
         for node, d in self.pending_assigns:
             vn = d.pop("value_node")
@@ -595,11 +683,13 @@ class _Extractor:
                 scope=d["scope"], span=sp(node)))
         strings = tuple(StringFact(value=v, role=r, scope=s, span=sp(n))
                         for n, v, r, s in self.pending_strings)
+        names = tuple(NameFact(name=k[0], kind=k[1], scope=k[2], span=sp(n))
+                      for k, n in self.pending_names.items())
         return PythonFacts(
             imports=tuple(sorted(imports + tuple(dyn), key=lambda i: (i.span.line, i.span.column))),
             calls=tuple(calls), functions=tuple(functions), classes=tuple(classes),
             assigns=tuple(assigns), subscript_stores=tuple(subs), strings=strings,
-            aliases=tuple(sorted(self.scopes[0].aliases.items())))
+            aliases=tuple(sorted(self.scopes[0].aliases.items())), names=names)
 
     def _ref_name(self, expr: cst.BaseExpression, scope_qual: str) -> str:
         target = expr.func if isinstance(expr, cst.Call) else expr
@@ -676,16 +766,26 @@ def _value(expr: cst.BaseExpression | None, ex: _Extractor, depth: int = 0) -> V
         return Seq(kind, tuple(items), starred)
     if isinstance(expr, cst.Dict):
         pairs: list[tuple[Value, Value]] = []
+        key_spans: list[Span | None] = []
+        spreads: list[tuple[str, Span]] = []
         spread = False
         for el in expr.elements:
             if isinstance(el, cst.StarredDictElement):
                 spread = True
+                spreads.append(_spread(el, ex))
                 continue
             if len(pairs) >= MAX_SEQ_ITEMS:
                 spread = True
                 break
             pairs.append((_value(el.key, ex, depth + 1), _value(el.value, ex, depth + 1)))
-        return DictValue(tuple(pairs), spread)
+            key_spans.append(ex.spans.get(id(el.key)))
+        return DictValue(tuple(pairs), spread, tuple(key_spans), tuple(spreads))
+    if isinstance(expr, cst.DictComp):
+        return DictValue(((_value(expr.key, ex, depth + 1), _value(expr.value, ex, depth + 1)),),
+                         key_spans=(ex.spans.get(id(expr.key)),), comprehension=True)
+    if (isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name)
+            and expr.func.value == "dict" and not ex.resolve("dict")):
+        return _dict_call(expr, ex, depth)
     if isinstance(expr, cst.Call):
         callee = dotted(expr.func)
         return CallValue(
@@ -695,6 +795,38 @@ def _value(expr: cst.BaseExpression | None, ex: _Extractor, depth: int = 0) -> V
             kwargs=tuple((a.keyword.value, _value(a.value, ex, depth + 1)) for a in expr.args
                          if a.keyword is not None))
     return Unknown(ex.text(expr))
+
+
+def _spread(node: cst.CSTNode, ex: _Extractor) -> tuple[str, Span]:
+    """Source text and place of a ``**x`` dict entry or a non-literal ``dict(x)`` argument."""
+    span = ex.spans.get(id(node)) or Span.file_start()
+    text = ex.span_text(span) if id(node) in ex.spans else ex.text(node)
+    if isinstance(node, cst.StarredDictElement) and not text.startswith("**"):
+        text = "**" + text
+    return text, span
+
+
+def _dict_call(expr: cst.Call, ex: _Extractor, depth: int) -> DictValue:
+    """``dict(a=1, **kw)`` / ``dict({...}, b=2)`` as a DictValue (keys are the keywords)."""
+    pairs: list[tuple[Value, Value]] = []
+    key_spans: list[Span | None] = []
+    spreads: list[tuple[str, Span]] = []
+    for arg in expr.args:
+        if arg.keyword is not None:
+            pairs.append((arg.keyword.value, _value(arg.value, ex, depth + 1)))
+            key_spans.append(ex.spans.get(id(arg.keyword)))
+            continue
+        inner = _value(arg.value, ex, depth + 1) if not arg.star else None
+        if isinstance(inner, DictValue):
+            pairs.extend(inner.items)
+            key_spans.extend(inner.key_spans or (None,) * len(inner.items))
+            spreads.extend(inner.spreads)
+            if inner.spread and not inner.spreads:
+                spreads.append(_spread(arg, ex))
+            continue
+        text, span = _spread(arg, ex)
+        spreads.append((text if arg.star else f"dict({text})", span))
+    return DictValue(tuple(pairs), bool(spreads), tuple(key_spans), tuple(spreads))
 
 
 def extract(path: str, text: str) -> tuple[PythonFacts | None, tuple[Problem, ...]]:

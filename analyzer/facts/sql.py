@@ -34,8 +34,10 @@ Reading a file (``extract``):
    ``CREATE [UNIQUE] INDEX``, ``DROP TABLE|VIEW|MATERIALIZED VIEW|INDEX|TYPE``. Functions,
    triggers and policies are recorded by name only. ``ALTER`` of an object this file did not
    create yields a placeholder (``created=False``) that the sql-schema check merges with the file
-   that does create it; a ``DROP`` of an object this file did not create (and did not re-create
-   afterwards) is listed in ``drops`` so the check can apply it across files in path order.
+   that does create it (columns added or retyped by ``ALTER`` have ``origin="alter"``); a
+   ``DROP`` of an object this file did not create (and did not re-create afterwards) is listed
+   in ``drops`` so the check can apply it across files in path order. ``DROP COLUMN`` applies
+   within its file only.
    Temporary tables are ignored (they are not schema). DDL executed dynamically inside function
    bodies or ``DO`` blocks is not seen (it is a string to the parser, and runs only when called).
 
@@ -78,6 +80,7 @@ try:  # pglast is a hard dependency; the guard keeps ``extract`` from ever raisi
     from pglast import ast as pg_ast
     from pglast.enums import AlterTableType, ConstrType, ObjectType
     from pglast.parser import ParseError
+    from pglast.stream import RawStream
 except Exception:  # pragma: no cover - exercised only in a broken install
     pglast = None  # type: ignore[assignment]
 
@@ -99,6 +102,8 @@ class SqlColumn:
     primary_key: bool = False
     references: str = ""  # "table(col)" of an inline REFERENCES
     span: Span = field(default_factory=Span.file_start)
+    origin: str = "create"  # "alter": added/retyped by ALTER TABLE (so it also applies to a
+    #                          table that an earlier file created)
 
 
 @dataclass(frozen=True, slots=True)
@@ -470,13 +475,23 @@ class _Table:
     spans: list[Span] = field(default_factory=list)
 
 
+@dataclass
+class _Enum:
+    name: str
+    schema: str
+    values: list[str]
+    span: Span
+    created: bool
+    spans: list[Span]
+
+
 class _Builder:
     """Applies parsed statements in order to a mutable model of what the file defines."""
 
     def __init__(self, lines: _Lines) -> None:
         self.lines = lines
         self.tables: list[_Table] = []
-        self.enums: list[list[Any]] = []  # [name, schema, values(list), span, created, spans]
+        self.enums: list[_Enum] = []
         self.views: list[SqlView] = []
         self.indexes: list[SqlIndex] = []
         self.objects: list[SqlObject] = []
@@ -492,7 +507,8 @@ class _Builder:
         return self.stmt_span
 
     def _find_table(self, name: str, schema: str) -> _Table | None:
-        for t in self.tables:
+        """The most recent entry of that table (a placeholder may precede its CREATE)."""
+        for t in reversed(self.tables):
             if t.name == name and _compat(t.schema, schema):
                 return t
         return None
@@ -510,7 +526,7 @@ class _Builder:
         t.spans.append(self.stmt_span)
         return t
 
-    def _column(self, cd: Any, table: _Table) -> SqlColumn:
+    def _column(self, cd: Any, table: _Table, origin: str = "create") -> SqlColumn:
         typ, text, tschema = ("", "", "")
         if cd.typeName is not None:
             typ, text, tschema = _type_of(cd.typeName)
@@ -530,7 +546,7 @@ class _Builder:
                 cols = ",".join(getattr(a, "sval", "") for a in (c.pk_attrs or ()))
                 refs = c.pktable.relname + (f"({cols})" if cols else "")
         return SqlColumn(cd.colname, typ, text, tschema, not_null, pk, refs,
-                         self._span_at(cd.location, len(cd.colname or "")))
+                         self._span_at(cd.location, len(cd.colname or "")), origin)
 
     def _implicit_index(self, table: _Table, cols: tuple[str, ...], kind: str, c: Any) -> None:
         self.indexes.append(SqlIndex(
@@ -550,7 +566,7 @@ class _Builder:
                     if col is not None:
                         table.columns[k] = SqlColumn(col.name, col.type, col.type_text,
                                                      col.type_schema, True, True,
-                                                     col.references, col.span)
+                                                     col.references, col.span, col.origin)
 
     # -- statements ----------------------------------------------------------------------------
     def apply(self, node: Any, base: int, span: Span) -> None:
@@ -568,10 +584,11 @@ class _Builder:
         old = self._find_table(name, schema)
         if old is not None and old.created:
             return  # IF NOT EXISTS (or an error in PostgreSQL): the first definition stands
+        # After a placeholder (this file ALTERed the table first, so it existed before this
+        # file, or the ALTER was ``IF EXISTS``), both entries are kept, placeholder first: the
+        # check applies the ALTER to an earlier file's table and treats this CREATE as a no-op
+        # there, or else creates the table here.
         t = _Table(name, schema, self.stmt_span, created=True, if_not_exists=bool(n.if_not_exists))
-        if old is not None:  # a placeholder from an earlier ALTER: keep what it learned
-            t.columns, t.rls = dict(old.columns), old.rls
-            self.tables.remove(old)
         t.spans.append(self.stmt_span)
         self.tables.append(t)
         self._undrop("table", name, schema)
@@ -608,16 +625,17 @@ class _Builder:
             if st == AlterTableType.AT_AddColumn and cmd.def_ is not None:
                 if cmd.missing_ok and cmd.def_.colname in t.columns:
                     continue
-                t.columns[cmd.def_.colname] = self._column(cmd.def_, t)
+                t.columns[cmd.def_.colname] = self._column(cmd.def_, t, "alter")
             elif st == AlterTableType.AT_AlterColumnType and cmd.def_ is not None:
                 typ, text, tschema = _type_of(cmd.def_.typeName)
                 old = t.columns.get(cmd.name)
                 if old is not None:
                     t.columns[cmd.name] = SqlColumn(old.name, typ, text, tschema, old.not_null,
-                                                    old.primary_key, old.references, old.span)
+                                                    old.primary_key, old.references, old.span,
+                                                    "alter")
                 else:
                     t.columns[cmd.name] = SqlColumn(cmd.name, typ, text, tschema,
-                                                    span=self.stmt_span)
+                                                    span=self.stmt_span, origin="alter")
             elif st == AlterTableType.AT_DropColumn:
                 t.columns.pop(cmd.name, None)
             elif st == AlterTableType.AT_AddConstraint and cmd.def_ is not None:
@@ -646,7 +664,8 @@ class _Builder:
             if t is not None and n.subname in t.columns:
                 c = t.columns.pop(n.subname)
                 t.columns[n.newname] = SqlColumn(n.newname, c.type, c.type_text, c.type_schema,
-                                                 c.not_null, c.primary_key, c.references, c.span)
+                                                 c.not_null, c.primary_key, c.references, c.span,
+                                                 "alter")
         elif rt in (ObjectType.OBJECT_VIEW, ObjectType.OBJECT_MATVIEW):
             self.views = [SqlView(n.newname, v.schema, v.materialized, v.span)
                           if v.name == name and _compat(v.schema, schema) else v
@@ -661,23 +680,25 @@ class _Builder:
         name, schema = names[-1], (names[-2] if len(names) > 1 else "")
         vals = [v.sval for v in (n.vals or ())]
         for e in self.enums:
-            if e[0] == name and _compat(e[1], schema):
-                if not e[4]:  # placeholder from an earlier ALTER TYPE: the CREATE defines it
-                    e[2], e[3], e[4] = vals + [v for v in e[2] if v not in vals], self.stmt_span, True
-                    e[5].append(self.stmt_span)
+            if e.name == name and _compat(e.schema, schema):
+                if not e.created:  # placeholder from an earlier ALTER TYPE: the CREATE defines it
+                    e.values = vals + [v for v in e.values if v not in vals]
+                    e.span, e.created = self.stmt_span, True
+                    e.spans.append(self.stmt_span)
                 return
-        self.enums.append([name, schema, vals, self.stmt_span, True, [self.stmt_span]])
+        self.enums.append(_Enum(name, schema, vals, self.stmt_span, True, [self.stmt_span]))
         self._undrop("type", name, schema)
 
     def _on_AlterEnumStmt(self, n: Any) -> None:
         names = [s.sval for s in n.typeName]
         name, schema = names[-1], (names[-2] if len(names) > 1 else "")
-        entry = next((e for e in self.enums if e[0] == name and _compat(e[1], schema)), None)
+        entry = next((e for e in self.enums if e.name == name and _compat(e.schema, schema)),
+                     None)
         if entry is None:
-            entry = [name, schema, [], self.stmt_span, False, []]
+            entry = _Enum(name, schema, [], self.stmt_span, False, [])
             self.enums.append(entry)
-        entry[5].append(self.stmt_span)
-        vals: list[str] = entry[2]
+        entry.spans.append(self.stmt_span)
+        vals = entry.values
         if n.oldVal:  # RENAME VALUE
             vals[:] = [n.newVal if v == n.oldVal else v for v in vals]
         elif n.newVal and n.newVal not in vals:
@@ -706,7 +727,6 @@ class _Builder:
                 cols.append(p.name)
             else:
                 try:
-                    from pglast.stream import RawStream
                     cols.append(f"({RawStream()(p.expr)})")
                 except Exception:
                     cols.append("(expression)")
@@ -751,10 +771,10 @@ class _Builder:
             name, schema = names[-1], (names[-2] if len(names) > 1 else "")
             found = False
             if kind == "table":
-                t = self._find_table(name, schema)
-                if t is not None:
-                    found = t.created
-                    self.tables.remove(t)
+                gone = [t for t in self.tables if t.name == name and _compat(t.schema, schema)]
+                if gone:
+                    found = any(t.created for t in gone)
+                    self.tables = [t for t in self.tables if t not in gone]
                     self.indexes = [i for i in self.indexes
                                     if not (i.table == name and _compat(i.table_schema, schema))]
             elif kind == "view":
@@ -769,7 +789,7 @@ class _Builder:
             else:
                 before = len(self.enums)
                 self.enums = [e for e in self.enums
-                              if not (e[0] == name and _compat(e[1], schema))]
+                              if not (e.name == name and _compat(e.schema, schema))]
                 found = len(self.enums) < before
             if not found:
                 self.drops.append(SqlDrop(kind, name, schema, self.stmt_span))
@@ -778,8 +798,8 @@ class _Builder:
         tables = tuple(SqlTable(t.name, t.schema, tuple(t.columns.values()), t.span, t.created,
                                 t.complete, t.if_not_exists, t.rls, tuple(t.spans))
                        for t in self.tables)
-        enums = tuple(SqlEnum(e[0], e[1], tuple(e[2]), e[3], e[4], tuple(e[5]))
-                      for e in self.enums)
+        enums = tuple(SqlEnum(e.name, e.schema, tuple(e.values), e.span, e.created,
+                              tuple(e.spans)) for e in self.enums)
         return SqlFacts(tables, enums, tuple(self.views), tuple(self.indexes),
                         tuple(self.objects), tuple(self.drops), statements, skipped)
 

@@ -9,9 +9,13 @@ from __future__ import annotations
 from typing import Callable
 
 from ..types import Result
-from . import json_report, text
+from . import github, json_report, junit, markdown, sarif, text
 
 FORMATS: dict[str, Callable[[Result], str]] = {
     "text": text.render,
     "json": json_report.render,
+    "markdown": markdown.render,
+    "sarif": sarif.render,
+    "github": github.render,
+    "junit": junit.render,
 }

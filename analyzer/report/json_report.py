@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from .. import __version__
-from ..types import CheckResult, Finding, Result
+from ..types import CheckResult, Finding, Result, TestCounts
 
 
 def finding_dict(f: Finding) -> dict[str, Any]:
@@ -27,12 +27,21 @@ def check_dict(c: CheckResult) -> dict[str, Any]:
             "evidence": [f"{e.path}:{e.span.line}" for e in c.evidence], "note": c.note}
 
 
+def tests_dict(t: TestCounts | None) -> dict[str, int] | None:
+    """A phase's test outcomes; null when the run was given no test results."""
+    if t is None:
+        return None
+    return {"passed": t.passed, "failed": t.failed, "skipped": t.skipped, "errors": t.errors,
+            "xfailed": t.xfailed, "expected": t.expected}
+
+
 def to_dict(result: Result) -> dict[str, Any]:
     phases = []
     for ph in result.phases:
         phases.append({"id": ph.phase.id, "pack": ph.pack, "title": ph.phase.title,
                        "status": ph.status, "checks_passed": ph.passed,
                        "checks_failed": ph.failed, "checks_total": len(ph.checks),
+                       "tests": tests_dict(ph.tests),
                        "checks": [check_dict(c) for c in ph.checks]})
     unphased = [check_dict(c) for c in result.checks if c.rule.phase is None]
     st = result.stats
@@ -43,9 +52,13 @@ def to_dict(result: Result) -> dict[str, Any]:
         "phases": phases,
         "unphased_checks": unphased,
         "summary": {"findings": len(result.findings), "suppressed": len(result.suppressed),
+                    "baselined": len(result.baselined),
                     "errors": sum(1 for f in result.findings if f.severity.value == "error"),
                     "warnings": sum(1 for f in result.findings
                                     if f.severity.value == "warning")},
+        "stale_baseline": [{"rule": e.rule, "name": e.name, "path": e.path,
+                            "fingerprint": e.fingerprint, "message": e.message}
+                           for e in result.stale_baseline],
         "stats": {"files_discovered": st.files_discovered, "files_parsed": st.files_parsed,
                   "lines_discovered": st.lines_discovered, "lines_parsed": st.lines_parsed,
                   "rules": st.rules},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
-from ..types import Result
+from ..types import PhaseResult, Result
 
 
 def finding_lines(result: Result) -> list[str]:
@@ -12,15 +12,32 @@ def finding_lines(result: Result) -> list[str]:
             f"{f.code} [{f.name}] {f.message}" for f in result.findings]
 
 
+TEST_HEADERS = ["Tests passed", "Failed", "Skipped", "Errors", "Xfailed", "Expected"]
+
+
+def _test_cells(ph: PhaseResult) -> list[object]:
+    """The test columns (shown when test results were given); ``>=n``: inexact inventory."""
+    t = ph.tests
+    if t is None:
+        return [""] * len(TEST_HEADERS)
+    expected = f"{t.expected}" if t.expected_exact else f">={t.expected}"
+    if ph.phase.min_tests:
+        expected += f" (min {ph.phase.min_tests})"
+    return [t.passed, t.failed, t.skipped, t.errors, t.xfailed, expected]
+
+
 def phase_table(result: Result) -> str:
+    with_tests = any(ph.tests is not None for ph in result.phases)
     rows = []
     for ph in result.phases:
-        rows.append([ph.phase.id, ph.phase.title, f"{ph.passed}/{len(ph.checks)}",
-                     ph.status.upper()])
+        row = [ph.phase.id, ph.phase.title, f"{ph.passed}/{len(ph.checks)}"]
+        if with_tests:
+            row += _test_cells(ph)
+        rows.append(row + [ph.status.upper()])
     if not rows:
         return ""
-    return tabulate(rows, headers=["Phase", "Title", "Checks passed", "Status"],
-                    tablefmt="github")
+    headers = ["Phase", "Title", "Checks passed"] + (TEST_HEADERS if with_tests else [])
+    return tabulate(rows, headers=headers + ["Status"], tablefmt="github")
 
 
 def summary_line(result: Result) -> str:
@@ -33,6 +50,11 @@ def summary_line(result: Result) -> str:
     s = f"Found {n} finding{'s' if n != 1 else ''}" + (f" ({parts})" if parts else "")
     if sup:
         s += f"; {sup} suppressed"
+    if result.baselined:
+        s += f"; {len(result.baselined)} in the baseline"
+    if result.stale_baseline:
+        n = len(result.stale_baseline)
+        s += f"; {n} baseline entr{'ies' if n != 1 else 'y'} no longer occur"
     st = result.stats
     s += (f". Checked {st.files_discovered} files ({st.files_parsed} parsed) with "
           f"{st.rules} rules.")

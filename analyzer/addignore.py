@@ -1,0 +1,199 @@
+"""``--add-ignore``: write ``# obs-lint: ignore[CODE]`` comments on today's findings.
+
+The one feature that writes into checked files, and only when asked (like ruff's
+``--add-noqa``): a way to adopt obs-lint on a legacy codebase one suppression at a time.
+
+A suppression works on a finding's first or last line (see ``suppress``), so the comment goes
+at the end of one of those lines (``-- obs-lint: ignore[...]`` in SQL); an existing
+``obs-lint: ignore[...]`` comment on the line is extended instead. Every edit is verified
+before it is kept:
+
+* the file must mean the same thing afterwards: same Python AST, same YAML token stream, same
+  SQL tokens (comments aside), so a comment never lands inside a multi-line string, a block
+  scalar, a dollar-quoted body or after a line continuation;
+* the suppression must actually be recognised on that line;
+* line 1 starting with ``#!`` is never touched (a shebang cannot carry a comment).
+
+Findings that cannot be annotated that way, and findings of the engine's own rules (parse,
+read, budget and internal errors, stale suppressions: silencing them would hide a problem
+rather than accept a debt), are reported back, never guessed at. The file's encoding
+(PEP 263 cookie, BOM) and line endings are preserved.
+"""
+
+from __future__ import annotations
+
+import ast
+import codecs
+import io
+import os
+import re
+import tokenize
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import yaml
+
+from .builtin import BUILTINS
+from .discover import kind_of
+from .facts.source import DecodeError, decode, suppressions
+from .types import FileKind, Finding
+
+_ENGINE_CODES = {b.code for b in BUILTINS}
+_EXISTING = re.compile(r"(#|--)\s*obs-lint:\s*ignore\[([^\]]*)\]")
+
+
+@dataclass
+class AddIgnoreResult:
+    added: int = 0
+    files: set[str] = field(default_factory=set)
+    skipped: list[tuple[Finding, str]] = field(default_factory=list)
+
+
+def _encoding(data: bytes, kind: FileKind) -> str:
+    if kind is FileKind.PYTHON:
+        enc, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        return enc
+    return "utf-8-sig" if data.startswith(codecs.BOM_UTF8) else "utf-8"
+
+
+# -- meaning-preservation checks, one per file kind -------------------------------------------
+
+def _python_meaning(text: str) -> object:
+    return ast.dump(ast.parse(text))
+
+
+def _yaml_meaning(text: str) -> object:
+    return [(type(t).__name__, getattr(t, "value", None), getattr(t, "style", None))
+            for t in yaml.scan(text, Loader=yaml.SafeLoader)]
+
+
+def _sql_meaning(text: str) -> object:
+    from pglast.parser import scan
+
+    raw = text.encode("utf-8")
+    return [(t.name, raw[t.start:t.end + 1]) for t in scan(text)
+            if t.name not in ("SQL_COMMENT", "C_COMMENT")]
+
+
+_MEANING: dict[FileKind, Callable[[str], object]] = {
+    FileKind.PYTHON: _python_meaning, FileKind.YAML: _yaml_meaning, FileKind.SQL: _sql_meaning}
+
+
+def _meaning(kind: FileKind, text: str) -> object | None:
+    try:
+        return _MEANING[kind](text)
+    except Exception:  # noqa: BLE001 - any parser failure means "cannot verify"
+        return None
+
+
+# -- editing ------------------------------------------------------------------------------------
+
+def _split_eol(line: str) -> tuple[str, str]:
+    body = line.rstrip("\r\n")
+    return body, line[len(body):]
+
+
+def _edit_line(line: str, code: str, marker: str, newline: str) -> str:
+    body, eol = _split_eol(line)
+    m = _EXISTING.search(body)
+    if m:
+        codes = [c.strip() for c in m.group(2).split(",") if c.strip()]
+        if code not in codes:
+            codes.append(code)
+        new = f"{m.group(1)} obs-lint: ignore[{', '.join(codes)}]"
+        body = body[:m.start()] + new + body[m.end():]
+    elif body.strip():
+        body = f"{body.rstrip()}  {marker} obs-lint: ignore[{code}]"
+    else:
+        body = f"{body}{marker} obs-lint: ignore[{code}]"
+    return body + (eol or newline)
+
+
+def _recognised(text: str, kind: FileKind, line: int, code: str) -> bool:
+    sups, _, _ = suppressions(text, kind)
+    return any(s.line == line and code in s.codes for s in sups)
+
+
+class _FileEditor:
+    def __init__(self, path: str, kind: FileKind, text: str) -> None:
+        self.path = path
+        self.kind = kind
+        self.lines = text.splitlines(keepends=True)
+        self.newline = "\r\n" if "\r\n" in text else "\n"
+        self.marker = "--" if kind is FileKind.SQL else "#"
+        self.meaning = _meaning(kind, text)
+        self.changed = False
+
+    @property
+    def text(self) -> str:
+        return "".join(self.lines)
+
+    def try_add(self, f: Finding) -> str:
+        """Annotate one finding; return "" on success, else why not."""
+        if self.meaning is None:
+            return f"{self.path} does not parse, so an edit could not be verified"
+        s = f.location.span
+        why = "no line of the finding can carry a comment without changing the code"
+        for line in dict.fromkeys((s.line, max(s.end_line, s.line))):
+            if line == 1 and self.lines and self.lines[0].startswith("#!"):
+                why = "line 1 is a shebang"
+                continue
+            candidate = list(self.lines)
+            if line > len(candidate):
+                if line != len(candidate) + 1:
+                    continue
+                if candidate and not candidate[-1].endswith(("\n", "\r")):
+                    candidate[-1] += self.newline
+                candidate.append("")
+            candidate[line - 1] = _edit_line(candidate[line - 1], f.code, self.marker,
+                                             self.newline)
+            new_text = "".join(candidate)
+            if _meaning(self.kind, new_text) != self.meaning:
+                continue
+            if not _recognised(new_text, self.kind, line, f.code):
+                continue
+            self.lines = candidate
+            self.changed = True
+            return ""
+        return why
+
+
+def add_ignores(root: str, findings: Sequence[Finding]) -> AddIgnoreResult:
+    """Annotate ``findings`` in place; returns what was added and what could not be."""
+    out = AddIgnoreResult()
+    by_path: dict[str, list[Finding]] = {}
+    for f in findings:
+        if f.code in _ENGINE_CODES:
+            out.skipped.append((f, "findings of the engine's own rules are not suppressed "
+                                   "automatically; fix the cause"))
+            continue
+        by_path.setdefault(f.location.path, []).append(f)
+    for path, items in sorted(by_path.items()):
+        abs_path = os.path.join(root, path)
+        kind = kind_of(path)
+        if kind not in _MEANING or not os.path.isfile(abs_path):
+            out.skipped.extend((f, f"{path} is not a Python, YAML or SQL file") for f in items)
+            continue
+        try:
+            with open(abs_path, "rb") as fh:
+                data = fh.read()
+            encoding = _encoding(data, kind)
+            text = decode(data, kind)
+        except (OSError, SyntaxError, DecodeError, LookupError) as exc:
+            out.skipped.extend((f, f"cannot read {path}: {exc}") for f in items)
+            continue
+        editor = _FileEditor(path, kind, text)
+        for f in sorted(items, key=lambda x: x.sort_key):
+            why = editor.try_add(f)
+            if why:
+                out.skipped.append((f, why))
+            else:
+                out.added += 1
+        if editor.changed:
+            new_data = editor.text.encode(encoding)
+            if encoding == "utf-8-sig" and not new_data.startswith(codecs.BOM_UTF8):
+                new_data = codecs.BOM_UTF8 + new_data  # pragma: no cover - codec adds it
+            with open(abs_path, "wb") as fh:
+                fh.write(new_data)
+            out.files.add(path)
+    return out

@@ -1,0 +1,165 @@
+"""required-keys: some keys (metric names, fields) must all appear in code, in given roles.
+
+Automates checkboxes such as "logs metrics: ROC-AUC, PR-AUC, F1, precision, recall", "logs
+calibration: brier_score, calibration_slope", "tokens: input_tokens, output_tokens", "W3C trace
+context: trace_id, span_id, parent_span_id".
+
+A key is present when it occurs as one of the ``roles`` (default ``dict-key``, ``subscript``,
+``argument``):
+
+* ``dict-key``: ``{"roc_auc": x}``, and the keywords of ``dict(roc_auc=x)``;
+* ``subscript``: ``metrics["roc_auc"]`` (read or store);
+* ``argument``: ``log_metric("roc_auc", x)``, ``f(name="roc_auc")``;
+* ``value``: a string value: dict value, list/tuple/set item, right-hand side of an assignment,
+  a returned string (``METRICS = ["roc_auc", ...]``);
+* ``compare``: ``if name == "roc_auc"``;
+* ``attribute``: an attribute name, ``metrics.roc_auc`` / ``result.roc_auc = x``;
+* ``kwarg``: a keyword argument name, ``log_metrics(roc_auc=x)``.
+
+Only exact string literals and identifiers count (never comments, docstrings, or text inside a
+longer string; f-strings and concatenations are not keys). ``case_insensitive: true`` compares
+case-folded text. ``functions`` globs restrict to code inside matching functions. With ``per:
+set`` (default) the keys may be spread over the files in scope; with ``per: file`` each file
+needs all of them. The finding lists exactly which keys are missing; evidence shows where each
+present key was first found.
+"""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+from typing import Iterator
+
+from ..facts.model import PythonFacts
+from ..types import CheckResult, Location, Span
+from .base import CheckKind, Param, RuleContext
+from .pyindex import empty_scope
+
+ROLES = ("dict-key", "subscript", "argument", "value", "compare", "attribute", "kwarg")
+DEFAULT_ROLES = ["dict-key", "subscript", "argument"]
+
+
+def occurrences(facts: PythonFacts, roles: set[str]) -> Iterator[tuple[str, str, Span]]:
+    """(text, scope, span) of every string/identifier occurrence in the given roles."""
+    for s in facts.strings:
+        if s.role in roles:
+            yield s.value, s.scope, s.span
+    if "attribute" in roles:
+        for n in facts.names:
+            if n.kind == "attribute":
+                yield n.name, n.scope, n.span
+    if "kwarg" in roles or "dict-key" in roles:
+        for c in facts.calls:
+            is_dict = c.callee == "dict" and not c.qualname
+            if "kwarg" in roles or is_dict:
+                for name, _ in c.kwargs:
+                    yield name, c.scope, c.span
+
+
+class RequiredKeys(CheckKind):
+    kind = "required-keys"
+    summary = "Every listed key must appear in code (as a dict key, subscript, argument...)."
+    params = (
+        Param("keys", (list,), required=True, item_types=(str,),
+              doc="Keys that must all be present."),
+        Param("roles", (list,), item_types=(str,), default=None,
+              doc=f"Where a key counts: {', '.join(ROLES)} "
+                  f"(default {', '.join(DEFAULT_ROLES)})."),
+        Param("per", (str,), default="set", choices=("set", "file"),
+              doc="`set`: across all files in scope together; `file`: in each file."),
+        Param("functions", (list,), item_types=(str,), default=None,
+              doc="Only count occurrences inside functions whose qualified name matches a glob."),
+        Param("case_insensitive", (bool,), default=False,
+              doc="Compare keys ignoring case."),
+    )
+    example = """\
+- code: E2I213
+  name: trainer-logs-metrics
+  phase: 2
+  severity: error
+  message: model_trainer must log the classification metrics
+  where:
+    include: [src/agents/ml_foundation/model_trainer/**]
+  check:
+    kind: required-keys
+    keys: [roc_auc, pr_auc, f1, precision, recall]
+    roles: [dict-key, subscript, argument, kwarg]
+"""
+
+    @classmethod
+    def validate(cls, params):  # type: ignore[override]
+        errs = []
+        if not params.get("keys"):
+            errs.append("keys: must list at least one key")
+        if any(not k for k in params.get("keys") or ()):
+            errs.append("keys: empty key")
+        roles = params.get("roles")
+        if roles is not None:
+            bad = [r for r in roles if r not in ROLES]
+            if bad:
+                errs.append(f"roles: unknown role(s) {', '.join(map(repr, bad))}; "
+                            f"known: {', '.join(ROLES)}")
+            if not roles:
+                errs.append("roles: must list at least one role")
+        return errs
+
+    def _roles(self) -> set[str]:
+        return set(self.p.get("roles") or DEFAULT_ROLES)
+
+    def patterns(self) -> tuple[str, ...] | None:
+        if self.p.get("case_insensitive"):
+            return None
+        # a key written as a literal contains its own text unless spelled with escapes
+        # ("roc\x5fauc"): any backslash makes a file worth parsing
+        return tuple(sorted({*self.p["keys"], "\\"}))
+
+    def _fold(self, text: str) -> str:
+        return text.casefold() if self.p.get("case_insensitive") else text
+
+    def _find(self, path: str, facts: PythonFacts, want: dict[str, str],
+              found: dict[str, Location]) -> None:
+        funcs = self.p.get("functions")
+        for text, scope, span in occurrences(facts, self._roles()):
+            key = want.get(self._fold(text))
+            if key is None or key in found:
+                continue
+            if funcs and not any(fnmatchcase(scope, g) for g in funcs):
+                continue
+            found[key] = Location(path, span)
+
+    def evaluate(self, ctx: RuleContext) -> CheckResult:
+        keys: list[str] = self.p["keys"]
+        if not ctx.files:
+            return self.result(ctx, [empty_scope(ctx, "keys " + ", ".join(keys))])
+        want = {self._fold(k): k for k in keys}
+        undecidable = {f.path for f in ctx.undecidable()}
+        per_file = self.p.get("per", "set") == "file"
+        groups = ([(f.path, [f]) for f in ctx.files] if per_file
+                  else [(ctx.anchor_path(), list(ctx.files))])
+        findings = []
+        evidence: list[Location] = []
+        unknown = False
+        notes = []
+        for anchor, files in groups:
+            found: dict[str, Location] = {}
+            for f in files:
+                if f.python is not None:
+                    self._find(f.path, f.python, want, found)
+            evidence.extend(found[k] for k in keys if k in found)
+            missing = [k for k in keys if k not in found]
+            if not missing:
+                continue
+            listed = ", ".join(f"`{k}`" for k in missing)
+            blocked = sorted(undecidable & {f.path for f in files})
+            if blocked:
+                unknown = True
+                notes.append(f"could not decide: {listed} not found and {blocked[0]} could "
+                             "not be analysed")
+                continue
+            where = anchor if per_file else (ctx.scope_hint or anchor)
+            roles = ", ".join(sorted(self._roles()))
+            findings.append(ctx.finding(
+                anchor, None, f"missing key(s) {listed} in {where} (looked for them as: {roles}"
+                              f"; found {len(keys) - len(missing)} of {len(keys)})",
+                source=f"missing:{','.join(missing)}:{where}"))
+        note = "; ".join(notes[:3]) if notes else f"{len(evidence)} key occurrence(s) found"
+        return self.result(ctx, findings, evidence, note=note, unknown=unknown)

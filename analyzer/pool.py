@@ -1,0 +1,330 @@
+"""Running extraction jobs: in this process, or in a pool of worker processes that may die.
+
+Why not ``concurrent.futures.ProcessPoolExecutor``: when one of its workers dies (a segfault in
+a native parser, the OOM killer, ``os._exit``), the whole executor is broken and every pending
+future fails with ``BrokenProcessPool`` without saying which file was running; and it cannot
+stop one task that hangs inside native code. This pool is small and explicit instead:
+
+* ``jobs`` worker processes, each with its own pipe; work is sent in chunks (largest files
+  first, so the workers finish together), a new chunk only when a worker has answered every file
+  of its previous one (a sender never blocks on a busy worker, so there is no pipe deadlock).
+* A worker answers file by file, so the parent always knows which file a worker is on and since
+  when. Each file has a *soft* time budget inside the worker (``signal.setitimer``: the extractor
+  is interrupted between Python bytecodes and the file becomes a ``skipped`` result) and a *hard*
+  one in the parent (``budget + grace``): a worker stuck in native code is killed and the file is
+  reported as skipped.
+* A worker that dies is noticed through its process sentinel; the file it was on is retried once,
+  alone, in a fresh process after the pool is done (serially), and the rest of its chunk goes
+  back in the queue. A file that kills its process twice is reported as an internal error. No
+  file is ever lost and the parent never waits without a deadline.
+
+The job itself (``job``: ``(path, kind, text) -> JobResult``) is given by the caller; with the
+``fork`` start method it may be any callable (workers inherit it), with ``spawn`` it must be a
+module-level function.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from typing import Callable, Sequence
+
+OK, SKIPPED, ERROR = "ok", "skipped", "error"
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    index: int
+    path: str
+    kind: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class JobResult:
+    """What one file's job produced: ``OK`` with a body, or ``SKIPPED``/``ERROR`` with a reason."""
+
+    status: str
+    body: object = None
+    message: str = ""
+
+
+Job = Callable[[str, str, str], object]  # (path, kind, text) -> body (picklable)
+
+
+class BudgetExceeded(BaseException):
+    """Raised inside a job by the soft time budget (BaseException: ``except Exception`` in an
+    extractor must not swallow it)."""
+
+
+def default_jobs() -> int:
+    """Cores this process may run on (``sched_getaffinity`` honours cgroups/taskset)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def describe_seconds(seconds: float) -> str:
+    return f"{seconds:g} s"
+
+
+def run_with_budget(job: Job, task: Task, budget: float) -> JobResult:
+    """Run one job with a soft time budget (when this is the main thread; else without)."""
+    use_timer = budget > 0 and hasattr(signal, "setitimer") and (
+        threading.current_thread() is threading.main_thread())
+    if not use_timer:
+        return _run(job, task)
+
+    def on_alarm(signum: int, frame: object) -> None:
+        raise BudgetExceeded()
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, budget)
+        try:
+            return _run(job, task)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+    except BudgetExceeded:
+        return over_budget(budget)
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+
+
+def over_budget(budget: float) -> JobResult:
+    return JobResult(SKIPPED, message=f"analysis took longer than the {describe_seconds(budget)} "
+                                      "per-file budget (max-file-seconds); not analysed")
+
+
+def _run(job: Job, task: Task) -> JobResult:
+    try:
+        return JobResult(OK, body=job(task.path, task.kind, task.text))
+    except (BudgetExceeded, KeyboardInterrupt):
+        raise
+    except RecursionError:
+        return JobResult(SKIPPED, message="nesting too deep to analyse (over the recursion "
+                                          "limit); not analysed")
+    except MemoryError:
+        return JobResult(ERROR, message="ran out of memory while analysing this file")
+    except Exception as exc:  # noqa: BLE001 - an engine bug on one file must not stop the run
+        return JobResult(ERROR, message=f"{type(exc).__name__} while extracting facts: {exc}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Worker side
+# ---------------------------------------------------------------------------------------------
+
+
+def _worker_main(conn: Connection, job: Job, budget: float) -> None:
+    """Loop: receive a chunk of tasks, answer each one, until told to stop (None) or EOF."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
+    while True:
+        try:
+            chunk = conn.recv()
+        except (EOFError, OSError):
+            return
+        if chunk is None:
+            return
+        for task in chunk:
+            result = run_with_budget(job, task, budget)
+            try:
+                conn.send((task.index, result))
+            except (BrokenPipeError, OSError):
+                return
+
+
+# ---------------------------------------------------------------------------------------------
+# Parent side
+# ---------------------------------------------------------------------------------------------
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """``fork`` where it exists and is safe (no other threads): workers start in ~1 ms and
+    inherit what the parent imported; ``spawn`` otherwise."""
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
+class _Worker:
+    def __init__(self, ctx: multiprocessing.context.BaseContext, job: Job, budget: float) -> None:
+        parent_end, child_end = ctx.Pipe(duplex=True)
+        self.proc = ctx.Process(target=_worker_main, args=(child_end, job, budget), daemon=True)
+        self.proc.start()
+        child_end.close()
+        self.conn: Connection = parent_end
+        self.inflight: deque[Task] = deque()
+        self.since = 0.0  # when the file at the head of ``inflight`` started
+        self.killed_for_time = False
+        self.dead = False
+
+    def send(self, chunk: list[Task]) -> None:
+        self.inflight.extend(chunk)
+        self.since = time.monotonic()
+        self.conn.send(chunk)
+
+    def stop(self) -> None:
+        try:
+            self.conn.send(None)
+        except (BrokenPipeError, OSError):
+            pass
+
+    def kill(self) -> None:
+        if self.proc.is_alive():
+            self.proc.kill()
+
+    def close(self) -> None:
+        self.conn.close()
+        self.proc.join(timeout=5)
+        if self.proc.is_alive():  # pragma: no cover - a worker ignoring its stop message
+            self.proc.kill()
+            self.proc.join(timeout=5)
+
+
+def _exit_reason(proc: multiprocessing.process.BaseProcess) -> str:
+    code = proc.exitcode
+    if code is None:
+        return "it stopped responding"
+    if code < 0:
+        try:
+            return f"it was killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"it was killed by signal {-code}"
+    return f"it exited with status {code}"
+
+
+def chunked(tasks: Sequence[Task], jobs: int) -> list[list[Task]]:
+    """Largest files first, in chunks of about 1/(4 x jobs) of the work (at least one file)."""
+    order = sorted(tasks, key=lambda t: (-len(t.text), t.index))
+    total = sum(len(t.text) for t in order) or 1
+    target = max(1, total // (4 * jobs))
+    chunks: list[list[Task]] = []
+    current: list[Task] = []
+    size = 0
+    for t in order:
+        current.append(t)
+        size += len(t.text)
+        if size >= target:
+            chunks.append(current)
+            current, size = [], 0
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def run_pool(tasks: Sequence[Task], job: Job, jobs: int, budget: float,
+             grace: float | None = None) -> dict[int, JobResult]:
+    """Run ``job`` over ``tasks`` in ``jobs`` worker processes; a result for every task."""
+    hard = budget + (grace if grace is not None else max(2.0, budget * 0.5)) if budget > 0 else 0.0
+    ctx = _context()
+    queue: deque[list[Task]] = deque(chunked(tasks, jobs))
+    results: dict[int, JobResult] = {}
+    suspects: list[tuple[Task, str]] = []  # (task, why its worker died)
+    workers = [_Worker(ctx, job, budget) for _ in range(min(jobs, len(queue)))]
+    try:
+        while queue or any(w.inflight for w in workers):
+            for w in workers:
+                if not w.inflight and queue:
+                    w.send(queue.popleft())
+            busy = [w for w in workers if w.inflight]
+            timeout = None
+            if hard:
+                now = time.monotonic()
+                timeout = max(0.0, min(w.since + hard - now for w in busy)) if busy else None
+            ready = wait([w.conn for w in busy] + [w.proc.sentinel for w in busy],
+                         timeout=timeout)
+            for w in busy:
+                if w.conn in ready or w.proc.sentinel in ready:
+                    _drain(w, results)
+            if hard:
+                now = time.monotonic()
+                for w in busy:
+                    if not w.dead and w.inflight and now - w.since > hard:
+                        w.killed_for_time = True
+                        w.kill()
+                        w.proc.join(timeout=5)
+                        _drain(w, results)
+            replaced = []
+            for w in workers:
+                if not w.dead:
+                    replaced.append(w)
+                    continue
+                if w.inflight:
+                    task = w.inflight.popleft()
+                    if w.killed_for_time:
+                        results[task.index] = over_budget(budget)
+                    else:
+                        suspects.append((task, _exit_reason(w.proc)))
+                    if w.inflight:
+                        queue.appendleft(list(w.inflight))
+                        w.inflight.clear()
+                w.close()
+                if queue:
+                    replaced.append(_Worker(ctx, job, budget))
+            workers = replaced
+    finally:
+        for w in workers:
+            w.stop()
+        for w in workers:
+            w.close()
+    for task, why in sorted(suspects, key=lambda s: s[0].index):
+        results[task.index] = _retry_alone(ctx, task, job, budget, hard, why)
+    return results
+
+
+def _drain(w: _Worker, results: dict[int, JobResult]) -> None:
+    """Receive every answer the worker has sent; mark it dead if its pipe is closed."""
+    try:
+        while w.conn.poll():
+            index, result = w.conn.recv()
+            if w.inflight and w.inflight[0].index == index:
+                w.inflight.popleft()
+            results[index] = result
+            w.since = time.monotonic()
+    except (EOFError, OSError):
+        w.dead = True
+    if not w.proc.is_alive():
+        # answers sent just before dying are still in the pipe: read them first
+        try:
+            while w.conn.poll():
+                index, result = w.conn.recv()
+                if w.inflight and w.inflight[0].index == index:
+                    w.inflight.popleft()
+                results[index] = result
+        except (EOFError, OSError):
+            pass
+        w.dead = True
+
+
+def _retry_alone(ctx: multiprocessing.context.BaseContext, task: Task, job: Job, budget: float,
+                 hard: float, why: str) -> JobResult:
+    """Second and last attempt for a file whose worker died: alone, in a fresh process."""
+    w = _Worker(ctx, job, budget)
+    results: dict[int, JobResult] = {}
+    try:
+        w.send([task])
+        deadline = time.monotonic() + hard if hard else None
+        while task.index not in results and not w.dead:
+            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+            wait([w.conn, w.proc.sentinel], timeout=timeout)
+            _drain(w, results)
+            if deadline is not None and time.monotonic() > deadline and task.index not in results:
+                w.kill()
+                w.proc.join(timeout=5)
+                return over_budget(budget)
+    finally:
+        w.stop()
+        w.close()
+    if task.index in results:
+        return results[task.index]
+    again = _exit_reason(w.proc)
+    return JobResult(ERROR, message=f"the worker process died while analysing this file "
+                                    f"({why}; retried alone: {again}); not analysed")

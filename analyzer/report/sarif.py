@@ -1,0 +1,132 @@
+"""SARIF 2.1.0 output, in the shape GitHub code scanning accepts.
+
+* One run; ``tool.driver.rules`` lists every active rule plus the built-in ones, each with
+  ``shortDescription``, ``fullDescription`` and ``help`` (GitHub requires the last two),
+  ``defaultConfiguration.level`` and ``properties`` (pack, phase, tags).
+* Each result has ``ruleId``/``ruleIndex``, ``level``, ``message.text`` and exactly one location
+  whose ``artifactLocation.uri`` is relative to the project root with ``uriBaseId``
+  ``%SRCROOT%`` (the root itself is in ``originalUriBaseIds``), never an absolute path.
+  Regions are 1-based (``endColumn`` is the column after the last character, as SARIF
+  defines it, which is what our spans hold). A project-level or whole-file finding is at line 1
+  of the file it concerns.
+* ``partialFingerprints["obsLint/v1"]`` is the same fingerprint a baseline records (rule + path
+  + hash of the normalised offending source + occurrence index; no line number), so alerts
+  survive edits elsewhere in the file.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from .. import __version__
+from ..builtin import BUILTINS
+from ..fingerprint import fingerprints
+from ..types import Finding, Result, Rule, Severity
+
+SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+INFORMATION_URI = "https://pypi.org/project/obs-lint/"
+FINGERPRINT_KEY = "obsLint/v1"
+SRCROOT = "%SRCROOT%"
+_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+
+
+def _help_text(rule: Rule) -> str:
+    parts = [rule.message + "."]
+    if rule.description:
+        parts.append(rule.description.strip())
+    if rule.checklist:
+        parts.append(f"Audit checkbox: {rule.checklist}")
+    if rule.example.fix:
+        parts.append("Example fix:\n" + rule.example.fix.rstrip())
+    parts.append(f"Run `obs-lint explain {rule.code}` for details.")
+    return "\n\n".join(parts)
+
+
+def _help_markdown(rule: Rule) -> str:
+    parts = [f"**{rule.code} ({rule.name})**: {rule.message}."]
+    if rule.description:
+        parts.append(rule.description.strip())
+    if rule.example.violation:
+        parts.append("Violation:\n\n```python\n" + rule.example.violation.rstrip() + "\n```")
+    if rule.example.fix:
+        parts.append("Fix:\n\n```python\n" + rule.example.fix.rstrip() + "\n```")
+    return "\n\n".join(parts)
+
+
+def rule_descriptor(rule: Rule) -> dict[str, Any]:
+    props: dict[str, Any] = {"pack": rule.pack, "tags": sorted({*rule.tags, rule.pack})}
+    if rule.phase is not None:
+        props["phase"] = str(rule.phase)
+    if rule.section:
+        props["section"] = rule.section
+    return {
+        "id": rule.code,
+        "name": rule.name,
+        "shortDescription": {"text": rule.message},
+        "fullDescription": {"text": (rule.description or rule.message).strip()},
+        "help": {"text": _help_text(rule), "markdown": _help_markdown(rule)},
+        "defaultConfiguration": {"level": _LEVEL[rule.severity]},
+        "properties": props,
+    }
+
+
+def artifact_uri(path: str) -> str:
+    """A project-relative POSIX path as a relative URI reference (percent-encoded)."""
+    return quote(path, safe="/-._~!$&'()*+,;=@")
+
+
+def _result(f: Finding, index: int, fp: str) -> dict[str, Any]:
+    s = f.location.span
+    region = {"startLine": max(s.line, 1), "startColumn": max(s.column, 1),
+              "endLine": max(s.end_line, s.line, 1),
+              "endColumn": max(s.end_column, 1)}
+    return {
+        "ruleId": f.code,
+        "ruleIndex": index,
+        "level": _LEVEL[f.severity],
+        "message": {"text": f.message},
+        "locations": [{"physicalLocation": {
+            "artifactLocation": {"uri": artifact_uri(f.location.path), "uriBaseId": SRCROOT},
+            "region": region}}],
+        "partialFingerprints": {FINGERPRINT_KEY: fp},
+    }
+
+
+def to_dict(result: Result) -> dict[str, Any]:
+    rules: list[Rule] = list(result.rules)
+    seen = {r.code for r in rules}
+    rules += [b for b in BUILTINS if b.code not in seen]
+    index = {r.code: i for i, r in enumerate(rules)}
+    results = []
+    for f, fp in zip(result.findings, fingerprints(result.findings)):
+        if f.code not in index:  # a finding of a rule not in the run's list: describe it
+            index[f.code] = len(rules)
+            rules.append(Rule(code=f.code, name=f.name, pack="", phase=f.phase,
+                              severity=f.severity, message=f.name, check_kind="",
+                              params={}))
+        results.append(_result(f, index[f.code], fp))
+    root_uri = Path(result.root).resolve().as_uri().rstrip("/") + "/"
+    return {
+        "$schema": SCHEMA_URI,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "obs-lint",
+                "semanticVersion": __version__,
+                "version": __version__,
+                "informationUri": INFORMATION_URI,
+                "rules": [rule_descriptor(r) for r in rules],
+            }},
+            "originalUriBaseIds": {SRCROOT: {"uri": root_uri}},
+            "invocations": [{"executionSuccessful": not result.internal_errors}],
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    }
+
+
+def render(result: Result) -> str:
+    return json.dumps(to_dict(result), indent=2, ensure_ascii=False) + "\n"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 from .baseline import match as baseline_match
 from .config import Config, find_root, load_config
@@ -20,22 +20,36 @@ from .discover import discover, kind_of
 from .errors import ConfigError, PackError
 from .evaluate import evaluate, problem_findings
 from .extract import extract_all
-from .packs import check_unique, load_pack, rules_from_mappings
+from .packs import check_unique, load_pack, pack_from_bytes, read_pack, rules_from_mappings
 from .plan import build_plan
 from .select_findings import LineRanges, Selection, named_paths, select
 from .suppress import apply as apply_suppressions, recompute_statuses
-from .testresults import TestCase, inventory, merge, tally
 from .types import (BaselineEntry, CheckResult, Finding, Pack, PhaseResult, Result, RunStats,
                     SourceFile)
 
+if TYPE_CHECKING:  # imported on use in merge_tests: a plain check must start fast
+    from .testresults import TestCase
 
-def load_packs(config: Config, extra: Sequence[str] = ()) -> tuple[Pack, ...]:
-    """Load the configured packs plus ``extra`` (command-line ``--pack``), then inline rules."""
+
+def load_packs(config: Config, extra: Sequence[str] = (), use_cache: bool = False
+               ) -> tuple[Pack, ...]:
+    """Load the configured packs plus ``extra`` (command-line ``--pack``), then inline rules.
+
+    ``use_cache``: reuse the validated pack from the cache directory when its bytes (and the
+    engine) are unchanged; parsing a large pack's YAML is the biggest cost of a warm run.
+    """
     refs: list[str] = []
     for ref in (*config.packs, *extra):
         if ref not in refs:
             refs.append(ref)
-    packs = [load_pack(ref, config.root) for ref in refs]
+    if use_cache:
+        from .cache import cache_dir, cached_pack
+
+        where = cache_dir(config.root, config.cache_dir)
+        packs = [cached_pack(where, *read_pack(ref, config.root), pack_from_bytes)
+                 for ref in refs]
+    else:
+        packs = [load_pack(ref, config.root) for ref in refs]
     if config.inline_rules:
         phase_ids = {ph.id for p in packs for ph in p.phases}
         rules = rules_from_mappings(list(config.inline_rules), config.config_file or "config",
@@ -152,6 +166,8 @@ def apply_baseline(result: Result, entries: Sequence[BaselineEntry],
 
 def merge_tests(result: Result, cases: Sequence[TestCase], config: Config) -> Result:
     """Merge test outcomes (JUnit files or a pytest session) into the phases."""
+    from .testresults import inventory, merge, tally
+
     counts = tally(cases, result.packs)
     expected = inventory(config.root, result.packs, config.exclude + config.extend_exclude,
                          config.respect_gitignore)

@@ -7,7 +7,8 @@ the active rule set, so an entry is keyed by exactly that::
 
     key = blake2b(run key, kind, path, content digest)
     run key = blake2b(cache format, obs-lint version, Python version + implementation,
-                      libcst / pglast / PyYAML versions, Plan.digest, every active pack's digest)
+                      libcst / pglast / PyYAML versions, digest of the fact-making source,
+                      Plan.digest, every active pack's digest)
 
 Layout: ``<root>/.obs-lint-cache/`` (``cache-dir``) holds a ``.gitignore`` containing ``*`` (so the
 cache never shows up in ``git status``), a ``CACHEDIR.TAG`` (backup tools skip it) and one file
@@ -32,9 +33,10 @@ import os
 import shutil
 import sys
 import tempfile
-from typing import Iterable
+from typing import Callable, Iterable
 
 from . import __version__
+from .types import Pack
 
 FORMAT = 1
 MAGIC = b"obs-lint-cache\x00%d\n" % FORMAT
@@ -60,10 +62,37 @@ def _library_versions() -> str:
     return ",".join(out)
 
 
+def _source_digest(folders: tuple[str, ...], modules: tuple[str, ...]) -> str:
+    """Digest of the source of some of obs-lint's own modules (``folders``: every ``.py`` in
+    them).
+
+    The version string is the contract for releases; this also keeps a development checkout
+    honest, where the code that makes cached values changes many times under one version.
+    """
+    here = os.path.dirname(os.path.abspath(__file__))
+    h = hashlib.blake2b(digest_size=16)
+    names = [os.path.join(folder, n) for folder in folders
+             for n in sorted(os.listdir(os.path.join(here, folder))) if n.endswith(".py")]
+    names += list(modules)
+    for name in names:
+        try:
+            with open(os.path.join(here, name), "rb") as fh:
+                h.update(name.encode() + b"\x00" + fh.read())
+        except OSError:
+            h.update(name.encode() + b"\x00-")
+    return h.hexdigest()
+
+
+def _engine_fingerprint() -> str:
+    """The modules whose code decides what facts are (``facts/``, the codec, the YAML reader)."""
+    return _source_digest(("facts",), ("codec.py", "yamlsafe.py"))
+
+
 def run_key(plan_digest: str, pack_digests: Iterable[str], extra: str = "") -> str:
     """The part of every entry key that identifies the engine and the active rules."""
     parts = [str(FORMAT), __version__, sys.version, sys.implementation.cache_tag or "",
-             _library_versions(), plan_digest, *sorted(pack_digests), extra]
+             _library_versions(), _engine_fingerprint(), plan_digest, *sorted(pack_digests),
+             extra]
     return hashlib.blake2b("\x00".join(parts).encode(), digest_size=16).hexdigest()
 
 
@@ -146,15 +175,16 @@ class FactCache:
         for name, text in ((".gitignore", GITIGNORE_TEXT), ("CACHEDIR.TAG", CACHEDIR_TAG)):
             target = os.path.join(self.directory, name)
             if not os.path.exists(target):
-                _write_atomic(target, text.encode())
+                _write_atomic(target, text.encode(), mode=0o644)
         self._prepared = True
 
 
-def _write_atomic(path: str, data: bytes) -> None:
+def _write_atomic(path: str, data: bytes, mode: int = 0o600) -> None:
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=os.path.dirname(path))
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -162,6 +192,39 @@ def _write_atomic(path: str, data: bytes) -> None:
         except OSError:
             pass
         raise
+
+
+def pack_key(data: bytes, shown: str) -> str:
+    """Key of a validated pack: its bytes, the name it is shown under (rule sources say
+    "file:line"), and the code that validates packs (the check kinds' parameter specs)."""
+    parts = [str(FORMAT), "pack", __version__, sys.version,
+             _source_digest(("checks",), ("packs.py", "yamlsafe.py", "types.py", "codec.py")),
+             shown, hashlib.sha256(data).hexdigest()]
+    return hashlib.blake2b("\x00".join(parts).encode("utf-8", "surrogateescape"),
+                           digest_size=16).hexdigest()
+
+
+def cached_pack(directory: str, data: bytes, shown: str,
+                parse: Callable[[bytes, str], Pack]) -> Pack:
+    """``parse(data, shown)``, or the Pack it returned last time for the same bytes and engine.
+
+    A pack that fails validation raises (PackError) as always and is never stored.
+    """
+    from .codec import DecodeError, decode_object, encode_object
+
+    cache = FactCache(directory)
+    key = pack_key(data, shown)
+    body = cache.get(key)
+    if body is not None:
+        try:
+            pack = decode_object(body)
+            if isinstance(pack, Pack):
+                return pack
+        except DecodeError:
+            pass
+    pack = parse(data, shown)
+    cache.put(key, encode_object(pack))
+    return pack
 
 
 def cache_dir(root: str, configured: str) -> str:

@@ -16,10 +16,8 @@ import textwrap
 from typing import Sequence
 
 import click
-from tabulate import tabulate
 
 from . import __version__
-from .addignore import add_ignores
 from .api import check as run_check, load_packs, resolve_config
 from .baseline import DEFAULT_FILE as DEFAULT_BASELINE, entries_of as baseline_entries
 from .baseline import load as load_baseline, prune as prune_baseline
@@ -28,9 +26,7 @@ from .config import describe as describe_config
 from .builtin import BUILTINS
 from .checks import REGISTRY
 from .errors import ObsLintError, UsageError
-from .gitdiff import changed_lines
 from .report import FORMATS
-from .testresults import read_junit
 from .types import Result, Rule, Severity
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -216,10 +212,15 @@ def check(paths: Sequence[str], packs: Sequence[str], select: Sequence[str],
     dests = [] if add_ignore else destinations(formats, outputs, config.format, fmt_source)
     if strict_baseline and not baseline_file:
         raise UsageError("--strict-baseline needs --baseline FILE")
-    loaded = load_packs(config)
+    loaded = load_packs(config, use_cache=not no_cache)
     entries = load_baseline(baseline_file) if baseline_file else None
-    cases = read_junit(junit_xml, config.root, loaded) if junit_xml else None
-    changed = changed_lines(config.root, diff_base) if diff_base else None
+    cases = changed = None
+    if junit_xml:  # imported on use: a plain check must start fast (warm runs)
+        from .testresults import read_junit
+        cases = read_junit(junit_xml, config.root, loaded)
+    if diff_base:
+        from .gitdiff import changed_lines
+        changed = changed_lines(config.root, diff_base)
     result = run_check([], config, packs=loaded, prefilter=not no_prefilter,
                        report_paths=list(paths) or None, force_exclude=force_exclude,
                        baseline=entries, changed_lines=changed, test_cases=cases,
@@ -239,6 +240,8 @@ def check(paths: Sequence[str], packs: Sequence[str], select: Sequence[str],
 
 
 def _add_ignore(result: Result) -> int:
+    from .addignore import add_ignores
+
     done = add_ignores(result.root, result.findings)
     click.echo(f"Added {done.added} suppression comment{'s' if done.added != 1 else ''} "
                f"in {len(done.files)} file{'s' if len(done.files) != 1 else ''}.")
@@ -386,6 +389,8 @@ def rules(packs: Sequence[str], fmt: str, config_file: str | None, no_config: bo
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2))
         return
+    from tabulate import tabulate
+
     click.echo(tabulate([[r["code"], r["name"], r["phase"] if r["phase"] is not None else "-",
                           r["severity"], r["summary"]] for r in rows],
                         headers=["Code", "Name", "Phase", "Severity", "Summary"],

@@ -147,6 +147,22 @@ def decode(body: bytes) -> tuple[object, tuple[Problem, ...]]:
         raise DecodeError(f"{type(exc).__name__}: {exc}") from None
 
 
+def encode_object(obj: object) -> bytes:
+    """Bytes for any value made of obs-lint dataclasses, enums and builtins (e.g. a Pack)."""
+    return _dumps(("value", obj))
+
+
+def decode_object(body: bytes) -> object:
+    """The value ``encode_object`` encoded. Raises DecodeError for anything else."""
+    try:
+        top = _loads(body)
+    except Exception as exc:  # noqa: BLE001 - any unpickling failure means "not usable"
+        raise DecodeError(f"{type(exc).__name__}: {exc}") from None
+    if not isinstance(top, tuple) or len(top) != 2 or top[0] != "value":
+        raise DecodeError("not an obs-lint value")
+    return top[1]
+
+
 # ---------------------------------------------------------------------------------------------
 # Lazily decoded PythonFacts
 # ---------------------------------------------------------------------------------------------

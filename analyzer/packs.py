@@ -270,8 +270,9 @@ def check_unique(rules: Iterable[Rule], path: str) -> None:
         names[rule.name] = rule
 
 
-def load_pack(ref: str, base_dir: str = ".") -> Pack:
-    """Load a bundled pack by name (``e2i``) or a pack file by path (relative to base_dir)."""
+def read_pack(ref: str, base_dir: str = ".") -> tuple[bytes, str]:
+    """The bytes of a bundled pack (by name: ``e2i``) or a pack file (by path, relative to
+    base_dir), and the name it is shown under in messages and rule sources."""
     looks_like_path = ref.endswith((".yaml", ".yml")) or "/" in ref or os.sep in ref
     if not looks_like_path:
         if ref not in bundled_packs():
@@ -279,20 +280,27 @@ def load_pack(ref: str, base_dir: str = ".") -> Pack:
             raise PackError(ref, 0, f"no bundled pack named {ref!r}{_suggest(ref, bundled_packs())}"
                                     f" (bundled: {avail}; or give a path to a .yaml file)")
         data = resources.files("obs_lint.rules").joinpath(f"{ref}.yaml").read_bytes()
-        shown = f"<bundled>/{ref}.yaml"
-    else:
-        path = ref if os.path.isabs(ref) else os.path.join(base_dir, ref)
-        shown = ref
-        try:
-            with open(path, "rb") as fh:
-                data = fh.read()
-        except OSError as exc:
-            raise PackError(shown, 0, f"cannot read pack: {exc.strerror or exc}") from None
+        return data, f"<bundled>/{ref}.yaml"
+    path = ref if os.path.isabs(ref) else os.path.join(base_dir, ref)
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(), ref
+    except OSError as exc:
+        raise PackError(ref, 0, f"cannot read pack: {exc.strerror or exc}") from None
+
+
+def pack_from_bytes(data: bytes, shown: str) -> Pack:
+    """Decode and validate a pack file's bytes (``shown`` names it in messages)."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise PackError(shown, 0, "pack is not valid UTF-8") from None
     return parse_pack(text, shown, hashlib.sha256(data).hexdigest())
+
+
+def load_pack(ref: str, base_dir: str = ".") -> Pack:
+    """Load a bundled pack by name (``e2i``) or a pack file by path (relative to base_dir)."""
+    return pack_from_bytes(*read_pack(ref, base_dir))
 
 
 def rules_from_mappings(items: list[Mapping[str, Any]], source: str, pack_id: str,

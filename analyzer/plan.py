@@ -13,8 +13,9 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-from dataclasses import dataclass
-from typing import Iterable
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
 
 import pathspec
 
@@ -39,6 +40,36 @@ def scope_hint(include: Iterable[str]) -> str:
     return ""
 
 
+_GROUP_RE = re.compile(r"\(\?P<[A-Za-z_][A-Za-z0-9_]*>")
+
+
+def path_matcher(lines: Iterable[str]) -> Callable[[str], bool]:
+    """A fast ``match(relative_posix_path) -> bool`` with gitignore semantics.
+
+    ``pathspec`` tries each pattern in turn in Python (~4 us a pattern); with ~60 rules and
+    ~1,500 files that alone was a tenth of a warm run. Without negated patterns a gitignore spec
+    matches exactly when any of its patterns does, so the pattern regexes are joined into one
+    alternation (their named groups only matter for negation priorities and are made plain).
+    Specs with negations keep pathspec's own matcher.
+    """
+    spec = pathspec.GitIgnoreSpec.from_lines(list(lines))
+    active = [p for p in spec.patterns if p.include is not None]
+    if not active:
+        return lambda path: False
+    regexes = [getattr(p, "regex", None) for p in active]
+    if all(p.include for p in active) and all(r is not None for r in regexes):
+        sources = [r.pattern for r in regexes]  # type: ignore[union-attr]
+        if any(src in (".", "^.") for src in sources):
+            return lambda path: bool(path)  # "**" or "*": everything
+        try:
+            joined = re.compile("|".join(f"(?:{_GROUP_RE.sub('(?:', src)})" for src in sources))
+        except re.error:  # pragma: no cover - a pattern form this rewrite does not know
+            return spec.match_file
+        match = joined.match
+        return lambda path: match(path) is not None
+    return spec.match_file
+
+
 @dataclass(frozen=True)
 class ActiveRule:
     rule: Rule
@@ -48,10 +79,19 @@ class ActiveRule:
     file_kinds: frozenset[FileKind]
     patterns: tuple[str, ...] | None
     hint: str
+    # compiled include/exclude matchers and a per-path memo: the prefilter and the evaluation
+    # both ask, for every file, which rules cover it
+    _inc: Callable[[str], bool] = field(default=lambda path: True, compare=False, repr=False)
+    _exc: Callable[[str], bool] = field(default=lambda path: False, compare=False, repr=False)
+    _memo: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
 
     def covers(self, src: SourceFile) -> bool:
-        return (src.kind in self.file_kinds and self.include.match_file(src.path)
-                and not self.exclude.match_file(src.path))
+        hit = self._memo.get(src.path)
+        if hit is None:
+            hit = (src.kind in self.file_kinds and self._inc(src.path)
+                   and not self._exc(src.path))
+            self._memo[src.path] = hit
+        return hit
 
 
 @dataclass(frozen=True)
@@ -108,7 +148,8 @@ def build_plan(packs: tuple[Pack, ...], select: tuple[str, ...] = (),
             include=pathspec.GitIgnoreSpec.from_lines(rule.where.include),
             exclude=pathspec.GitIgnoreSpec.from_lines(rule.where.exclude),
             file_kinds=kind.file_kinds, patterns=check.patterns(),
-            hint=scope_hint(rule.where.include)))
+            hint=scope_hint(rule.where.include),
+            _inc=path_matcher(rule.where.include), _exc=path_matcher(rule.where.exclude)))
     builtins = tuple(b for b in BUILTINS if not _matches(b, ignore))
     blob = json.dumps([[r.pack, r.code, r.check_kind, repr(sorted(r.params.items())),
                         r.where.include, r.where.exclude] for r in chosen], sort_keys=True)

@@ -25,15 +25,18 @@ module-level function.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from multiprocessing.connection import Connection, wait
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
+
+if TYPE_CHECKING:  # multiprocessing is imported when a pool starts (not by serial/warm runs)
+    import multiprocessing.context
+    import multiprocessing.process
+    from multiprocessing.connection import Connection
 
 OK, SKIPPED, ERROR = "ok", "skipped", "error"
 
@@ -122,7 +125,7 @@ def _run(job: Job, task: Task) -> JobResult:
 # ---------------------------------------------------------------------------------------------
 
 
-def _worker_main(conn: Connection, job: Job, budget: float) -> None:
+def _worker_main(conn: "Connection", job: Job, budget: float) -> None:
     """Loop: receive a chunk of tasks, answer each one, until told to stop (None) or EOF."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
     while True:
@@ -145,9 +148,11 @@ def _worker_main(conn: Connection, job: Job, budget: float) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def _context() -> multiprocessing.context.BaseContext:
+def _context() -> "multiprocessing.context.BaseContext":
     """``fork`` where it exists and is safe (no other threads): workers start in ~1 ms and
     inherit what the parent imported; ``spawn`` otherwise."""
+    import multiprocessing
+
     methods = multiprocessing.get_all_start_methods()
     if "fork" in methods and threading.active_count() == 1:
         return multiprocessing.get_context("fork")
@@ -155,12 +160,13 @@ def _context() -> multiprocessing.context.BaseContext:
 
 
 class _Worker:
-    def __init__(self, ctx: multiprocessing.context.BaseContext, job: Job, budget: float) -> None:
+    def __init__(self, ctx: "multiprocessing.context.BaseContext", job: Job,
+                 budget: float) -> None:
         parent_end, child_end = ctx.Pipe(duplex=True)
         self.proc = ctx.Process(target=_worker_main, args=(child_end, job, budget), daemon=True)
         self.proc.start()
         child_end.close()
-        self.conn: Connection = parent_end
+        self.conn: Any = parent_end
         self.inflight: deque[Task] = deque()
         self.since = 0.0  # when the file at the head of ``inflight`` started
         self.killed_for_time = False
@@ -189,7 +195,7 @@ class _Worker:
             self.proc.join(timeout=5)
 
 
-def _exit_reason(proc: multiprocessing.process.BaseProcess) -> str:
+def _exit_reason(proc: "multiprocessing.process.BaseProcess") -> str:
     code = proc.exitcode
     if code is None:
         return "it stopped responding"
@@ -223,6 +229,8 @@ def chunked(tasks: Sequence[Task], jobs: int) -> list[list[Task]]:
 def run_pool(tasks: Sequence[Task], job: Job, jobs: int, budget: float,
              grace: float | None = None) -> dict[int, JobResult]:
     """Run ``job`` over ``tasks`` in ``jobs`` worker processes; a result for every task."""
+    from multiprocessing.connection import wait
+
     hard = budget + (grace if grace is not None else max(2.0, budget * 0.5)) if budget > 0 else 0.0
     ctx = _context()
     queue: deque[list[Task]] = deque(chunked(tasks, jobs))
@@ -304,9 +312,11 @@ def _drain(w: _Worker, results: dict[int, JobResult]) -> None:
         w.dead = True
 
 
-def _retry_alone(ctx: multiprocessing.context.BaseContext, task: Task, job: Job, budget: float,
+def _retry_alone(ctx: "multiprocessing.context.BaseContext", task: Task, job: Job, budget: float,
                  hard: float, why: str) -> JobResult:
     """Second and last attempt for a file whose worker died: alone, in a fresh process."""
+    from multiprocessing.connection import wait
+
     w = _Worker(ctx, job, budget)
     results: dict[int, JobResult] = {}
     try:

@@ -1,5 +1,8 @@
 """pytest plugin: ``pytest --obs-lint[=PACK]`` runs the static audit beside the tests.
 
+``--obs-lint`` alone uses the project's configured packs; ``--obs-lint=PACK`` (with ``=``: a
+bare ``--obs-lint`` never consumes the next argument, which is a test path) uses PACK.
+
 Registered through the ``pytest11`` entry point, so pytest loads this module in *every* run
 of anyone who installs obs-lint. It is therefore inert unless ``--obs-lint`` is given: the
 module imports nothing of obs-lint at import time (no libcst), and without the option it
@@ -34,6 +37,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="run the obs-lint audit after the tests and merge the test outcomes "
                          "into its per-phase table (optionally with this rule pack instead "
                          "of the configured ones)")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser,
+                                  args: list[str]) -> None:
+    """Make a bare ``--obs-lint`` take no value: ``pytest --obs-lint tests/`` must not read
+    ``tests/`` as the pack (an optional option value is given as ``--obs-lint=PACK``)."""
+    for i, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg == "--obs-lint":
+            args[i] = "--obs-lint="
 
 
 def pytest_configure(config: pytest.Config) -> None:

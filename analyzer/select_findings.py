@@ -38,8 +38,9 @@ _WHOLE_FILE_BUILTINS = {PARSE_ERROR.code, READ_ERROR.code, SKIPPED.code}
 @dataclass(frozen=True)
 class Selection:
     """``paths``: project-relative files, and directories written with a trailing ``/``
-    (None = everything; see ``named_paths``). ``changed``: project-relative file -> changed line ranges (None = no diff filter); a file
-    with no ranges was touched by deletions only."""
+    (None = everything; see ``named_paths``). ``changed``: project-relative file -> changed
+    line ranges (None = no diff filter); a file with no ranges was touched by deletions only.
+    """
 
     paths: tuple[str, ...] | None = None
     changed: Mapping[str, LineRanges] | None = None
@@ -121,8 +122,9 @@ class _Selector:
 def named_paths(root: str, given: Sequence[str]) -> tuple[str, ...]:
     """Command-line paths as selection entries (directories end with ``/``).
 
-    A path that does not exist, or lies outside the project root, is a usage error: a run that
-    silently reports nothing for it would be a pass that was not earned.
+    A path that does not exist, lies outside the project root, or names a file obs-lint does
+    not check is a usage error: a run that silently reports nothing for it would be a pass that
+    was not earned.
     """
     out = []
     root_real = os.path.realpath(root)
@@ -136,6 +138,10 @@ def named_paths(root: str, given: Sequence[str]) -> tuple[str, ...]:
         rel = to_rel(root_real, real)
         if os.path.isdir(p):
             out.append("" if rel == "." else rel + "/")
+        elif kind_of(p) is None:
+            hint = (" (an unquoted --junit-xml glob? quote it: --junit-xml 'results/*.xml')"
+                    if p.lower().endswith(".xml") else "")
+            raise UsageError(f"{p}: not a Python, YAML or SQL file, nothing to check{hint}")
         else:
             out.append(rel)
     return tuple(out)

@@ -313,6 +313,7 @@ class Runner:
         self.peer_findings: Dict[str, Optional[int]] = {}
         self.floor_list = tmp / f"{corpus.name}-floor-paths.txt"
         self.floor_source = ""
+        self.floor_info: Dict[str, Any] = {}
         self.jobs = os.cpu_count() or 1
         self.fail_streak: Dict[str, int] = {s: 0 for s in SCENARIOS}
         self._touch_orig: Optional[bytes] = None
@@ -342,7 +343,8 @@ class Runner:
         return None
 
     def ok_rc(self, scen: str, rc: int) -> bool:
-        return rc in ((0, 1) if scen == "fixit" else (0,))
+        # fixit: bit 1 = violations, bit 2 = files it failed on (noted in the results)
+        return rc in ((0, 1, 2, 3) if scen == "fixit" else (0,))
 
     def measure(self, scen: str, cmd: List[str]) -> Tuple[Sample, Path, Path]:
         self._n += 1
@@ -389,6 +391,19 @@ class Runner:
             self.floor_list.write_text("\n".join(resolved) + "\n")
             self.floor_source = f"the {len(resolved)} files obs-lint reported in `stats.parsed_paths`"
             return
+        # obs-lint's own prefilter, asked through its API (bench/parsed_paths.py): exactly the
+        # Python files a cold check hands to libcst
+        rc, out, err = sh([self.t.obs_python, str(BENCH / "parsed_paths.py"), str(self.c.root),
+                           "--pack", "e2i"], timeout=600)
+        chosen = [ln for ln in out.splitlines() if ln.strip()]
+        if rc == 0 and chosen:
+            self.floor_list.write_text("\n".join(chosen) + "\n")
+            self.floor_source = (f"the {len(chosen)} `.py` files obs-lint's prefilter hands to libcst "
+                                 "(`bench/parsed_paths.py`)")
+            return
+        if rc != 0:
+            self.notes.append(f"bench/parsed_paths.py failed (exit {rc}: "
+                              f"{(err.strip().splitlines() or ['?'])[-1][:160]}); floor list from grep")
         rx = re.compile(FALLBACK_GREP)
         chosen = [str(p) for p in sorted(self.c.root.rglob("*.py")) if rx.search(p.read_bytes())]
         self.floor_list.write_text("\n".join(chosen) + "\n")
@@ -452,6 +467,18 @@ class Runner:
         if s.ok and scen == "fixit":
             text = out.read_text(errors="replace")
             self.peer_findings["fixit"] = text.count("NoRawMlflowImport")
+            if s.rc & 2:
+                exc = [ln.strip() for ln in text.splitlines() if ": EXCEPTION: " in ln]
+                example = f" ({len(exc)} file(s), e.g. `{exc[0][:160]}`)" if exc else ""
+                note = (f"fixit exited {s.rc}: it reported errors on some files{example}; "
+                        "its time still covers every file")
+                if note not in self.notes:
+                    self.notes.append(note)
+        if s.ok and scen == "floor":
+            try:
+                self.floor_info = json.loads(out.read_text().strip().splitlines()[-1])
+            except (ValueError, IndexError):
+                pass
         if s.ok and scen == "ruff":
             try:
                 self.peer_findings["ruff"] = len(json.loads(out.read_text() or "[]"))
@@ -661,7 +688,9 @@ def render(results: List[Tuple[Runner, Dict[str, Any]]], tools: Tools, args: arg
             L += ["obs-lint `stats`: " + ", ".join(f"`{k}`={v}" for k, v in shown.items()), ""]
         L += [f"Rounds: {args.runs}. Files touched by `obs_touch`: "
               f"`{c.touch_file.relative_to(c.root) if c.touch_file else '—'}`. "
-              f"Floor parses {r.floor_source or '—'}, with {r.jobs} processes.", ""]
+              f"Floor parses {r.floor_source or '—'}, with {r.jobs} processes"
+              + (f" ({r.floor_info.get('parsed')} parsed, {r.floor_info.get('errors')} parse errors, "
+                 f"{r.floor_info.get('bytes', 0) / 1e6:.1f} MB)" if r.floor_info else "") + ".", ""]
         L += ["| scenario | runs ok | median s | min s | max s | CPU s (median) | peak RSS, largest process | peak RSS, whole tree (sampled) |",
               "|---|---|---|---|---|---|---|---|"]
         for scen in SCENARIOS:
@@ -791,7 +820,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         "corpora": [{
             "name": r.c.name, "stats": r.c.stats, "error": r.c.error,
             "obs_stats": {k: v for k, v in r.obs_stats.items() if not k.startswith("_")},
-            "floor_source": r.floor_source, "notes": r.notes, "skip": r.skip,
+            "floor_source": r.floor_source, "floor_info": r.floor_info, "notes": r.notes, "skip": r.skip,
             "summary": e["summary"], "ratios": e["ratios"], "targets": e["targets"],
             "samples": {k: [s.__dict__ for s in v] for k, v in r.samples.items()},
         } for r, e in results],

@@ -153,13 +153,14 @@ class ClassContract(CheckKind):
         return errs
 
     def patterns(self) -> tuple[str, ...]:
-        # A class (and any in-scope base providing methods) is defined with the word `class`;
+        # A class (and any in-scope base or returned context-manager class) is defined with
+        # the word `class`; a caching accessor in another file instantiates the class by name;
         # module-level functions/accessors contain their own names.
         pats = set(self.p.get("functions") or ())
         if self.p.get("accessor"):
             pats.add(self.p["accessor"])
         if self.p.get("class"):
-            pats.add("class")
+            pats.update(("class", self.p["class"].rsplit(".", 1)[-1]))
         return tuple(sorted(pats))
 
     # -- evaluation ---------------------------------------------------------------------------
@@ -186,7 +187,10 @@ class ClassContract(CheckKind):
         self._check_functions(ctx, idx, v, partial)
         if self.p.get("accessor"):
             self._check_accessor(ctx, idx, v, target, partial)
-        note = "; ".join(v.unknown[:3]) if v.unknown else f"{len(v.evidence)} item(s) verified"
+        failing = sum(1 for f in v.findings if f.severity is not Severity.INFO)
+        note = "; ".join(v.unknown[:3]) if v.unknown and not failing else (
+            f"{failing} problem(s), {len(v.evidence)} item(s) verified" if failing
+            else f"{len(v.evidence)} item(s) verified")
         return self.result(ctx, v.findings, v.evidence, note=note, unknown=bool(v.unknown))
 
     def _expected(self) -> str:

@@ -178,9 +178,21 @@ class Collection(CheckKind):
         return out
 
     # -- element fields -----------------------------------------------------------------------
-    def _field(self, element: Value, facts: PythonFacts, path: str, idx: PyIndex) -> tuple[bool, Any]:
-        """(known, value) of the ``key`` field of one element; value None if absent."""
-        key = self.p["key"]
+    def _field(self, element: Value, facts: PythonFacts, path: str, idx: PyIndex,
+               key: str | None = None) -> tuple[bool, Any]:
+        """(known, value) of the ``key`` field of one element; value None if absent.
+
+        A dotted key (``metadata.brand``) is a path: the field ``metadata`` must hold a dict
+        display or constructor call, in which ``brand`` is looked up the same way (E2I's
+        samples carry ``EvaluationSample(..., metadata={"brand": ...})``).
+        """
+        key = self.p["key"] if key is None else key
+        if "." in key:
+            head, rest = key.split(".", 1)
+            inner = self._raw_field(element, head)
+            if inner is None:
+                return self._field(element, facts, path, idx, head)[0], None
+            return self._field(resolve_ref(inner, facts), facts, path, idx, rest)
         if isinstance(element, DictValue):
             for k, v in element.items:
                 if k == key:
@@ -198,6 +210,15 @@ class Collection(CheckKind):
                 return True, None
             return fields is not None, None
         return False, None
+
+    @staticmethod
+    def _raw_field(element: Value, key: str) -> Value | None:
+        """The unevaluated value of field ``key`` of a dict display or keyword call."""
+        if isinstance(element, DictValue):
+            return next((v for k, v in element.items if k == key), None)
+        if isinstance(element, CallValue):
+            return next((v for k, v in element.kwargs if k == key), None)
+        return None
 
     @staticmethod
     def _lit(v: Value, facts: PythonFacts) -> tuple[bool, Any]:
@@ -255,6 +276,7 @@ class Collection(CheckKind):
             fails, maybes = self._judge(count, facts, site.file, idx, where)
             for msg in fails:
                 findings.append(ctx.finding(site.file, site.span, msg, source=msg))
+                notes.append(msg)
             for msg in maybes:
                 unknown = True
                 findings.append(ctx.finding(site.file, site.span, msg, source=msg,

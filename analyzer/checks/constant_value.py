@@ -18,7 +18,8 @@ Decisions (copied into the README):
     ``METRICS.faithfulness.threshold``, ``Config.THRESHOLDS.faithfulness`` (dict displays and
     ``dict(k=v)``; string keys);
   - a glob over those paths: ``*.faithfulness`` is "an entry or attribute named faithfulness in
-    any module/class-level dict display or class".
+    any module/class-level dict display or class" (a glob never matches a path whose value is
+    itself a dict display: ``METRICS.faithfulness = {"threshold": ...}`` is a container).
 
 * **Value.** Literals (numbers, strings, booleans, None, lists), ``-1``, and names bound to a
   literal in the same file (``X = DEFAULT``) are known. Anything else (a call, an expression,
@@ -194,7 +195,9 @@ class ConstantValue(CheckKind):
     def _matches(self, defs: list[Definition]) -> tuple[str, list[Definition]]:
         for cand in self.p["names"]:
             if any(c in cand for c in _GLOB):
-                hits = [d for d in defs if fnmatchcase(d.path, cand)]
+                # a glob names values, not the dicts that hold them (those are traversed)
+                hits = [d for d in defs if fnmatchcase(d.path, cand)
+                        and not isinstance(d.value, DictValue)]
             else:
                 hits = [d for d in defs if d.path == cand]
             if hits:

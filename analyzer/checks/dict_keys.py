@@ -98,8 +98,9 @@ class DictKeys(CheckKind):
               doc="Only calls inside functions whose qualified name matches a glob."),
         Param("unverifiable", (str,), default="info", choices=("info", "warning", "error"),
               doc="Severity for keys that cannot be known statically."),
-        Param("key_arg", (int, str), default=None,
-              doc="The call takes one key: this positional index or keyword name."),
+        Param("key_arg", (int, str, list), default=None,
+              doc="The call takes one key: its positional index and/or keyword name "
+                  "(e.g. [0, key])."),
         Param("min_calls", (int,), default=1,
               doc="Fewer matching calls than this in scope is a failure (0 allows none)."),
     )
@@ -129,10 +130,13 @@ class DictKeys(CheckKind):
         if (params.get("min_calls") or 0) < 0:
             errs.append("min_calls: must be 0 or more")
         ka = params.get("key_arg")
-        if isinstance(ka, int) and not isinstance(ka, bool) and ka < 0:
-            errs.append("key_arg: a positional index must be 0 or more")
-        if isinstance(ka, str) and not ka.isidentifier():
-            errs.append(f"key_arg: {ka!r} is not a keyword argument name")
+        for item in (ka if isinstance(ka, list) else [] if ka is None else [ka]):
+            if isinstance(item, bool) or not isinstance(item, (int, str)):
+                errs.append(f"key_arg: {item!r} is neither a positional index nor a keyword")
+            elif isinstance(item, int) and item < 0:
+                errs.append("key_arg: a positional index must be 0 or more")
+            elif isinstance(item, str) and not item.isidentifier():
+                errs.append(f"key_arg: {item!r} is not a keyword argument name")
         return errs
 
     def patterns(self) -> tuple[str, ...] | None:
@@ -187,14 +191,14 @@ class DictKeys(CheckKind):
     def _keys(self, call: CallFact, facts: PythonFacts) -> Iterator[_Key]:
         ka = self.p.get("key_arg")
         if ka is not None:
-            if isinstance(ka, int) and not isinstance(ka, bool):
-                if ka < len(call.args):
-                    yield _Key(call.args[ka], call.span, "key")
+            for where in (ka if isinstance(ka, list) else [ka]):
+                if isinstance(where, int) and where < len(call.args):
+                    yield _Key(call.args[where], call.span, "key")
                     return
-            for name, val in call.kwargs:
-                if name == ka:
-                    yield _Key(val, call.span, "key")
-                    return
+                for name, val in call.kwargs:
+                    if name == where:
+                        yield _Key(val, call.span, "key")
+                        return
             yield _Key(f"`{call.text}` (key argument not found)", call.span, "opaque")
             return
         values = list(call.args) + [v for _, v in call.kwargs]

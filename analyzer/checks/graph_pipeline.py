@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from ..facts.model import CallFact, DictValue, PythonFacts, Ref, Seq, Value
-from ..types import CheckResult, Location, Severity, Span
+from ..types import CheckResult, Location, Severity
 from .base import CheckKind, Param, RuleContext
 from .pyindex import empty_scope, resolve_ref, show
 

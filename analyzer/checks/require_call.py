@@ -20,6 +20,7 @@ the folder or file the rule is about does not exist, so nothing was proved.
 
 from __future__ import annotations
 
+import re
 from fnmatch import fnmatchcase
 
 from ..facts.model import CallFact
@@ -31,7 +32,7 @@ USAGES = ("any", "call", "async-with", "with", "await", "decorator")
 
 def call_matches(call: CallFact, pattern: str) -> bool:
     """True when ``call`` matches a call pattern (see module docstring)."""
-    if pattern.startswith("*.") and "*" not in pattern[2:] and "?" not in pattern[2:]:
+    if pattern.startswith("*.") and not any(c in pattern[2:] for c in "*?[."):
         return call.attr == pattern[2:]
     if "." not in pattern and not any(c in pattern for c in "*?["):
         return call.attr == pattern
@@ -95,16 +96,18 @@ class RequireCall(CheckKind):
             errs.append("calls: must name at least one call pattern")
         return errs
 
-    def patterns(self) -> tuple[str, ...]:
+    def patterns(self) -> tuple[str, ...] | None:
         out = set()
         for pat in self.p["calls"]:
             name = last_name(pat)
             if any(c in name for c in "*?["):
-                # a glob in the last component: fall back to the literal part before it
-                lit = name.split("*")[0].split("?")[0].split("[")[0]
-                name = lit or (pat.split(".")[0] if not any(c in pat.split(".")[0] for c in "*?[") else "")
-                if not name:
-                    return ()  # pragma: no cover - validated patterns always have text
+                # a glob in the last component (``*uuid7*``): a file holding a matching call
+                # contains every literal run of one dotted component (aliases rename whole
+                # components only), so the longest such run is a safe prefilter text
+                runs = [r for r in re.split(r"\[[^\]]*\]|[*?.]", pat) if r]
+                if not runs:
+                    return None
+                name = max(runs, key=len)
             out.add(name)
         return tuple(sorted(out))
 

@@ -35,7 +35,7 @@ from fnmatch import fnmatchcase
 from typing import Iterable
 
 from ..facts.model import CallFact, ImportFact, PythonFacts
-from ..types import CheckResult, Location, Span
+from ..types import CheckResult, Location, Severity, Span
 from .base import CheckKind, Param, RuleContext
 from .pyindex import call_literals, empty_scope
 from .require_call import call_matches
@@ -267,6 +267,13 @@ class RequireReference(CheckKind):
                 why = f"{sorted(blocked)[0]} could not be analysed" if blocked else \
                     "a star import may provide the name"
                 notes.append(f"could not decide ({anchor}): {detail}; {why}")
+                for r in maybe:
+                    loc = found[r][1]
+                    if loc is not None:
+                        msg = (f"{r} may come from a star import (the name is used, and "
+                               "`import *` hides what it provides)")
+                        findings.append(ctx.finding(loc.path, loc.span, msg, source=msg,
+                                                    severity=Severity.INFO))
                 continue
             where = ctx.scope_hint or anchor if self.p.get("per", "set") == "set" else anchor
             findings.append(ctx.finding(anchor, None, f"{detail} (in {where})",

@@ -33,6 +33,7 @@ Decisions (copied into the README):
   - ``type``: ``str``, ``int``, ``float``, ``number`` (int or float), ``bool``, ``list``,
     ``map``. ``int`` excludes booleans; ``float`` requires a float literal (``1.0``, not ``1``).
   - ``sum_field`` + ``sum`` (+ ``tolerance``, default 1e-6): the value is a list of mappings
+    (or a mapping whose values are mappings, items named by their keys)
     whose numeric field ``sum_field`` (a dotted path inside each item) adds up to ``sum``
     within ``tolerance``. Items without the field, or with a non-number, are reported one by one.
 * **Locations.** A finding points at the offending value (for a list or mapping: at its key);
@@ -462,16 +463,23 @@ check:
         field, want = self.p["sum_field"], self.p["sum"]
         tol = self.p.get("tolerance")
         tol = DEFAULT_TOLERANCE if tol is None else tol
-        if node.kind != "seq":
-            fail(f"expected a list of mappings with {field!r} to sum, {_found(node)}", "sum")
+        if node.kind == "seq":
+            items = [(str(i), item, item.span) for i, item in enumerate(node.value)]
+        elif node.kind == "map":
+            # a mapping of named items (``criteria: {causal_validity: {weight: 0.25}, ...}``):
+            # its values are the items, named by their keys
+            items = [(_text(k.value), v, k.span) for k, v in node.value]
+        else:
+            fail(f"expected a list (or mapping) of mappings with {field!r} to sum, "
+                 f"{_found(node)}", "sum")
             return
         total, bad = 0.0, False
-        for i, item in enumerate(node.value):
+        for i, item, span in items:
             w = walk(item, key_parts(field))
             if w.node is None:
                 fail_item = (f"item {i} has no {field!r}" if item.kind == "map"
                              else f"item {i} is {_type_name(item)}, not a map with {field!r}")
-                fail(fail_item, f"sum:item:{i}", item.span)
+                fail(fail_item, f"sum:item:{i}", span)
                 bad = True
             elif w.node.kind != "scalar" or not _is_num(w.node.value):
                 fail(f"item {i} {field} is not a number ({_found(w.node)})", f"sum:item:{i}",

@@ -31,9 +31,22 @@ def _lazy(module: str) -> Extractor:
     return extract
 
 
+def _python(path: str, text: str) -> "tuple[object, tuple[Problem, ...]]":
+    """Python facts, after ``depth.depth_problem`` has ruled out nesting that would crash the
+    native parser (a SIGSEGV no ``except`` can catch; see ``facts/depth.py``)."""
+    from .depth import depth_problem
+
+    problem = depth_problem(text)
+    if problem is not None:
+        return None, (problem,)
+    return _parse_python(path, text)
+
+
+_parse_python = _lazy(".python")
+
 # One extractor per file kind. A new file kind is one module in facts/ plus one line here.
 EXTRACTORS: dict[FileKind, Extractor] = {
-    FileKind.PYTHON: _lazy(".python"),
+    FileKind.PYTHON: _python,
     FileKind.YAML: _lazy(".yaml_doc"),
     FileKind.SQL: _lazy(".sql"),
 }

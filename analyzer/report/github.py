@@ -35,7 +35,5 @@ def annotation(f: Finding) -> str:
 
 
 def render(result: Result) -> str:
-    lines = [annotation(f) for f in result.findings]
-    if lines:
-        lines.append("")
-    return "\n".join(lines) + text.render(result)
+    commands = "".join(annotation(f) + "\n" for f in result.findings)
+    return commands + ("\n" if commands else "") + text.render(result)

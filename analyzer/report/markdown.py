@@ -37,10 +37,22 @@ _CHECK_WORD = {Status.PASS: "pass", Status.FAIL: "**fail**", Status.UNKNOWN: "**
 
 
 def _escape(text: str) -> str:
-    """Make text from analysed code safe inside Markdown (one line, no HTML, no tables)."""
+    """Make text from analysed code safe inside Markdown (one line, no HTML, no tables).
+
+    Code spans (`...`, as messages write names) are kept verbatim: Markdown shows them
+    literally, so escaping there would print the entities. Outside them ``&<>`` become
+    entities; ``|`` is escaped everywhere (GitHub tables split on it even in code spans).
+    """
     text = " ".join(str(text).split())
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace("|", "\\|"))
+    parts = text.split("`")
+    if len(parts) % 2 == 0:  # an unpaired backtick: no code spans at all
+        parts = [text.replace("`", "\\`")]
+    out = []
+    for i, part in enumerate(parts):
+        if i % 2 == 0:
+            part = part.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        out.append(part.replace("|", "\\|"))
+    return "`".join(out)
 
 
 def _cell(text: str) -> str:

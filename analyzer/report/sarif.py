@@ -50,9 +50,9 @@ def _help_markdown(rule: Rule) -> str:
     if rule.description:
         parts.append(rule.description.strip())
     if rule.example.violation:
-        parts.append("Violation:\n\n```python\n" + rule.example.violation.rstrip() + "\n```")
+        parts.append("Violation:\n\n```\n" + rule.example.violation.rstrip() + "\n```")
     if rule.example.fix:
-        parts.append("Fix:\n\n```python\n" + rule.example.fix.rstrip() + "\n```")
+        parts.append("Fix:\n\n```\n" + rule.example.fix.rstrip() + "\n```")
     return "\n\n".join(parts)
 
 

@@ -1,0 +1,140 @@
+"""--add-ignore: suppression comments written on today's findings, never changing the code's
+meaning; afterwards the same check is clean (and no suppression is stale)."""
+
+from __future__ import annotations
+
+import ast
+import json
+
+import pytest
+
+from obs_lint.addignore import _FileEditor
+from obs_lint.types import FileKind, Finding, Location, Severity, Span
+
+from ecosystem_project import make_project, write
+
+SOURCE = '''"""Module docstring."""
+import os, mlflow
+from mlflow import (
+    log_param,
+    log_metric,
+)
+
+TEXT = f(1) + """a
+b"""
+
+
+def g():
+    import mlflow.sklearn  # noqa: F401
+    import mlflow.tracking  # obs-lint: ignore[LOC999]
+    return os
+
+
+def h():
+    return (1 +
+            __import__("mlflow"))
+'''
+
+
+@pytest.fixture
+def project(tmp_path):
+    root = make_project(tmp_path)
+    write(root, "src/legacy.py", SOURCE)
+    return root
+
+
+def test_add_ignore_then_the_check_is_clean(cli, project):
+    path = project / "src/legacy.py"
+    code, out, err = cli("check", cwd=project)
+    assert code == 1
+    code, out, err = cli("check", "--add-ignore", cwd=project)
+    new = path.read_text(encoding="utf-8")
+    assert ast.dump(ast.parse(new)) == ast.dump(ast.parse(SOURCE))
+    lines = new.splitlines()
+    assert lines[1] == "import os, mlflow  # obs-lint: ignore[LOC201]"
+    assert lines[2] == "from mlflow import (  # obs-lint: ignore[LOC201]"
+    assert lines[12] == "    import mlflow.sklearn  # noqa: F401  # obs-lint: ignore[LOC201]"
+    # the unknown code stays (reported as such), the real one is added beside it
+    assert lines[13] == "    import mlflow.tracking  # obs-lint: ignore[LOC999, LOC201]"
+    assert lines[19] == '            __import__("mlflow"))  # obs-lint: ignore[LOC201]'
+    code2, out2, _ = cli("check", "--format", "json", cwd=project)
+    remaining = [(f["rule"], f["line"]) for f in json.loads(out2)["findings"]]
+    # only the pre-existing unknown-code suppression is left, as the warning it always was
+    assert remaining == [("OBS005", 14)]
+    assert "Added 5 suppression comments in 1 file." in out
+    # the stale suppression is the engine's own finding: reported back, not silenced
+    assert code == 1 and "cannot annotate src/legacy.py:14 OBS005" in err
+
+
+def test_project_level_finding_goes_on_line_1_when_it_can(cli, project):
+    write(project, "src/agents/obs/agent.py", "def run(c):\n    return c\n")
+    write(project, "src/agents/obs/__init__.py", "")
+    code, out, err = cli("check", "--add-ignore", "src/agents/obs", cwd=project)
+    assert code == 0, err
+    assert (project / "src/agents/obs/__init__.py").read_text() == \
+        "# obs-lint: ignore[LOC101]\n"
+    assert cli("check", cwd=project)[0] == 1  # src/legacy.py still has its findings
+    assert "LOC101" not in cli("check", "src/agents/obs", cwd=project)[1].split("|")[0]
+
+
+def test_unplaceable_findings_are_reported_not_guessed(cli, project):
+    write(project, "src/agents/obs/agent.py", "def run(c):\n    return c\n")
+    doc = '"""The obs agent package.\n\nLine 1 is inside this docstring.\n"""\n'
+    write(project, "src/agents/obs/__init__.py", doc)
+    write(project, "src/script.py", "#!/usr/bin/env python\nimport mlflow\n")
+    code, out, err = cli("check", "--add-ignore", "src/agents", "src/script.py", cwd=project)
+    assert code == 1
+    assert "cannot annotate src/agents/obs/__init__.py:1 LOC101: no line of the finding can " \
+           "carry a comment" in err
+    assert (project / "src/agents/obs/__init__.py").read_text() == doc  # untouched
+    assert (project / "src/script.py").read_text().splitlines()[1] == \
+        "import mlflow  # obs-lint: ignore[LOC201]"
+
+
+def test_shebang_line_is_never_touched(tmp_path):
+    ed = _FileEditor("s.py", FileKind.PYTHON, "#!/usr/bin/env python\nx = 1\n")
+    f = Finding("LOC101", "obs-trace-agent", Severity.ERROR, "m", Location("s.py"))
+    assert ed.try_add(f) == "line 1 is a shebang"
+
+
+def test_encoding_and_line_endings_are_preserved(cli, project):
+    data = "# -*- coding: latin-1 -*-\r\nNAME = 'caf\u00e9'\r\nimport mlflow\r\n".encode("latin-1")
+    (project / "src/latin.py").write_bytes(data)
+    code, _, err = cli("check", "--add-ignore", "src/latin.py", cwd=project)
+    assert code == 0, err
+    assert (project / "src/latin.py").read_bytes() == data.replace(
+        b"import mlflow\r\n", b"import mlflow  # obs-lint: ignore[LOC201]\r\n")
+
+
+def _finding(path: str, line: int, end_line: int | None = None) -> Finding:
+    return Finding("X100", "x", Severity.ERROR, "m",
+                   Location(path, Span(line, 1, end_line or line, 2)))
+
+
+def test_yaml_block_scalars_are_never_edited():
+    text = "a: 1\nscript: |\n  echo hi\n  echo there\nb: 2\n"
+    ed = _FileEditor("c.yaml", FileKind.YAML, text)
+    assert ed.try_add(_finding("c.yaml", 3))  # inside the block scalar: refused
+    assert ed.text == text
+    assert ed.try_add(_finding("c.yaml", 5)) == ""
+    assert ed.text.splitlines()[4] == "b: 2  # obs-lint: ignore[X100]"
+
+
+def test_sql_strings_and_dollar_quotes_are_never_edited():
+    text = "CREATE FUNCTION f() RETURNS int AS $$\nSELECT 1\n$$ LANGUAGE sql;\n" \
+           "CREATE TABLE t (\n  a text DEFAULT 'x\ny'\n);\n"
+    ed = _FileEditor("s.sql", FileKind.SQL, text)
+    assert ed.try_add(_finding("s.sql", 2))  # in the dollar-quoted body
+    assert ed.try_add(_finding("s.sql", 5))  # ends inside a string literal
+    assert ed.text == text
+    assert ed.try_add(_finding("s.sql", 4)) == ""
+    assert ed.text.splitlines()[3] == "CREATE TABLE t (  -- obs-lint: ignore[X100]"
+
+
+def test_python_continuation_lines_are_never_edited():
+    text = "x = 1 + \\\n    2\n"
+    ed = _FileEditor("c.py", FileKind.PYTHON, text)
+    assert ed.try_add(_finding("c.py", 1, 1))
+    assert ed.text == text
+    assert ed.try_add(_finding("c.py", 1, 2)) == ""  # the statement's last line takes it
+    assert ed.text == "x = 1 + \\\n    2  # obs-lint: ignore[X100]\n"

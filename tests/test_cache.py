@@ -1,0 +1,238 @@
+"""The fact cache: a cached run must always print exactly what a ``--no-cache`` run prints.
+
+Strategy: several tests *poison* the cache (replace every entry's facts by empty facts under the
+same key, with a valid checksum) and first show that a poisoned cache does change the output
+when its keys still match (``test_poisoned_entries_are_used_while_their_keys_match``); a test
+that then changes a pack, the version or the Python version and still gets the ``--no-cache``
+output has therefore proved that the change invalidated every entry.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import obs_lint.cache as cache_mod
+from obs_lint.cache import MAGIC, FactCache, GITIGNORE_TEXT
+from obs_lint.codec import encode
+from obs_lint.facts.model import PythonFacts
+
+from conftest import REPO, run_obs_lint
+from pipeline_runs import (CACHE, SAMPLE, cache_entries, copy_project, extract_counts,
+                           run_json, tree_files)
+
+ANALYZE = "src/agents/feedback_learner/nodes/analyze.py"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return copy_project(SAMPLE, tmp_path / "proj")
+
+
+def poison(root: Path) -> int:
+    """Overwrite every entry with valid-looking empty facts under the same key."""
+    entries = cache_entries(root)
+    cache = FactCache(str(root / CACHE))
+    for path in entries:
+        cache.put(path.name, encode(PythonFacts(), ()))
+    return len(entries)
+
+
+def test_cold_and_warm_runs_print_the_no_cache_output(project):
+    expected = run_json(project, use_cache=False)
+    assert not (project / CACHE).exists(), "--no-cache must not create the cache"
+    assert run_json(project) == expected  # cold: fills the cache
+    parsed = extract_counts(project, use_cache=False).extracted
+    assert parsed >= 5 and len(cache_entries(project)) == parsed
+    warm = extract_counts(project)
+    assert (warm.cache_hits, warm.extracted) == (parsed, 0)
+    assert run_json(project) == expected  # warm: everything from the cache
+
+
+def test_poisoned_entries_are_used_while_their_keys_match(project):
+    """The control for the invalidation tests below: poison shows when keys still match."""
+    expected = run_json(project, use_cache=False)
+    run_json(project)
+    assert poison(project) > 0
+    assert run_json(project) != expected
+
+
+def test_editing_a_file_is_seen(project):
+    before = run_json(project)
+    target = project / ANALYZE
+    target.write_text(target.read_text() + "\n\nimport mlflow  # a new violation\n")
+    after = run_json(project)
+    assert after != before
+    assert after == run_json(project, use_cache=False)
+    counts = extract_counts(project)
+    assert counts.extracted == 0  # the edited file's new facts were cached by the run above
+
+
+def test_changing_a_pack_invalidates_every_entry(project):
+    pack = project / "packs" / "e2i.yaml"
+    pack.parent.mkdir()
+    shutil.copy(REPO / "rules" / "e2i.yaml", pack)
+    (project / ".obs-lint.yaml").write_text("packs: [packs/e2i.yaml]\n")
+    run_json(project)
+    assert poison(project) > 0
+    pack.write_text(pack.read_text() + "\n# a comment changes the pack's digest\n")
+    assert run_json(project) == run_json(project, use_cache=False)
+
+
+def test_changing_the_version_invalidates_every_entry(project, monkeypatch):
+    run_json(project)
+    assert poison(project) > 0
+    monkeypatch.setattr(cache_mod, "__version__", "999.0.0")
+    assert run_json(project) == run_json(project, use_cache=False)
+
+
+def test_changing_the_python_version_invalidates_every_entry(project, monkeypatch):
+    run_json(project)
+    assert poison(project) > 0
+    monkeypatch.setattr(cache_mod.sys, "version", sys.version + " (another build)")
+    assert run_json(project) == run_json(project, use_cache=False)
+
+
+def test_corrupt_entries_are_ignored_and_rebuilt(project):
+    expected = run_json(project, use_cache=False)
+    run_json(project)
+    entries = cache_entries(project)
+    assert len(entries) >= 4
+    damage = [
+        lambda b: b[: len(b) // 2],  # truncated (a killed writer without atomic rename)
+        lambda b: b[:-1] + bytes([b[-1] ^ 0xFF]),  # one flipped bit in the body
+        lambda b: b"",  # empty file
+        lambda b: b"not a cache entry at all",
+    ]
+    for i, path in enumerate(entries):
+        path.write_bytes(damage[i % len(damage)](path.read_bytes()))
+    counts = extract_counts(project)
+    assert counts.cache_hits == 0 and counts.cache_rejected == len(entries)
+    assert run_json(project) == expected
+    assert extract_counts(project).cache_hits == len(entries)  # rebuilt, valid again
+
+
+def test_foreign_entries_are_ignored(project):
+    """A valid entry copied under another key's name is not trusted (its embedded key differs)."""
+    expected = run_json(project, use_cache=False)
+    run_json(project)
+    entries = cache_entries(project)
+    data = [p.read_bytes() for p in entries]
+    for path, blob in zip(entries, data[1:] + data[:1]):
+        path.write_bytes(blob)
+    assert extract_counts(project).cache_hits == 0
+    assert run_json(project) == expected
+
+
+class _Evil:
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_a_crafted_pickle_in_the_cache_cannot_run_code(project, tmp_path):
+    expected = run_json(project, use_cache=False)
+    run_json(project)
+    marker = tmp_path / "pwned"
+    for path in cache_entries(project):
+        body = pickle.dumps(("object", (), _Evil(str(marker))))
+        path.write_bytes(MAGIC + path.name.encode() + cache_mod._checksum(body) + body)
+    assert run_json(project) == expected
+    assert not marker.exists()
+
+
+def test_concurrent_runs_share_the_cache_safely(project):
+    expected = run_json(project, use_cache=False)
+    args = [sys.executable, "-m", "obs_lint", "check", str(project), "--format", "json",
+            "--exit-zero"]
+    procs = [subprocess.Popen(args, cwd=project, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    for (out, err), p in zip(outs, procs):
+        assert p.returncode == 0, err
+        assert out == expected
+    assert not [p for p in (project / CACHE).rglob(".tmp-*")], "temporary files left behind"
+    assert run_json(project) == expected
+    assert extract_counts(project).extracted == 0
+
+
+def test_no_cache_writes_nothing(project):
+    before = tree_files(project)
+    code, _out, err = run_obs_lint("check", str(project), "--no-cache", "--format", "json",
+                                   cwd=project)
+    assert code in (0, 1), err
+    assert tree_files(project) == before
+
+
+def test_cache_directory_is_git_ignored(project):
+    run_json(project)
+    assert (project / CACHE / ".gitignore").read_text() == GITIGNORE_TEXT
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed: cannot ask git what it ignores")
+    subprocess.run(["git", "init", "-q", str(project)], check=True)
+    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"],
+                            cwd=project, capture_output=True, text=True, check=True).stdout
+    assert status and CACHE not in status
+
+
+def test_cache_clear(project):
+    run_json(project)
+    n = len(cache_entries(project))
+    code, out, err = run_obs_lint("cache", "clear", cwd=project)
+    assert code == 0, err
+    assert f"Removed {n} cache entries" in out
+    assert not (project / CACHE).exists()
+    code, out, _ = run_obs_lint("cache", "clear", cwd=project)
+    assert code == 0 and "Removed 0 cache entries" in out
+
+
+def test_cache_clear_refuses_a_directory_that_is_not_a_cache(project):
+    (project / ".obs-lint.yaml").write_text("packs: [e2i]\ncache-dir: src\n")
+    before = tree_files(project)
+    code, _out, err = run_obs_lint("cache", "clear", cwd=project)
+    assert code == 2
+    assert "does not look like an obs-lint cache" in err and "Traceback" not in err
+    assert tree_files(project) == before
+
+
+def test_an_unwritable_cache_only_costs_speed(project):
+    (project / "not-a-dir").write_text("a file where the cache directory should be\n")
+    (project / ".obs-lint.yaml").write_text("packs: [e2i]\ncache-dir: not-a-dir\n")
+    expected = run_json(project, use_cache=False)
+    assert run_json(project) == expected
+    assert run_json(project) == expected
+
+
+def test_entries_are_written_atomically(project, monkeypatch):
+    """A writer that dies mid-write leaves no partial entry under the real name."""
+    cache = FactCache(str(project / CACHE))
+    cache.put("cd" * 16, b"an earlier entry")  # the directory, .gitignore... exist
+
+    class Boom(Exception):
+        pass
+
+    real_fdopen = os.fdopen
+
+    def dying_fdopen(fd, mode="r", *a, **kw):
+        fh = real_fdopen(fd, mode, *a, **kw)
+        if "w" in mode:
+            fh.write(b"partial")
+            raise Boom()
+        return fh
+
+    monkeypatch.setattr(cache_mod.os, "fdopen", dying_fdopen)
+    with pytest.raises(Boom):
+        cache.put("ab" * 16, b"body")
+    monkeypatch.setattr(cache_mod.os, "fdopen", real_fdopen)
+    assert cache.get("ab" * 16) is None
+    assert not list((project / CACHE).rglob(".tmp-*"))
+    cache.put("ab" * 16, b"body")
+    assert cache.get("ab" * 16) == b"body"

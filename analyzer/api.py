@@ -18,8 +18,9 @@ from .baseline import match as baseline_match
 from .config import Config, find_root, load_config
 from .discover import discover, kind_of
 from .errors import ConfigError, PackError
-from .evaluate import evaluate, problem_findings
+from .evaluate import problem_findings
 from .extract import extract_all
+from .memo import evaluate_cached
 from .packs import check_unique, load_pack, pack_from_bytes, read_pack, rules_from_mappings
 from .plan import build_plan
 from .select_findings import LineRanges, Selection, named_paths, select
@@ -126,7 +127,7 @@ def check(paths: Sequence[str], config: Config, *, packs: tuple[Pack, ...] | Non
     if named is not None and not force_exclude:
         files = _with_named(files, config.root, named)
     facts = extract_all(files, plan, config, packs=packs, use_cache=use_cache)
-    results, engine_errors = evaluate(plan, files, facts, config.root)
+    results, engine_errors = evaluate_cached(plan, files, facts, config, packs, use_cache)
     findings: list[Finding] = problem_findings(facts, plan) + engine_errors
     for r in results:
         findings.extend(r.findings)

@@ -28,6 +28,7 @@ checkout, full disk) only cost speed: the run's results do not depend on the cac
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shutil
@@ -50,18 +51,27 @@ CACHEDIR_TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
 
 def _library_versions() -> str:
     """Versions of the parsers whose output the facts are made of (a parser upgrade may change
-    facts without any obs-lint change). Read from package metadata, not by importing them."""
-    from importlib import metadata
-
-    out = []
-    for dist in ("libcst", "pglast", "PyYAML"):
+    facts without any obs-lint change), read from the ``*.dist-info`` directory names on
+    ``sys.path``: ``importlib.metadata`` took ~20 ms of every (warm) run for the same answer."""
+    wanted = {"libcst": "", "pglast": "", "pyyaml": ""}
+    for entry in sys.path:
         try:
-            out.append(f"{dist}={metadata.version(dist)}")
-        except metadata.PackageNotFoundError:
-            out.append(f"{dist}=-")
-    return ",".join(out)
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for name in names:
+            if not name.endswith(".dist-info"):
+                continue
+            dist, _, version = name[:-len(".dist-info")].partition("-")
+            key = dist.lower().replace("_", "-")
+            if key in wanted and not wanted[key]:
+                wanted[key] = version
+        if all(wanted.values()):
+            break
+    return ",".join(f"{k}={v or '-'}" for k, v in sorted(wanted.items()))
 
 
+@functools.lru_cache(maxsize=16)  # a process runs one version of its own source
 def _source_digest(folders: tuple[str, ...], modules: tuple[str, ...]) -> str:
     """Digest of the source of some of obs-lint's own modules (``folders``: every ``.py`` in
     them).

@@ -39,8 +39,9 @@ def evaluate(plan: Plan, files: Sequence[SourceFile], facts: Sequence[FileFacts]
     all_paths = frozenset(by_path)
     results: list[CheckResult] = []
     errors: list[Finding] = []
+    coverage = plan.coverage(files)  # rule -> files, computed once (the prefilter built it)
     for active in plan.rules:
-        scoped = [by_path[s.path] for s in files if s.path in by_path and active.covers(s)
+        scoped = [by_path[s.path] for s in coverage.files(active) if s.path in by_path
                   and not by_path[s.path].skip_file]
         ctx = RuleContext(rule=active.rule, files=scoped, root=root, scope_hint=active.hint,
                           all_paths=all_paths)

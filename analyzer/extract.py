@@ -77,8 +77,9 @@ def extract_all(files: Sequence[SourceFile], plan: Plan, config: Config, *,
     pending: list[tuple[int, Prepared, str]] = []  # (index, prepared file, cache key)
     cache = FactCache(cache_dir(config.root, config.cache_dir) if use_cache else None)
     run = run_key(plan.digest, [p.digest for p in packs]) if cache.enabled else ""
+    coverage = plan.coverage(files)
     for i, src in enumerate(files):
-        prep = prepare_file(src, plan.patterns_for(src), max_bytes=config.max_file_bytes)
+        prep = prepare_file(src, coverage.patterns_for(src), max_bytes=config.max_file_bytes)
         if isinstance(prep, FileFacts):
             out[i] = prep
             continue

@@ -110,14 +110,21 @@ class _Converter:
         self.max_nodes = max_nodes
         self.max_depth = max_depth
         self.count = 0
+        self.seen: set[int] = set()  # ids of the composed nodes converted so far
+        self.expanded = 0  # conversions of a node already converted (alias expansions)
         self.constructor = yaml.SafeLoader("")  # only its scalar construction is used
 
     def convert(self, node: yaml.Node, depth: int, active: set[int]) -> YNode:
         self.count += 1
+        if id(node) in self.seen:
+            self.expanded += 1
+        else:
+            self.seen.add(id(node))
         if self.count > self.max_nodes:
+            why = (f"{self.expanded:,} of them through aliases: an alias expansion bomb?"
+                   if self.expanded else "too large to read safely")
             raise YamlError(
-                f"document expands to more than {self.max_nodes} nodes "
-                "(alias expansion bomb?); refused",
+                f"file expands to more than {self.max_nodes:,} nodes ({why}); refused",
                 node.start_mark.line + 1,
                 node.start_mark.column + 1,
             )
@@ -179,7 +186,9 @@ class _Converter:
             if converted.kind != "map":
                 raise YamlError("merge key (<<) value must be a mapping or list of mappings",
                                 src.start_mark.line + 1, src.start_mark.column + 1)
-            out.extend(p for p in converted.value if p not in out)
+            # no de-duplication here: the caller keeps the first pair of each key, which is
+            # YAML's precedence (earlier sources win), in linear time even for a merge bomb
+            out.extend(converted.value)
         return out
 
 

@@ -46,7 +46,7 @@ def e2i_pack():
 
 
 def _check_json(root) -> tuple[int, dict, str]:
-    code, out, err = run_obs_lint("check", str(root), "--format", "json")
+    code, out, err = run_obs_lint("check", "--no-cache", str(root), "--format", "json")
     return code, json.loads(out) if out.strip() else {}, err
 
 

@@ -96,13 +96,14 @@ def test_broken_report_unticks_and_points_at_the_finding(broken):
 
 def test_cli_writes_the_markdown_report(tmp_path):
     out = tmp_path / "audit.md"
-    code, _, err = run_obs_lint("check", str(FIXTURES / "e2i_conformant"), "--format",
-                                "markdown", "-o", str(out))
+    tree = str(FIXTURES / "e2i_conformant")
+    code, _, err = run_obs_lint("check", "--no-cache", tree, "--format", "markdown", "-o",
+                                str(out))
     assert code == 0, err
     text = out.read_text(encoding="utf-8")
     assert text.startswith("# E2I MLflow / Opik / RAGAS observability audit\n")
-    code2, _, _ = run_obs_lint("check", str(FIXTURES / "e2i_conformant"), "--format",
-                               "markdown", "-o", str(tmp_path / "again.md"))
+    run_obs_lint("check", "--no-cache", tree, "--format", "markdown", "-o",
+                 str(tmp_path / "again.md"))
     assert (tmp_path / "again.md").read_text(encoding="utf-8") == text  # deterministic
 
 

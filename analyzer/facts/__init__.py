@@ -8,7 +8,9 @@ react to the file, and if so parse it with the extractor of its kind. Every fail
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from dataclasses import dataclass
 from typing import Callable
 
@@ -55,27 +57,64 @@ DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 
 
 def read_bytes(src: SourceFile, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[bytes | None, Problem | None]:
-    """Read a file; a vanished/unreadable/oversized file is a Problem, not an exception."""
+    """Read a file; a vanished/unreadable/oversized/non-regular file is a Problem, not an exception.
+
+    The file is opened non-blocking and checked with ``fstat`` before anything is read: a FIFO
+    named ``x.py`` would otherwise block the run forever (and a device could stream without end).
+    Checking the open descriptor, not the path, leaves no window for the file to be swapped.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
-        with open(src.abs_path, "rb") as fh:
+        fd = os.open(src.abs_path, flags)
+    except OSError as exc:
+        return None, Problem("read-error", _open_failure(src.abs_path, exc))
+    try:
+        with os.fdopen(fd, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if stat.S_ISDIR(st.st_mode):
+                return None, Problem("read-error", "is a directory, not a file")
+            if not stat.S_ISREG(st.st_mode):
+                return None, Problem("read-error", f"not a regular file ({_file_type(st.st_mode)}); "
+                                                   "not read")
             if max_bytes:
                 data = fh.read(max_bytes + 1)
                 if len(data) > max_bytes:
-                    size = os.fstat(fh.fileno()).st_size
+                    size = max(os.fstat(fh.fileno()).st_size, len(data))
                     return None, Problem("skipped", f"file is {size:,} bytes, over the "
                                                     f"{max_bytes:,}-byte budget (max-file-bytes);"
                                                     " not analysed")
             else:
                 data = fh.read()
         return data, None
-    except IsADirectoryError:
-        return None, Problem("read-error", "is a directory, not a file")
-    except FileNotFoundError:
-        return None, Problem("read-error", "file vanished before it could be read")
-    except PermissionError:
-        return None, Problem("read-error", "permission denied")
     except OSError as exc:
         return None, Problem("read-error", f"cannot read: {exc.strerror or exc}")
+
+
+def _open_failure(path: str, exc: OSError) -> str:
+    """The read-error message for a file that could not be opened, naming the actual cause."""
+    if exc.errno == errno.ELOOP:
+        return "symbolic link loop; not read"
+    if isinstance(exc, FileNotFoundError):
+        if os.path.islink(path):
+            try:
+                target = os.readlink(path)
+            except OSError:
+                target = "?"
+            return f"broken symbolic link (its target {target} does not exist); not read"
+        return "file vanished before it could be read"
+    if isinstance(exc, IsADirectoryError):
+        return "is a directory, not a file"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    return f"cannot read: {exc.strerror or exc}"
+
+
+def _file_type(mode: int) -> str:
+    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device")):
+        if test(mode):
+            return name
+    return "not a file"
 
 
 @dataclass(frozen=True, slots=True)

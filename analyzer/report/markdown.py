@@ -179,8 +179,11 @@ def _checkbox(text: str, checks: Sequence[CheckResult]) -> list[str]:
     return lines
 
 
-def _grouped(checks: Sequence[CheckResult]) -> list[tuple[str, list[tuple[str, list[CheckResult]]]]]:
-    """[(section, [(checkbox text, [checks])])], sections and boxes in first-seen rule order."""
+Boxes = list[tuple[str, list[CheckResult]]]  # (checkbox text, the checks deciding it)
+
+
+def _grouped(checks: Sequence[CheckResult]) -> list[tuple[str, Boxes]]:
+    """[(section, boxes)]: numbered sections in order, boxes in rule-code order."""
     sections: dict[str, dict[str, list[CheckResult]]] = {}
     for c in sorted(checks, key=lambda c: _code_key(c.rule.code)):
         section = c.rule.section or "Other checks"
@@ -200,7 +203,7 @@ def _grouped(checks: Sequence[CheckResult]) -> list[tuple[str, list[tuple[str, l
 
 
 def _code_key(code: str) -> tuple:
-    """Sort E2I101 < E2I1031 < E2I104 by digits as written (codes share a fixed prefix)."""
+    """Sort codes by their letter prefix, then their digits as written (E2I101 < E2I111)."""
     head = code.rstrip("0123456789")
     return (head, code[len(head):])
 

@@ -74,8 +74,9 @@ def rule_descriptor(rule: Rule) -> dict[str, Any]:
 
 
 def artifact_uri(path: str) -> str:
-    """A project-relative POSIX path as a relative URI reference (percent-encoded)."""
-    return quote(path, safe="/-._~!$&'()*+,;=@")
+    """A project-relative POSIX path as a relative URI reference (percent-encoded). A file name
+    that is not valid UTF-8 (surrogate-escaped by the OS layer) is encoded as its raw bytes."""
+    return quote(path.encode("utf-8", "surrogateescape"), safe="/-._~!$&'()*+,;=@")
 
 
 def _result(f: Finding, index: int, fp: str) -> dict[str, Any]:

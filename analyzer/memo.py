@@ -1,0 +1,109 @@
+"""Rule results reused across runs: a rule whose inputs did not change is not evaluated again.
+
+Why: with the fact cache warm, evaluating ~170 rules still decoded every fact of every parsed
+file (checks look at most fact kinds) and ran every check: most of a warm run. A check kind is a
+pure function of its rule and of the facts of the files in its scope (``checks/base.py``: check
+kinds never read files), so its ``CheckResult`` can be keyed by exactly that:
+
+    key = blake2b(fact-cache run key (engine, Python, libraries, Plan.digest, pack digests),
+                  source of the check kinds and of evaluation, the project root,
+                  the set of all discovered paths (``RuleContext.all_paths``),
+                  the rule's pack and code, its scope hint,
+                  for each file in its scope: path, content digest, parsed?, skip-file?, problems)
+
+A warm run then decodes one small entry per rule and no facts at all; after an edit only the
+rules whose scope holds the edited file run again (and decode only the facts they read). A rule
+that crashed (an internal error) is never stored, so it is retried next time. Entries live in the
+fact cache's directory, with its integrity checks and atomic writes (``analyzer.cache``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+from typing import Sequence
+
+from .cache import FactCache, _source_digest, cache_dir, run_key
+from .codec import DecodeError, decode_object, encode_object
+from .config import Config
+from .evaluate import evaluate
+from .facts.model import FileFacts
+from .plan import Plan
+from .types import CheckResult, Finding, Pack, SourceFile
+
+
+def _engine() -> str:
+    return _source_digest(("checks",), ("evaluate.py", "plan.py", "types.py", "codec.py"))
+
+
+def rule_keys(plan: Plan, files: Sequence[SourceFile], facts: Sequence[FileFacts], root: str,
+              run: str) -> dict[int, str]:
+    """id(ActiveRule) -> memo key (see the module docstring)."""
+    by_path = {f.path: f for f in facts}
+    base = hashlib.blake2b(digest_size=16)
+    for part in (run, _engine(), root):
+        base.update(part.encode("utf-8", "surrogateescape") + b"\x00")
+    for path in sorted(by_path):
+        base.update(path.encode("utf-8", "surrogateescape") + b"\x00")
+    per_file: dict[str, bytes] = {}
+    for f in facts:
+        per_file[f.path] = "\x00".join(
+            (f.path, f.digest, "p" if f.parsed else "-", "s" if f.skip_file else "-",
+             repr(f.problems))).encode("utf-8", "surrogateescape") + b"\x01"
+    coverage = plan.coverage(files)
+    keys = {}
+    for active in plan.rules:
+        h = base.copy()
+        h.update(f"{active.rule.pack}\x00{active.rule.code}\x00{active.hint}\x00".encode())
+        for src in coverage.files(active):
+            h.update(per_file.get(src.path, b"?\x01"))
+        keys[id(active)] = h.hexdigest()
+    return keys
+
+
+def evaluate_cached(plan: Plan, files: Sequence[SourceFile], facts: Sequence[FileFacts],
+                    config: Config, packs: Sequence[Pack], use_cache: bool
+                    ) -> tuple[list[CheckResult], list[Finding]]:
+    """``evaluate`` through the project's cache (unless ``use_cache`` is False)."""
+    if not use_cache:
+        return evaluate(plan, files, facts, config.root)
+    store = FactCache(cache_dir(config.root, config.cache_dir))
+    run = run_key(plan.digest, [p.digest for p in packs])
+    return evaluate_memo(plan, files, facts, config.root, store, run)
+
+
+def evaluate_memo(plan: Plan, files: Sequence[SourceFile], facts: Sequence[FileFacts],
+                  root: str, cache: FactCache, run: str
+                  ) -> tuple[list[CheckResult], list[Finding]]:
+    """``evaluate``, reusing stored results of rules whose inputs are unchanged."""
+    keys = rule_keys(plan, files, facts, root, run)
+    known: dict[int, CheckResult] = {}
+    for active in plan.rules:
+        body = cache.get(keys[id(active)])
+        if body is None:
+            continue
+        try:
+            result = decode_object(body)
+        except DecodeError:
+            continue
+        if isinstance(result, CheckResult) and result.rule == active.rule:
+            known[id(active)] = result
+    missing = tuple(a for a in plan.rules if id(a) not in known)
+    fresh: dict[int, CheckResult] = {}
+    errors: list[Finding] = []
+    if missing:
+        computed, errors = evaluate(replace(plan, rules=missing), files, facts, root)
+        fresh = {id(a): r for a, r in zip(missing, computed)}  # evaluate keeps the order
+    crashed = [f.message for f in errors]
+    results = []
+    for active in plan.rules:
+        hit = known.get(id(active))
+        if hit is not None:
+            results.append(hit)
+            continue
+        result = fresh[id(active)]
+        results.append(result)
+        tag = f"rule {active.rule.code} ({active.rule.name}) crashed"
+        if not any(m.startswith(tag) for m in crashed):  # a crash is retried next time
+            cache.put(keys[id(active)], encode_object(result))
+    return results, errors

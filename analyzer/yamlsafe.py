@@ -121,10 +121,11 @@ class _Converter:
         else:
             self.seen.add(id(node))
         if self.count > self.max_nodes:
-            why = (f"{self.expanded:,} of them through aliases: an alias expansion bomb?"
-                   if self.expanded else "too large to read safely")
+            what = (f"document expands to more than {self.max_nodes} nodes (alias expansion "
+                    "bomb?)" if self.expanded else
+                    f"file has more than {self.max_nodes} nodes (too large to read safely)")
             raise YamlError(
-                f"file expands to more than {self.max_nodes:,} nodes ({why}); refused",
+                f"{what}; refused",
                 node.start_mark.line + 1,
                 node.start_mark.column + 1,
             )

@@ -12,7 +12,8 @@ the active rule set, so an entry is keyed by exactly that::
 
 Layout: ``<root>/.obs-lint-cache/`` (``cache-dir``) holds a ``.gitignore`` containing ``*`` (so the
 cache never shows up in ``git status``), a ``CACHEDIR.TAG`` (backup tools skip it) and one file
-per entry under ``f/<first two hex digits>/<key>``.
+per entry under ``<kind>/<first two hex digits>/<key>``, kind ``f`` (per-file facts), ``r``
+(rule results, ``analyzer.memo``) or ``p`` (validated packs).
 
 Trust: an entry is only used if its magic, its embedded key (the file name is not enough: a file
 copied under another name is foreign) and the checksum of its body all match; anything else is
@@ -43,7 +44,7 @@ FORMAT = 1
 MAGIC = b"obs-lint-cache\x00%d\n" % FORMAT
 _KEY_LEN = 32  # hex characters of an entry key
 _SUM_LEN = 16  # bytes of the body checksum
-ENTRIES = "f"
+FACTS, RESULTS, PACKS = "f", "r", "p"  # entry namespaces (sub-directories)
 GITIGNORE_TEXT = "# written by obs-lint: everything here is a cache\n*\n"
 CACHEDIR_TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
                 "# This file is a cache directory tag created by obs-lint.\n")
@@ -116,10 +117,15 @@ def _checksum(body: bytes) -> bytes:
 
 
 class FactCache:
-    """Get/put raw entry bodies (bytes) by key. ``FactCache(None)`` is a disabled cache."""
+    """Get/put raw entry bodies (bytes) by key. ``FactCache(None)`` is a disabled cache.
 
-    def __init__(self, directory: str | None) -> None:
+    ``namespace`` keeps kinds of entries apart on disk: per-file facts (``f``), rule results
+    (``r``, ``analyzer.memo``) and validated packs (``p``).
+    """
+
+    def __init__(self, directory: str | None, namespace: str = FACTS) -> None:
         self.directory = directory
+        self.namespace = namespace
         self._prepared = False
         self.hits = 0
         self.misses = 0
@@ -132,7 +138,7 @@ class FactCache:
 
     def _path(self, key: str) -> str:
         assert self.directory is not None
-        return os.path.join(self.directory, ENTRIES, key[:2], key)
+        return os.path.join(self.directory, self.namespace, key[:2], key)
 
     def get(self, key: str) -> bytes | None:
         """The entry body stored under ``key``, or None if absent, corrupt or foreign."""
@@ -222,7 +228,7 @@ def cached_pack(directory: str, data: bytes, shown: str,
     """
     from .codec import DecodeError, decode_object, encode_object
 
-    cache = FactCache(directory)
+    cache = FactCache(directory, PACKS)
     key = pack_key(data, shown)
     body = cache.get(key)
     if body is not None:
@@ -263,7 +269,8 @@ def clear(directory: str) -> int:
         raise ValueError(f"{directory} does not look like an obs-lint cache (no obs-lint "
                          ".gitignore inside); not deleting it")
     count = 0
-    for _dirpath, _dirs, files in os.walk(os.path.join(directory, ENTRIES)):
-        count += sum(1 for f in files if not f.startswith(".tmp-"))
+    for namespace in (FACTS, RESULTS, PACKS):
+        for _dirpath, _dirs, files in os.walk(os.path.join(directory, namespace)):
+            count += sum(1 for f in files if not f.startswith(".tmp-"))
     shutil.rmtree(directory, ignore_errors=True)
     return count

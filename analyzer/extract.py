@@ -11,7 +11,7 @@ Per run:
 1. Every discovered file is read, hashed and prefiltered here (cheap: no parsing). Files no rule
    can react to are finished at once.
 2. The others are looked up in the content-addressed cache (``analyzer.cache``); a hit is decoded
-   lazily (``analyzer.codec``), so a warm run never imports libcst or pglast.
+   lazily (``analyzer.codec``), and a warm run never imports libcst.
 3. The misses are extracted: in this process when there is little work or ``jobs`` is 1, else
    in ``jobs`` worker processes (``analyzer.pool``), which also enforce the per-file time budget
    and survive crashing workers. Clean results are written back to the cache.
@@ -19,6 +19,7 @@ Per run:
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -50,7 +51,24 @@ class ExtractReport:
 
 
 def _extract_objects(path: str, kind: str, text: str) -> tuple[object, tuple[Problem, ...]]:
-    payload, problems = EXTRACTORS[FileKind(kind)](path, text)
+    """One file's extractor, with the cyclic garbage collector paused for Python files.
+
+    A libcst parse allocates ~100k container objects per 1,000 lines; with the collector on,
+    its generation scans over the growing tree (and over every fact already kept) took 40% of
+    the extraction time (measured: 178 files, 11.5 s with, 7.2 s without). Trees hold no
+    reference cycles (the extractor breaks its own), so reference counting frees them; the few
+    small cycles made meanwhile (``ast.literal_eval`` closures, via libcst) are collected by
+    the collector's next young-generation pass once it is back on. YAML and SQL readers keep
+    the collector: a refused alias bomb must not leave its garbage around until the end.
+    """
+    paused = kind == "python" and gc.isenabled()  # YAML/SQL readers: bounded memory first
+    if paused:
+        gc.disable()
+    try:
+        payload, problems = EXTRACTORS[FileKind(kind)](path, text)
+    finally:
+        if paused:
+            gc.enable()
     return payload, tuple(problems)
 
 

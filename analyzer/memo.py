@@ -23,7 +23,7 @@ import hashlib
 from dataclasses import replace
 from typing import Sequence
 
-from .cache import FactCache, _source_digest, cache_dir, run_key
+from .cache import RESULTS, FactCache, _source_digest, cache_dir, run_key
 from .codec import DecodeError, decode_object, encode_object
 from .config import Config
 from .evaluate import evaluate
@@ -67,7 +67,7 @@ def evaluate_cached(plan: Plan, files: Sequence[SourceFile], facts: Sequence[Fil
     """``evaluate`` through the project's cache (unless ``use_cache`` is False)."""
     if not use_cache:
         return evaluate(plan, files, facts, config.root)
-    store = FactCache(cache_dir(config.root, config.cache_dir))
+    store = FactCache(cache_dir(config.root, config.cache_dir), RESULTS)
     run = run_key(plan.digest, [p.digest for p in packs])
     return evaluate_memo(plan, files, facts, config.root, store, run)
 

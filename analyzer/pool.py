@@ -278,6 +278,10 @@ def run_pool(tasks: Sequence[Task], job: Job, jobs: int, budget: float,
                 if queue:
                     replaced.append(_Worker(ctx, job, budget))
             workers = replaced
+    except BaseException:  # Ctrl-C or an error here: do not wait for busy workers
+        for w in workers:
+            w.kill()
+        raise
     finally:
         for w in workers:
             w.stop()

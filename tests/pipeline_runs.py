@@ -33,7 +33,8 @@ def run_json(root: Path, *, use_cache: bool = True, jobs: int | None = None,
     """JSON report of a whole-project check of ``root`` (through the public API)."""
     config = resolve_config([str(root)])
     config = config.with_overrides(jobs=jobs, max_file_seconds=max_file_seconds)
-    result = check([str(root)], config, packs=load_packs(config), use_cache=use_cache)
+    packs = load_packs(config, use_cache=use_cache)
+    result = check([str(root)], config, packs=packs, use_cache=use_cache)
     return json_report.render(result)
 
 
@@ -48,8 +49,9 @@ def extract_counts(root: Path, *, use_cache: bool = True, jobs: int | None = 1) 
     return report
 
 
-def cache_entries(root: Path) -> list[Path]:
-    base = root / CACHE / "f"
+def cache_entries(root: Path, kind: str = "f") -> list[Path]:
+    """Entry files of one kind: ``f`` facts, ``r`` rule results, ``p`` packs."""
+    base = root / CACHE / kind
     return sorted(p for p in base.rglob("*") if p.is_file()) if base.exists() else []
 
 

@@ -9,19 +9,22 @@ output has therefore proved that the change invalidated every entry.
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 import obs_lint.cache as cache_mod
 from obs_lint.cache import MAGIC, FactCache, GITIGNORE_TEXT
-from obs_lint.codec import encode
+from obs_lint.codec import decode_object, encode, encode_object
 from obs_lint.facts.model import PythonFacts
+from obs_lint.types import Status
 
 from conftest import REPO, run_obs_lint
 from pipeline_runs import (CACHE, SAMPLE, cache_entries, copy_project, extract_counts,
@@ -36,12 +39,19 @@ def project(tmp_path: Path) -> Path:
 
 
 def poison(root: Path) -> int:
-    """Overwrite every entry with valid-looking empty facts under the same key."""
-    entries = cache_entries(root)
-    cache = FactCache(str(root / CACHE))
-    for path in entries:
+    """Overwrite every fact entry with valid-looking empty facts, and every rule result with a
+    clean pass, under the same keys."""
+    facts = cache_entries(root, "f")
+    cache = FactCache(str(root / CACHE), "f")
+    for path in facts:
         cache.put(path.name, encode(PythonFacts(), ()))
-    return len(entries)
+    results = cache_entries(root, "r")
+    cache = FactCache(str(root / CACHE), "r")
+    for path in results:
+        real = decode_object(cache.get(path.name))
+        cache.put(path.name, encode_object(replace(real, status=Status.PASS, findings=(),
+                                                   note="poisoned")))
+    return len(facts) + len(results)
 
 
 def test_cold_and_warm_runs_print_the_no_cache_output(project):
@@ -149,6 +159,66 @@ def test_a_crafted_pickle_in_the_cache_cannot_run_code(project, tmp_path):
     assert not marker.exists()
 
 
+@pytest.fixture
+def evaluated(monkeypatch):
+    """The codes of the rules each run evaluated (rather than took from the cache)."""
+    import obs_lint.memo as memo
+
+    runs: list[list[str]] = []
+    real = memo.evaluate
+
+    def spy(plan, *args, **kwargs):
+        runs.append([a.rule.code for a in plan.rules])
+        return real(plan, *args, **kwargs)
+
+    monkeypatch.setattr(memo, "evaluate", spy)
+    return runs
+
+
+def test_a_warm_run_evaluates_no_rule(project, evaluated):
+    expected = run_json(project, use_cache=False)
+    assert run_json(project) == expected
+    assert len(evaluated[-1]) > 10
+    before = len(evaluated)
+    assert run_json(project) == expected
+    assert len(evaluated) == before  # every rule result came from the cache
+
+
+def test_an_edit_reevaluates_only_the_rules_covering_the_file(project, evaluated):
+    run_json(project)
+    everything = set(evaluated[-1])
+    target = project / ANALYZE
+    target.write_text(target.read_text() + "\n# a comment\n")
+    assert run_json(project) == run_json(project, use_cache=False)
+    again = set(evaluated[-2])  # the cached run (the last one is the --no-cache run)
+    assert again and again < everything
+
+
+def test_poisoned_rule_results_are_dropped_when_a_file_in_scope_changes(project):
+    run_json(project)
+    assert poison(project) > 0
+    target = project / ANALYZE
+    target.write_text(target.read_text() + "\nimport mlflow  # a new violation\n")
+    got = json.loads(run_json(project))
+    names = {(f["path"], f["name"]) for f in got["findings"]}
+    assert (ANALYZE, "no-raw-mlflow") in names
+
+
+def test_a_crashed_rule_is_not_remembered(project, monkeypatch):
+    from obs_lint.checks.forbid_import import ForbidImport
+
+    expected = run_json(project, use_cache=False)
+
+    def boom(self, ctx):
+        raise RuntimeError("engine bug")
+
+    monkeypatch.setattr(ForbidImport, "evaluate", boom)
+    crashed = json.loads(run_json(project))
+    assert any(f["name"] == "internal-error" for f in crashed["findings"])
+    monkeypatch.undo()
+    assert run_json(project) == expected
+
+
 def test_concurrent_runs_share_the_cache_safely(project):
     expected = run_json(project, use_cache=False)
     args = [sys.executable, "-m", "obs_lint", "check", str(project), "--format", "json",
@@ -185,7 +255,8 @@ def test_cache_directory_is_git_ignored(project):
 
 def test_cache_clear(project):
     run_json(project)
-    n = len(cache_entries(project))
+    n = sum(len(cache_entries(project, kind)) for kind in "frp")
+    assert len(cache_entries(project, "p")) == 1 and len(cache_entries(project, "r")) > 10
     code, out, err = run_obs_lint("cache", "clear", cwd=project)
     assert code == 0, err
     assert f"Removed {n} cache entries" in out

@@ -17,6 +17,7 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from obs_lint.facts import positions
 from obs_lint.facts.positions import spans_for
 
 from conftest import FIXTURES
@@ -61,7 +62,7 @@ class _Collect(cst.CSTVisitor):
         return True
 
 
-def _compare(code: str) -> int:
+def _compare(code: str | bytes) -> int:
     module = cst.parse_module(code)
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     positions = wrapper.resolve(PositionProvider)
@@ -79,16 +80,36 @@ def _compare(code: str) -> int:
     return len(collect.nodes)
 
 
+@pytest.fixture(params=["lean", "plain"])
+def render(request, monkeypatch):
+    """Both renders: the lean one (single-threaded process) and libcst's own (threads)."""
+    if request.param == "plain":
+        monkeypatch.setattr(positions.threading, "active_count", lambda: 2)
+    else:
+        assert positions.threading.active_count() == 1, "the lean render needs one thread"
+    return request.param
+
+
 @pytest.mark.parametrize("path", SOURCES, ids=[os.path.relpath(p, FIXTURES) if p.startswith(
     str(FIXTURES)) else os.path.basename(p) for p in SOURCES])
-def test_spans_match_position_provider(path):
-    with open(path, encoding="utf-8", newline="") as fh:
-        code = fh.read()
-    _compare(code)
+def test_spans_match_position_provider(path, render):
+    with open(path, "rb") as fh:
+        _compare(fh.read())  # bytes: libcst honours a PEP 263 coding line
 
 
-def test_spans_match_on_tricky_layout():
+def test_spans_match_on_tricky_layout(render):
     assert _compare(TRICKY) > 40
+
+
+def test_the_lean_render_restores_libcst():
+    from libcst._nodes.base import CSTNode
+    from libcst._nodes.expression import _BaseParenthesizedNode
+
+    before = CSTNode.__dict__["_codegen"], _BaseParenthesizedNode.__dict__["_parenthesize"]
+    _compare(TRICKY)
+    assert (CSTNode.__dict__["_codegen"], _BaseParenthesizedNode.__dict__["_parenthesize"]) \
+        == before
+    assert cst.parse_module(TRICKY).code == TRICKY
 
 
 def test_only_wanted_nodes_are_located():
@@ -97,3 +118,15 @@ def test_only_wanted_nodes_are_located():
     spans = spans_for(module, [call])
     assert list(spans) == [id(call)]
     assert spans_for(module, []) == {}
+
+
+def test_code_of_is_code_for_node(render):
+    module = cst.parse_module(TRICKY)
+    collect = _Collect()
+    module.visit(collect)
+    for node in collect.nodes:
+        try:
+            want = module.code_for_node(node)
+        except cst.CSTCodegenError:  # nodes that cannot render out of context
+            continue
+        assert positions.code_of(module, node) == want

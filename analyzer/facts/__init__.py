@@ -34,14 +34,16 @@ def _lazy(module: str) -> Extractor:
 
 
 def _python(path: str, text: str) -> "tuple[object, tuple[Problem, ...]]":
-    """Python facts, after ``depth.depth_problem`` has ruled out nesting that would crash the
-    native parser (a SIGSEGV no ``except`` can catch; see ``facts/depth.py``)."""
-    from .depth import depth_problem
+    """Python facts, after CPython's parser has ruled out nesting that would crash libcst's
+    native parser (a SIGSEGV no ``except`` can catch), with CPython's message and position for
+    a syntax error both parsers agree on (see ``facts/guard.py``)."""
+    from .guard import cpython_verdict, reconcile
 
-    problem = depth_problem(text)
-    if problem is not None:
-        return None, (problem,)
-    return _parse_python(path, text)
+    verdict = cpython_verdict(text)
+    if verdict.refuse is not None:
+        return None, (verdict.refuse,)
+    payload, problems = _parse_python(path, text)
+    return payload, reconcile(tuple(problems), verdict)
 
 
 _parse_python = _lazy(".python")
@@ -69,13 +71,17 @@ def read_bytes(src: SourceFile, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[byt
     except OSError as exc:
         return None, Problem("read-error", _open_failure(src.abs_path, exc))
     try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            os.close(fd)
+            what = ("is a directory, not a file" if stat.S_ISDIR(st.st_mode) else
+                    f"not a regular file ({_file_type(st.st_mode)}); not read")
+            return None, Problem("read-error", what)
+    except OSError as exc:
+        os.close(fd)
+        return None, Problem("read-error", f"cannot read: {exc.strerror or exc}")
+    try:
         with os.fdopen(fd, "rb") as fh:
-            st = os.fstat(fh.fileno())
-            if stat.S_ISDIR(st.st_mode):
-                return None, Problem("read-error", "is a directory, not a file")
-            if not stat.S_ISREG(st.st_mode):
-                return None, Problem("read-error", f"not a regular file ({_file_type(st.st_mode)}); "
-                                                   "not read")
             if max_bytes:
                 data = fh.read(max_bytes + 1)
                 if len(data) > max_bytes:

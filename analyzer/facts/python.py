@@ -22,7 +22,7 @@ import libcst as cst
 from .model import (AssignFact, CallFact, CallValue, ClassFact, DictValue, FStr, FunctionFact,
                     ImportedName, ImportFact, NameFact, Problem, PythonFacts, Ref, Seq,
                     StringFact, SubscriptStoreFact, Unknown, Value)
-from .positions import spans_for
+from .positions import code_of, spans_for
 from ..types import Span
 
 MAX_STRING_FACT = 200  # longer strings are data, not keys or names
@@ -70,6 +70,30 @@ def _value_kind(cls: type) -> int:
             kind = _SKIP
         _VALUE_KIND[cls] = kind
     return kind
+
+
+def child_nodes(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """The walkable child nodes of ``node`` (what ``walk_children`` visits), in order.
+
+    Use this, not libcst's ``node.children``: that property runs a full ``CSTVisitor`` pass
+    over the node (it rebuilds every child), which made one handler a quarter of extraction.
+    """
+    out: list[cst.CSTNode] = []
+    for name in _FIELDS.get(type(node)) or _child_fields(type(node)):
+        value = getattr(node, name)
+        kind = _VALUE_KIND.get(type(value))
+        if kind is None:
+            kind = _value_kind(type(value))
+        if kind == _NODE:
+            out.append(value)
+        elif kind == _SEQ:
+            for item in value:
+                ikind = _VALUE_KIND.get(type(item))
+                if ikind is None:
+                    ikind = _value_kind(type(item))
+                if ikind == _NODE:
+                    out.append(item)
+    return out
 
 
 def _child_fields(cls: type) -> tuple[str, ...]:
@@ -302,7 +326,7 @@ class _Extractor:
     def text(self, node: cst.CSTNode) -> str:
         """Source text of a node, whitespace-normalised (expensive: codegen; for Unknowns)."""
         try:
-            code = self.module.code_for_node(node)
+            code = code_of(self.module, node)  # = module.code_for_node(node), leaner
         except Exception:  # pragma: no cover - defensive; codegen of a parsed node
             return ""
         code = " ".join(code.split())
@@ -616,7 +640,7 @@ class _Extractor:
                 stack.append(node.value)
             elif not isinstance(node, (cst.SimpleString, cst.ConcatenatedString,
                                        cst.FormattedString) + _LEAF_TYPES):
-                stack.extend(node.children)
+                stack.extend(child_nodes(node))
 
     def on_subscript(self, node: cst.Subscript) -> bool:
         self.walk(node.value)
@@ -893,3 +917,7 @@ def extract(path: str, text: str) -> tuple[PythonFacts | None, tuple[Problem, ..
                                          "limit); file not analysed"),)
     finally:
         sys.setrecursionlimit(old)
+        # the handler table holds bound methods of ``ex``: a reference cycle that would keep
+        # the whole tree alive until the cyclic GC runs; broken here, the tree is freed at once
+        # (extraction runs with the cyclic GC paused: see analyzer/extract.py)
+        ex.handlers.clear()

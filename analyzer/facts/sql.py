@@ -877,6 +877,10 @@ def extract(path: str, text: str) -> tuple[SqlFacts, tuple[Problem, ...]]:
 def _parse(text: str, a: int, b: int) -> tuple[Any, tuple[str, int | None] | None]:
     """Parse one statement; (raw statements, None) or (None, (message, error offset))."""
     try:
+        # pglast's tree conversion has no depth check (SIGSEGV at ~30k chained terms); libpg_query's
+        # JSON output has one, so a long statement goes through it first (ParseError, no crash)
+        if b - a > 20_000:
+            pglast.parser.parse_sql_json(text[a:b])
         return pglast.parse_sql(text[a:b]), None
     except ParseError as exc:
         msg = exc.args[0] if exc.args else str(exc)

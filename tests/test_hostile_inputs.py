@@ -1,0 +1,591 @@
+"""A catalogue of hostile inputs a real repository can hold; each case is a test.
+
+Every case builds a small project in ``tmp_path``: a pack with one Python rule (no raw mlflow
+import anywhere), one YAML rule (``config/**``) and one SQL rule (``db/**``), valid config and
+schema files, and ``src/sibling.py`` with a known violation. Then the hostile file is added and
+obs-lint runs over the project. Each case asserts that the run completes, that the exit status
+is 1 (findings) or 2 (usage/internal error), that a clear message names the hostile file, and,
+whenever the run got as far as checking, that the sibling's finding is still reported.
+
+Cases that could crash or hang the process (deep nesting, FIFOs, SQL the native parser would
+overflow on) run obs-lint as a subprocess with a timeout, so a regression fails the test instead
+of killing the test session.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+import obs_lint.api as api
+
+SIBLING = ("src/sibling.py", 1, "no-mlflow")
+
+PACK = """\
+pack: {id: hostile, title: Hostile input fixtures}
+phases:
+  - {id: 1, title: Imports}
+  - {id: 2, title: Config}
+  - {id: 3, title: Schema}
+rules:
+  - code: H101
+    name: no-mlflow
+    phase: 1
+    severity: error
+    message: raw mlflow import
+    check: {kind: forbid-import, modules: [mlflow]}
+  - code: H201
+    name: tracking-uri
+    phase: 2
+    severity: error
+    message: tracking.uri must be set
+    where: {include: ["config/**"]}
+    check: {kind: yaml, file: config/app.yaml, key: tracking.uri}
+  - code: H301
+    name: runs-table
+    phase: 3
+    severity: error
+    message: the runs table must exist
+    where: {include: ["db/**"]}
+    check: {kind: sql-schema, files: ["db/*.sql"], table: runs}
+"""
+
+BASE: dict[str, str | bytes] = {
+    ".obs-lint.yaml": "packs: [pack.yaml]\n",
+    "pack.yaml": PACK,
+    "src/sibling.py": "import mlflow\n",
+    "config/app.yaml": "tracking:\n  uri: http://mlflow:5000\n",
+    "db/schema.sql": "CREATE TABLE runs (id int);\n",
+}
+
+
+def make(tmp_path: Path, files: dict[str, str | bytes] | None = None,
+         name: str = "project") -> Path:
+    root = tmp_path / name
+    for rel, body in {**BASE, **(files or {})}.items():
+        target = root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(body, bytes):
+            target.write_bytes(body)
+        else:
+            target.write_text(body, encoding="utf-8")
+    return root
+
+
+def run_cli(cli, root: Path, *args: str) -> tuple[int, dict | None, str]:
+    """In-process run; the JSON report (None if the run stopped before reporting)."""
+    code, out, err = cli("check", "--format", "json", "--no-cache", *args, cwd=root)
+    return code, (json.loads(out) if out.strip() else None), err
+
+
+def run_sub(root: Path, *args: str, timeout: float = 120) -> tuple[int, dict | None, str]:
+    """Out-of-process run: a crash or hang is a failed test, not a dead test session."""
+    proc = subprocess.run([sys.executable, "-m", "obs_lint", "check", "--format", "json",
+                           "--no-cache", *args], cwd=root, capture_output=True,
+                          timeout=timeout)
+    out = proc.stdout.decode("ascii")  # the JSON report is ASCII (non-ASCII is escaped)
+    return proc.returncode, (json.loads(out) if out.strip() else None), proc.stderr.decode(
+        "utf-8", "replace")
+
+
+def findings(report: dict | None) -> list[tuple[str, int, str, str]]:
+    return [(f["path"], f["line"], f["name"], f["message"]) for f in (report or {}).get(
+        "findings", [])]
+
+
+def assert_survived(code: int, report: dict | None, path: str, name: str, fragment: str,
+                    line: int | None = None) -> None:
+    """The run completed (exit 1 or 2), named ``path`` with ``name``, kept the sibling."""
+    assert code in (1, 2), f"exit status {code}"
+    got = findings(report)
+    mine = [f for f in got if f[0] == path]
+    assert any(f[2] == name and fragment in f[3] and (line is None or f[1] == line)
+               for f in mine), f"no {name} finding with {fragment!r} for {path}: {mine}"
+    assert any(f[:3] == SIBLING for f in got), f"the sibling's finding was lost: {got}"
+
+
+# --------------------------------------------------------------------------------------------
+# Size
+# --------------------------------------------------------------------------------------------
+
+
+def _twenty_mb() -> bytes:
+    line = b"# " + b"x" * 97 + b"\n"  # 100 bytes
+    return b"import mlflow\n" + line * 200_000 + b"import mlflow\n"
+
+
+def test_a_20_mb_file_is_skipped_with_the_reason(cli, tmp_path):
+    root = make(tmp_path, {"src/huge.py": _twenty_mb()})
+    code, report, _ = run_cli(cli, root)
+    assert_survived(code, report, "src/huge.py", "skipped",
+                    "20,000,028 bytes, over the 10,485,760-byte budget (max-file-bytes)")
+    assert code == 1
+
+
+def test_a_20_mb_file_is_analysed_when_the_budget_allows_it(cli, tmp_path):
+    root = make(tmp_path, {"src/huge.py": _twenty_mb(),
+                           ".obs-lint.yaml": "packs: [pack.yaml]\nmax-file-bytes: 30000000\n"})
+    code, report, _ = run_cli(cli, root)
+    huge = [(ln, name) for path, ln, name, _ in findings(report) if path == "src/huge.py"]
+    assert huge == [(1, "no-mlflow"), (200_002, "no-mlflow")], "the whole file was read"
+    assert_survived(code, report, "src/huge.py", "no-mlflow", "mlflow", line=200_002)
+
+
+def test_a_100000_character_line(cli, tmp_path):
+    text = ('s = "' + "a" * 100_000 + '"\n'
+            + "values = [" + "1, " * 33_000 + "]\n"
+            + "import mlflow\n")
+    root = make(tmp_path, {"src/long_line.py": text})
+    code, report, _ = run_cli(cli, root)
+    assert_survived(code, report, "src/long_line.py", "no-mlflow", "import mlflow", line=3)
+
+
+# --------------------------------------------------------------------------------------------
+# Nesting: a native-parser crash here would kill the whole run (see facts/guard.py)
+# --------------------------------------------------------------------------------------------
+
+
+def _nested_ifs(depth: int) -> str:
+    return "".join(" " * i + "if x:\n" for i in range(depth)) + " " * depth + "pass\n"
+
+
+DEEP: dict[str, tuple[str, str, str]] = {
+    # name: (source after `import mlflow`, finding name, message fragment)
+    "brackets-1000": ("x = " + "[" * 1000 + "]" * 1000 + "\n", "parse-error",
+                      "too many nested parentheses"),
+    "calls-1000": ("x = " + "f(" * 1000 + "1" + ")" * 1000 + "\n", "parse-error",
+                   "too many nested parentheses"),
+    "brackets-100000": ("x = " + "(" * 100_000 + "1" + ")" * 100_000 + "\n", "parse-error",
+                        "too many nested parentheses"),
+    "if-blocks-1000": (_nested_ifs(1000), "parse-error", "too many levels of indentation"),
+    # 1,000-deep expressions are valid Python and are analysed normally
+    "sum-1000": ("x = " + " + ".join(["1"] * 1000) + "\n", "no-mlflow", "import mlflow"),
+    "unary-1000": ("x = " + "-" * 1000 + "1\n", "no-mlflow", "import mlflow"),
+    "not-1000": ("x = " + "not " * 1000 + "y\n", "no-mlflow", "import mlflow"),
+    "lambda-1000": ("x = " + "lambda: " * 1000 + "1\n", "no-mlflow", "import mlflow"),
+    "elif-1000": ("if a:\n    pass\n" + "elif a:\n    pass\n" * 1000, "no-mlflow",
+                  "import mlflow"),
+    # deeper than CPython itself can compile: refused before libcst would overflow its stack
+    "sum-10000": ("x = " + " + ".join(["1"] * 10_000) + "\n", "skipped", "nesting too deep"),
+    "unary-100000": ("x = " + "-" * 100_000 + "1\n", "skipped", "nesting too deep"),
+    "elif-10000": ("if a:\n    pass\n" + "elif a:\n    pass\n" * 10_000, "skipped",
+                   "nesting too deep"),
+    "and-chain-10000": ("x = " + " and ".join(["a"] * 10_000) + "\n", "skipped",
+                        "10,000 operands chained with and/or"),
+    "attribute-chain-10000": ("x = a" + ".b" * 10_000 + "\n", "skipped", "nesting too deep"),
+}
+
+
+@pytest.fixture(scope="module", params=["serial", "parallel"])
+def deep_runs(request, tmp_path_factory):
+    """One project holding every deep file, checked once per mode (serial: in-process)."""
+    root = make(tmp_path_factory.mktemp("deep"),
+                {f"src/deep/{name.replace('-', '_')}.py": "import mlflow\n" + src
+                 for name, (src, _, _) in DEEP.items()})
+    jobs = "1" if request.param == "serial" else "2"
+    started = time.monotonic()
+    result = run_sub(root, "--jobs", jobs, timeout=300)
+    return result, time.monotonic() - started
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", sorted(DEEP))
+def test_deep_nesting_never_crashes_the_run(deep_runs, case):
+    (code, report, err), _seconds = deep_runs
+    assert report is not None, f"the run died (exit {code}): {err[-500:]}"
+    _src, name, fragment = DEEP[case]
+    path = f"src/deep/{case.replace('-', '_')}.py"
+    assert_survived(code, report, path, name, fragment)
+    assert "Traceback" not in err and "RecursionError" not in err
+    assert code == 1
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_really_slow_file_is_skipped_at_the_time_budget(tmp_path, jobs):
+    """Not simulated: 1,000 chained calls are valid Python that libcst needs seconds for."""
+    root = make(tmp_path, {"src/slow.py": "import mlflow\nx = a" + ".b()" * 1000 + "\n",
+                           ".obs-lint.yaml": "packs: [pack.yaml]\nmax-file-seconds: 0.5\n"})
+    code, report, _ = run_sub(root, "--jobs", jobs, timeout=120)
+    assert_survived(code, report, "src/slow.py", "skipped",
+                    "analysis took longer than the 0.5 s per-file budget (max-file-seconds)")
+
+
+# --------------------------------------------------------------------------------------------
+# Encodings
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("body, line, fragment", [
+    (b"x = 1\nimport mlflow\ny = 2\x00\n", 3, "file contains NUL bytes"),
+    (b"x = 1\nimport mlflow\ns = '\xc3\x28'\n", 3, "invalid utf-8 byte b'\\xc3'"),
+    ("import mlflow\n".encode("utf-16"), 1, "UTF-16"),
+    ("import mlflow\n".encode("utf-32"), 1, "UTF-32"),
+    (b"# -*- coding: no-such-codec -*-\nimport mlflow\n", 1, "unknown encoding"),
+], ids=["nul-bytes", "invalid-utf8", "utf16-bom", "utf32-bom", "unknown-codec"])
+def test_undecodable_files(cli, tmp_path, body, line, fragment):
+    root = make(tmp_path, {"src/bad.py": body})
+    code, report, _ = run_cli(cli, root)
+    assert_survived(code, report, "src/bad.py", "parse-error", fragment, line=line)
+    assert code == 1
+
+
+# --------------------------------------------------------------------------------------------
+# The file system
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_symlink_loop_is_a_read_error_not_a_hang(tmp_path):
+    root = make(tmp_path)
+    os.symlink("loop_b.py", root / "src" / "loop_a.py")
+    os.symlink("loop_a.py", root / "src" / "loop_b.py")
+    code, report, _ = run_sub(root, timeout=60)
+    for name in ("src/loop_a.py", "src/loop_b.py"):
+        assert_survived(code, report, name, "read-error", "symbolic link loop")
+    assert code == 1
+
+
+def test_a_dangling_symlink_says_so(cli, tmp_path):
+    root = make(tmp_path)
+    os.symlink("gone.py", root / "src" / "dangling.py")
+    code, report, _ = run_cli(cli, root)
+    assert_survived(code, report, "src/dangling.py", "read-error",
+                    "broken symbolic link (its target gone.py does not exist)")
+
+
+def test_symlinks_out_of_the_root_are_not_followed(cli, tmp_path):
+    outside = tmp_path / "outside"
+    (outside / "pkg").mkdir(parents=True)
+    (outside / "secret.py").write_text("import mlflow\n")
+    (outside / "pkg" / "mod.py").write_text("import mlflow\n")
+    root = make(tmp_path)
+    os.symlink(outside / "secret.py", root / "src" / "linked_file.py")
+    os.symlink(outside / "pkg", root / "src" / "linked_dir")
+    code, report, _ = run_cli(cli, root)
+    paths = {f[0] for f in findings(report)}
+    assert not {p for p in paths if p.startswith(("src/linked", "../"))}, paths
+    assert SIBLING in [f[:3] for f in findings(report)]
+    assert code == 1
+
+
+def test_a_file_deleted_between_discovery_and_reading(cli, tmp_path, monkeypatch):
+    """Simulated by wrapping discovery: the file really vanishes after it was listed."""
+    root = make(tmp_path, {"src/vanishing.py": "import mlflow\n"})
+    real = api.discover
+
+    def discover_then_delete(*args, **kwargs):
+        found = real(*args, **kwargs)
+        (root / "src" / "vanishing.py").unlink()
+        return found
+
+    monkeypatch.setattr(api, "discover", discover_then_delete)
+    code, report, _ = run_cli(cli, root)
+    assert_survived(code, report, "src/vanishing.py", "read-error",
+                    "file vanished before it could be read")
+
+
+def test_a_file_replaced_by_a_directory_between_discovery_and_reading(cli, tmp_path,
+                                                                      monkeypatch):
+    root = make(tmp_path, {"src/shapeshifter.py": "import mlflow\n"})
+    real = api.discover
+
+    def discover_then_swap(*args, **kwargs):
+        found = real(*args, **kwargs)
+        target = root / "src" / "shapeshifter.py"
+        target.unlink()
+        target.mkdir()
+        return found
+
+    monkeypatch.setattr(api, "discover", discover_then_swap)
+    code, report, _ = run_cli(cli, root)
+    assert_survived(code, report, "src/shapeshifter.py", "read-error", "is a directory")
+
+
+def test_an_unreadable_file(cli, tmp_path, monkeypatch):
+    """chmod 000 when not root; as root (CI containers) reads are not blocked by permissions,
+    so ``os.open`` is made to fail with EACCES for that one path, as the kernel would."""
+    root = make(tmp_path, {"src/locked.py": "import mlflow\n"})
+    target = root / "src" / "locked.py"
+    if os.geteuid() != 0:
+        target.chmod(0)
+    else:
+        real_open = os.open
+
+        def open_denied(path, flags, *args, **kwargs):
+            if os.fspath(path) == str(target):
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+            return real_open(path, flags, *args, **kwargs)
+
+        monkeypatch.setattr(os, "open", open_denied)
+    try:
+        code, report, _ = run_cli(cli, root)
+    finally:
+        target.chmod(0o644)
+    assert_survived(code, report, "src/locked.py", "read-error", "permission denied")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs need a POSIX system")
+def test_a_fifo_named_like_a_python_file_does_not_hang_the_run(tmp_path):
+    root = make(tmp_path)
+    os.mkfifo(root / "src" / "pipe.py")
+    code, report, _ = run_sub(root, timeout=60)
+    assert_survived(code, report, "src/pipe.py", "read-error", "not a regular file (a FIFO)")
+
+
+def test_a_directory_named_like_a_python_file_is_walked_not_read(cli, tmp_path):
+    root = make(tmp_path, {"src/x.py/inner.py": "import mlflow\n"})
+    code, report, _ = run_cli(cli, root)
+    got = findings(report)
+    assert not [f for f in got if f[0] == "src/x.py"], got
+    assert_survived(code, report, "src/x.py/inner.py", "no-mlflow", "import mlflow")
+    code, report, _ = run_cli(cli, root, "src/x.py")
+    assert [f[:3] for f in findings(report)] == [("src/x.py/inner.py", 1, "no-mlflow")]
+    assert code == 1
+
+
+def test_file_names_that_are_not_utf8(tmp_path):
+    root = make(tmp_path)
+    raw = os.path.join(os.fsencode(root / "src"), b"caf\xe9_\xff.py")
+    try:
+        with open(raw, "wb") as fh:
+            fh.write(b"import mlflow\n")
+    except OSError as exc:  # pragma: no cover - e.g. macOS APFS refuses such names
+        pytest.skip(f"this file system refuses non-UTF-8 names: {exc}")
+    name = "src/" + os.fsdecode(b"caf\xe9_\xff.py")
+    code, report, _ = run_sub(root)
+    assert_survived(code, report, name, "no-mlflow", "import mlflow")
+    # the text report prints the name's original bytes; SARIF percent-encodes them
+    proc = subprocess.run([sys.executable, "-m", "obs_lint", "check", "--no-cache"], cwd=root,
+                          capture_output=True, timeout=120)
+    assert b"src/caf\xe9_\xff.py:1:1: H101" in proc.stdout and proc.returncode == 1
+    code, _, err = run_sub(root, "--format", "sarif:" + str(tmp_path / "out.sarif"))
+    assert code == 1, err
+    sarif = json.loads((tmp_path / "out.sarif").read_text(encoding="utf-8"))
+    uris = {loc["physicalLocation"]["artifactLocation"]["uri"]
+            for r in sarif["runs"][0]["results"] for loc in r["locations"]}
+    assert "src/caf%E9_%FF.py" in uris
+
+
+# --------------------------------------------------------------------------------------------
+# Rule packs
+# --------------------------------------------------------------------------------------------
+
+
+def test_an_empty_pack_file_is_a_pack_error_naming_it(cli, tmp_path):
+    root = make(tmp_path, {"empty.yaml": "",
+                           ".obs-lint.yaml": "packs: [pack.yaml, empty.yaml]\n"})
+    code, report, err = run_cli(cli, root)
+    assert code == 2 and report is None
+    assert err == "obs-lint: error: empty.yaml: a pack file must hold exactly one YAML document\n"
+
+
+def test_a_pack_without_rules_changes_nothing(cli, tmp_path):
+    root = make(tmp_path, {"none.yaml": "pack: {id: none, title: No rules}\nrules: []\n",
+                           ".obs-lint.yaml": "packs: [pack.yaml, none.yaml]\n"})
+    code, report, _ = run_cli(cli, root)
+    assert [f[:3] for f in findings(report)] == [SIBLING]
+    assert code == 1
+
+
+def test_a_pack_with_10000_rules(cli, tmp_path):
+    rules = "".join(textwrap.dedent(f"""\
+          - code: B{i:05d}
+            name: no-mod-{i}
+            phase: 1
+            severity: error
+            message: no mod{i}
+            check: {{kind: forbid-import, modules: [mod{i}]}}
+        """) for i in range(10_000))
+    big = "pack: {id: big, title: Big}\nphases:\n  - {id: 1, title: One}\nrules:\n" + rules
+    root = make(tmp_path, {"big.yaml": big, ".obs-lint.yaml": "packs: [pack.yaml, big.yaml]\n",
+                           "src/uses_mod.py": "import mod9999\nimport mod0\n"})
+    started = time.monotonic()
+    code, report, _ = run_cli(cli, root)
+    assert [f[:3] for f in findings(report) if f[0] == "src/uses_mod.py"] == [
+        ("src/uses_mod.py", 1, "no-mod-9999"), ("src/uses_mod.py", 2, "no-mod-0")]
+    assert SIBLING in [f[:3] for f in findings(report)]
+    checks = [c for p in report["phases"] for c in p["checks"]]
+    assert len(checks) == 10_003
+    assert code == 1
+    assert time.monotonic() - started < 120
+
+
+# --------------------------------------------------------------------------------------------
+# YAML
+# --------------------------------------------------------------------------------------------
+
+BILLION_LAUGHS = "".join(
+    [f'a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n']
+    + [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]\n" for i in range(1, 10)])
+
+MERGE_BOMB = ("base: &base {" + ", ".join(f"k{i}: {i}" for i in range(20_000)) + "}\n"
+              + "merged: {<<: [*base, *base, *base, *base]}\n")
+
+_MEASURE = """
+import json, resource, sys
+from obs_lint.api import check, load_packs, resolve_config
+config = resolve_config(["."])
+result = check(["."], config, packs=load_packs(config), use_cache=False)
+print(json.dumps({"maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                  "findings": [[f.location.path, f.name, f.message] for f in result.findings]}))
+"""
+
+
+@pytest.mark.parametrize("text, fragment", [
+    (BILLION_LAUGHS, "alias expansion bomb"),
+    (MERGE_BOMB, "alias expansion bomb"),
+], ids=["billion-laughs", "merge-key-bomb"])
+def test_yaml_expansion_bombs_are_refused_in_bounded_memory_and_time(tmp_path, text, fragment):
+    root = make(tmp_path, {"config/bomb.yaml": text})
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-c", _MEASURE], cwd=root, capture_output=True,
+                          text=True, timeout=120)
+    seconds = time.monotonic() - started
+    assert proc.returncode == 0, proc.stderr[-800:]
+    out = json.loads(proc.stdout)
+    got = [tuple(f) for f in out["findings"]]
+    assert any(p == "config/bomb.yaml" and n == "parse-error" and fragment in m
+               for p, n, m in got), got
+    assert ("src/sibling.py", "no-mlflow") in [(p, n) for p, n, _ in got]
+    # 9**9 expanded strings would need gigabytes; the refusal stops at 200,000 nodes
+    assert out["maxrss_kb"] < 250 * 1024, f"peak RSS {out['maxrss_kb'] // 1024} MB"
+    assert seconds < 60
+
+
+@pytest.mark.parametrize("where", ["config", "pack"])
+def test_an_expansion_bomb_in_the_configuration_or_a_pack_is_an_error(cli, tmp_path, where):
+    name = ".obs-lint.yaml" if where == "config" else "bomb.yaml"
+    text = ("packs: [pack.yaml]\n" if where == "config" else "") + BILLION_LAUGHS
+    files: dict[str, str | bytes] = {name: text}
+    if where == "pack":
+        files[".obs-lint.yaml"] = "packs: [pack.yaml, bomb.yaml]\n"
+    root = make(tmp_path, files)
+    started = time.monotonic()
+    code, report, err = run_cli(cli, root)
+    assert code == 2 and report is None
+    assert re.fullmatch(rf"obs-lint: error: {re.escape(name)}:\d+: invalid YAML: document "
+                        r"expands to more than 200000 nodes \(alias expansion bomb\?\); "
+                        r"refused\n", err), err
+    assert time.monotonic() - started < 30
+
+
+def test_yaml_duplicate_keys_are_refused(cli, tmp_path):
+    root = make(tmp_path, {"config/dup.yaml": "a: 1\nb: 2\na: 3\n"})
+    code, report, _ = run_cli(cli, root)
+    assert_survived(code, report, "config/dup.yaml", "parse-error",
+                    "duplicate key 'a' (first defined on line 1)", line=3)
+
+
+PYTHON_TAGS = [
+    "!!python/object/apply:os.system ['touch {marker}']",
+    "!!python/object/new:os.system ['touch {marker}']",
+    "!!python/object/apply:subprocess.check_call [['touch', '{marker}']]",
+    "!!python/name:os.system",
+    "!!python/module:os",
+]
+
+
+@pytest.mark.parametrize("tag", PYTHON_TAGS, ids=lambda t: t.split(" ")[0].split(":")[1])
+def test_python_tags_in_a_checked_yaml_file_are_refused_never_executed(cli, tmp_path, tag):
+    marker = tmp_path / "PWNED"
+    root = make(tmp_path, {"config/evil.yaml": "x: " + tag.format(marker=marker) + "\n"})
+    code, report, _ = run_cli(cli, root)
+    assert_survived(code, report, "config/evil.yaml", "parse-error", "is not allowed")
+    assert not marker.exists(), "a YAML tag executed code"
+
+
+@pytest.mark.parametrize("where", ["pack", "config"])
+def test_python_tags_in_a_pack_or_the_configuration_are_errors_never_executed(cli, tmp_path,
+                                                                             where):
+    marker = tmp_path / "PWNED"
+    evil = f"!!python/object/apply:os.system ['touch {marker}']"
+    files: dict[str, str | bytes] = (
+        {"pack.yaml": PACK.replace("message: raw mlflow import", f"message: {evil}")}
+        if where == "pack" else {".obs-lint.yaml": f"packs: [pack.yaml]\nformat: {evil}\n"})
+    root = make(tmp_path, files)
+    code, report, err = run_cli(cli, root)
+    assert code == 2 and report is None
+    shown = "pack.yaml:11" if where == "pack" else ".obs-lint.yaml:2"
+    assert err.startswith(f"obs-lint: error: {shown}") and "is not allowed" in err, err
+    assert not marker.exists(), "a YAML tag executed code"
+
+
+# --------------------------------------------------------------------------------------------
+# SQL
+# --------------------------------------------------------------------------------------------
+
+
+def test_sql_with_an_unterminated_dollar_quote(cli, tmp_path):
+    text = ("CREATE FUNCTION f() RETURNS int AS $body$ SELECT 1;\n"
+            "CREATE TABLE later (id int);\n")
+    root = make(tmp_path, {"db/broken.sql": text})
+    code, report, _ = run_cli(cli, root)
+    assert_survived(code, report, "db/broken.sql", "parse-error",
+                    "unterminated dollar-quoted string", line=1)
+
+
+def test_sql_with_unknown_statements_keeps_reading_the_good_ones(cli, tmp_path):
+    text = "FROBNICATE the database;\nCREATE TABLE runs (id int);\nWIBBLE WOBBLE;\n"
+    root = make(tmp_path, {"db/schema.sql": "CREATE TABLE other (id int);\n",
+                           "db/odd.sql": text})
+    code, report, _ = run_cli(cli, root)
+    got = findings(report)
+    assert [(ln, n) for p, ln, n, _ in got if p == "db/odd.sql"] == [
+        (1, "parse-error"), (3, "parse-error")]
+    assert_survived(code, report, "db/odd.sql", "parse-error", "FROBNICATE")
+
+
+def test_sql_with_5_mb_of_inserts(cli, tmp_path):
+    rows = "".join(f"INSERT INTO runs VALUES ({i}, 'row {i}; -- ''not'' a comment');\n"
+                   for i in range(80_000))
+    text = "CREATE TABLE runs (id int, note text);\n" + rows
+    assert len(text) > 5_000_000
+    root = make(tmp_path, {"db/schema.sql": text})
+    started = time.monotonic()
+    code, report, _ = run_cli(cli, root)
+    assert time.monotonic() - started < 60
+    assert [f[:3] for f in findings(report)] == [SIBLING], "the table is read; no false finding"
+    assert code == 1
+
+
+def test_sql_nested_past_the_native_parsers_stack(tmp_path):
+    text = "CREATE TABLE runs (id int DEFAULT " + "+".join(["1"] * 40_000) + ");\n"
+    root = make(tmp_path, {"db/deep.sql": text})
+    code, report, err = run_sub(root, "--jobs", "1", timeout=120)
+    assert report is not None, f"the run died (exit {code}): {err[-500:]}"
+    assert_survived(code, report, "db/deep.sql", "parse-error", "stack depth limit exceeded")
+
+
+# --------------------------------------------------------------------------------------------
+# JUnit XML
+# --------------------------------------------------------------------------------------------
+
+SECRET = "TOP-SECRET-CONTENT"
+
+
+@pytest.mark.parametrize("doctype, body", [
+    ('<!DOCTYPE t [<!ENTITY xxe SYSTEM "file://{secret}">]>', "&xxe;"),
+    ('<!DOCTYPE t [<!ENTITY a "lol"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>', "&b;"),
+    ('<!DOCTYPE t SYSTEM "file://{secret}">', ""),
+], ids=["external-entity", "entity-expansion", "external-dtd"])
+def test_junit_files_with_a_doctype_are_refused(cli, tmp_path, doctype, body):
+    secret = tmp_path / "secret.txt"
+    secret.write_text(SECRET)
+    xml = ('<?xml version="1.0"?>\n' + doctype.format(secret=secret) + "\n"
+           '<testsuites><testsuite name="s" tests="1">'
+           f'<testcase classname="tests.test_x" name="test_a">{body}</testcase>'
+           "</testsuite></testsuites>\n")
+    root = make(tmp_path, {"results.xml": xml})
+    code, out, err = cli("check", "--no-cache", "--junit-xml", "results.xml", cwd=root)
+    assert code == 2
+    assert err.startswith("obs-lint: error: results.xml: refused unsafe XML"), err
+    assert err.count("\n") == 1
+    assert SECRET not in out + err

@@ -1,0 +1,146 @@
+"""obs-lint writes only where it is allowed to: its cache directory, and nothing else.
+
+The checked tree is snapshotted (every entry's type, mode, size, content hash and mtime, the
+directories' listings included) before and after a run and the snapshots are compared: a
+default run may add ``.obs-lint-cache/`` and nothing else; ``--no-cache`` changes nothing at
+all, serial or parallel. Runs happen in a subprocess with HOME, XDG_CACHE_HOME and TMPDIR
+pointing at empty directories, which must still be empty afterwards (no stray caches or
+temporary files left anywhere else either).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURES
+
+CACHE = ".obs-lint-cache"
+
+
+def snapshot(root: Path) -> dict[str, tuple]:
+    """Every entry under ``root`` (symlinks not followed): what a write would change."""
+    out: dict[str, tuple] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            path = os.path.join(dirpath, name)
+            rel = os.path.relpath(path, root)
+            st = os.lstat(path)
+            if stat.S_ISREG(st.st_mode):
+                with open(path, "rb") as fh:
+                    digest = hashlib.sha256(fh.read()).hexdigest()
+            elif stat.S_ISLNK(st.st_mode):
+                digest = "-> " + os.readlink(path)
+            else:
+                digest = "dir" if stat.S_ISDIR(st.st_mode) else "special"
+            out[rel] = (st.st_mode, st.st_size if not stat.S_ISDIR(st.st_mode) else 0,
+                        st.st_mtime_ns, digest)
+    st = os.lstat(root)
+    out["."] = (st.st_mode, 0, st.st_mtime_ns, "dir")
+    return out
+
+
+def changes(before: dict[str, tuple], after: dict[str, tuple]) -> set[str]:
+    return {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
+
+
+@pytest.fixture
+def tree(tmp_path) -> Path:
+    """A project with every kind of file: Python, YAML, SQL, bad input, a symlink, a FIFO."""
+    root = tmp_path / "tree"
+    shutil.copytree(FIXTURES / "e2i_sample", root,
+                    ignore=shutil.ignore_patterns(CACHE, "__pycache__"))
+    shutil.copytree(FIXTURES / "bad_input", root / "src" / "bad_input",
+                    ignore=shutil.ignore_patterns(CACHE, "__pycache__", ".obs-lint.yaml"))
+    os.symlink("../mlops/mlflow_connector.py", root / "src" / "bad_input" / "link.py")
+    # enough text to parse that ``--jobs 2`` really starts worker processes (POOL_MIN_CHARS)
+    (root / "src" / "generated.py").write_text("import mlflow\n" + "".join(
+        f"def handler_{i}(event, context):\n    return {{'id': {i}, 'ok': event is not None}}\n\n"
+        for i in range(1600)))
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(root / "src" / "bad_input" / "fifo.py")
+    return root
+
+
+@pytest.fixture
+def quarantine(tmp_path) -> dict[str, Path]:
+    """Empty HOME / XDG_CACHE_HOME / TMPDIR for the subprocess."""
+    dirs = {name: tmp_path / name.lower() for name in ("HOME", "XDG_CACHE_HOME", "TMPDIR")}
+    for d in dirs.values():
+        d.mkdir()
+    return dirs
+
+
+def run(root: Path, quarantine: dict[str, Path], *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, **{k: str(v) for k, v in quarantine.items()},
+           "PYTHONDONTWRITEBYTECODE": "1"}
+    return subprocess.run([sys.executable, "-m", "obs_lint", *args], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def assert_quarantine_empty(quarantine: dict[str, Path]) -> None:
+    for name, d in quarantine.items():
+        left = sorted(str(p.relative_to(d)) for p in d.rglob("*"))
+        assert not left, f"obs-lint wrote into {name}: {left}"
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_no_cache_writes_nothing_at_all(tree, quarantine, jobs):
+    before = snapshot(tree)
+    proc = run(tree, quarantine, "check", "--no-cache", "--jobs", jobs, "--format", "json")
+    assert proc.returncode == 1, proc.stderr
+    assert '"parse-error"' in proc.stdout  # the run really read the tree
+    assert not changes(before, snapshot(tree))
+    assert_quarantine_empty(quarantine)
+
+
+def test_a_cached_run_writes_only_its_cache_directory(tree, quarantine):
+    before = snapshot(tree)
+    proc = run(tree, quarantine, "check", "--format", "json")
+    assert proc.returncode == 1, proc.stderr
+    after = snapshot(tree)
+    changed = changes(before, after)
+    assert CACHE in after, "the cache was written"
+    outside = {c for c in changed if c != "." and c != CACHE and
+               not c.startswith(CACHE + os.sep)}
+    assert not outside, f"written outside the cache: {sorted(outside)}"
+    # the root changed only by gaining the cache directory
+    assert sorted(os.listdir(tree)) == sorted({p.split(os.sep)[0] for p in before} - {"."}
+                                              | {CACHE})
+    assert_quarantine_empty(quarantine)
+
+
+def test_a_warm_run_rewrites_nothing(tree, quarantine):
+    first = run(tree, quarantine, "check", "--format", "json")
+    before = snapshot(tree)
+    second = run(tree, quarantine, "check", "--format", "json")
+    assert second.stdout == first.stdout
+    assert not changes(before, snapshot(tree)), "a warm run wrote to the tree or its cache"
+
+
+@pytest.mark.parametrize("args", [
+    ("rules",), ("rules", "--format", "json"), ("explain", "E2I201"), ("config",),
+    ("check", "--no-cache", "src/agents"),
+], ids=lambda a: " ".join(a))
+def test_read_only_commands_write_nothing(tree, quarantine, args):
+    before = snapshot(tree)
+    proc = run(tree, quarantine, *args)
+    assert proc.returncode in (0, 1), proc.stderr
+    assert not changes(before, snapshot(tree))
+    assert_quarantine_empty(quarantine)
+
+
+def test_a_requested_report_file_is_the_only_other_write(tree, quarantine, tmp_path):
+    before = snapshot(tree)
+    report = tmp_path / "reports" / "out.sarif"
+    proc = run(tree, quarantine, "check", "--no-cache", "--format", "sarif", "-o", str(report))
+    assert proc.returncode == 1, proc.stderr
+    assert report.is_file() and proc.stdout == ""
+    assert not changes(before, snapshot(tree))

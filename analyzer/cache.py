@@ -13,7 +13,8 @@ the active rule set, so an entry is keyed by exactly that::
 Layout: ``<root>/.obs-lint-cache/`` (``cache-dir``) holds a ``.gitignore`` containing ``*`` (so the
 cache never shows up in ``git status``), a ``CACHEDIR.TAG`` (backup tools skip it) and one file
 per entry under ``<kind>/<first two hex digits>/<key>``, kind ``f`` (per-file facts), ``r``
-(rule results, ``analyzer.memo``) or ``p`` (validated packs).
+(rule results, ``analyzer.memo``), ``p`` (validated packs) or ``i`` (the stat index,
+``analyzer.statindex``).
 
 Trust: an entry is only used if its magic, its embedded key (the file name is not enough: a file
 copied under another name is foreign) and the checksum of its body all match; anything else is
@@ -44,7 +45,7 @@ FORMAT = 1
 MAGIC = b"obs-lint-cache\x00%d\n" % FORMAT
 _KEY_LEN = 32  # hex characters of an entry key
 _SUM_LEN = 16  # bytes of the body checksum
-FACTS, RESULTS, PACKS = "f", "r", "p"  # entry namespaces (sub-directories)
+FACTS, RESULTS, PACKS, INDEX = "f", "r", "p", "i"  # entry namespaces (sub-directories)
 GITIGNORE_TEXT = "# written by obs-lint: everything here is a cache\n*\n"
 CACHEDIR_TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
                 "# This file is a cache directory tag created by obs-lint.\n")
@@ -269,7 +270,7 @@ def clear(directory: str) -> int:
         raise ValueError(f"{directory} does not look like an obs-lint cache (no obs-lint "
                          ".gitignore inside); not deleting it")
     count = 0
-    for namespace in (FACTS, RESULTS, PACKS):
+    for namespace in (FACTS, RESULTS, PACKS, INDEX):
         for _dirpath, _dirs, files in os.walk(os.path.join(directory, namespace)):
             count += sum(1 for f in files if not f.startswith(".tmp-"))
     shutil.rmtree(directory, ignore_errors=True)

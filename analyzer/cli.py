@@ -346,7 +346,8 @@ def config_cmd(path: str | None, config_file: str | None, no_config: bool, fmt: 
 
 @main.group("cache")
 def cache_group() -> None:
-    """The fact cache (``.obs-lint-cache/`` under the project root, setting ``cache-dir``)."""
+    """The cache of facts and results (.obs-lint-cache/ under the project root; setting
+    cache-dir). Entries are keyed by content, so it never needs clearing for correctness."""
 
 
 @cache_group.command("clear")

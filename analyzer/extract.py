@@ -8,8 +8,9 @@ cold or warm (the JSON report is byte-identical).
 
 Per run:
 
-1. Every discovered file is read, hashed and prefiltered here (cheap: no parsing). Files no rule
-   can react to are finished at once.
+1. Every discovered file is read, hashed and prefiltered here (cheap: no parsing), unless its
+   ``stat`` signature is the one recorded last run (``analyzer.statindex``): then it is not read
+   at all. Files no rule can react to are finished at once.
 2. The others are looked up in the content-addressed cache (``analyzer.cache``); a hit is decoded
    lazily (``analyzer.codec``), and a warm run never imports libcst.
 3. The misses are extracted: in this process when there is little work or ``jobs`` is 1, else
@@ -30,6 +31,7 @@ from .facts import EXTRACTORS, FileFacts, Prepared, finish_file, prepare_file
 from .facts.model import Problem
 from .plan import Plan
 from .pool import OK, JobResult, Task, default_jobs, run_pool, run_with_budget
+from .statindex import Seen, StatIndex
 from .types import FileKind, Pack, SourceFile
 
 # Below this much uncached text (characters; ~0.25 s of libcst parsing) the pool's start-up and
@@ -47,6 +49,7 @@ class ExtractReport:
     cache_rejected: int = 0
     extracted: int = 0
     workers: int = 0  # 0: extraction ran in this process
+    index_hits: int = 0  # files not even read: their stat signature was unchanged
     parsed_paths: list[str] = field(default_factory=list)
 
 
@@ -77,6 +80,25 @@ def extract_encoded(path: str, kind: str, text: str) -> bytes:
     return encode(*_extract_objects(path, kind, text))
 
 
+def _from_index(src: SourceFile, seen: Seen, run: str, cache: FactCache) -> FileFacts | None:
+    """The FileFacts of an unchanged file without reading it (None: it must be read)."""
+    if not seen.wanted:
+        return FileFacts(path=src.path, kind=src.kind, digest=seen.digest,
+                         suppressions=seen.suppressions, problems=seen.problems,
+                         skip_file=seen.skip_file, lines=seen.lines)
+    body = cache.get(entry_key(run, src.kind.value, src.path, seen.digest))
+    if body is None:
+        return None
+    try:
+        payload, problems = decode(body)
+    except DecodeError:
+        cache.rejected += 1
+        return None
+    return FileFacts(path=src.path, kind=src.kind, digest=seen.digest, parsed=True,
+                     problems=seen.problems + tuple(problems), suppressions=seen.suppressions,
+                     payload=payload, lines=seen.lines)
+
+
 def _problem_result(prep: Prepared, result: JobResult) -> FileFacts:
     code = "skipped" if result.status == "skipped" else "internal-error"
     return finish_file(prep, None, (Problem(code, result.message),))
@@ -95,12 +117,26 @@ def extract_all(files: Sequence[SourceFile], plan: Plan, config: Config, *,
     pending: list[tuple[int, Prepared, str]] = []  # (index, prepared file, cache key)
     cache = FactCache(cache_dir(config.root, config.cache_dir) if use_cache else None)
     run = run_key(plan.digest, [p.digest for p in packs]) if cache.enabled else ""
+    index = StatIndex(cache, run, f"{plan.prefilter}\x00{config.max_file_bytes}")
     coverage = plan.coverage(files)
     for i, src in enumerate(files):
+        sig, seen = index.lookup(src)
+        if seen is not None:
+            known = _from_index(src, seen, run, cache)
+            if known is not None:
+                out[i] = known
+                if known.parsed:
+                    report.parsed_paths.append(src.path)
+                continue
         prep = prepare_file(src, coverage.patterns_for(src), max_bytes=config.max_file_bytes)
         if isinstance(prep, FileFacts):
             out[i] = prep
+            if not prep.problems and prep.digest:
+                index.record(src, sig, Seen(prep.digest, prep.lines, prep.suppressions, (),
+                                            prep.skip_file, False))
             continue
+        index.record(src, sig, Seen(prep.digest, prep.lines, prep.suppressions, prep.problems,
+                                    False, True))
         report.parsed_paths.append(src.path)
         key = entry_key(run, src.kind.value, src.path, prep.digest) if cache.enabled else ""
         body = cache.get(key) if cache.enabled else None
@@ -112,6 +148,10 @@ def extract_all(files: Sequence[SourceFile], plan: Plan, config: Config, *,
             except DecodeError:
                 cache.rejected += 1  # a foreign or outdated entry: rebuilt below
         pending.append((i, prep, key))
+    if len(index.entries) > 2 * len(files) + 100:
+        index.forget_missing({f.path for f in files})
+    index.save()
+    report.index_hits = index.hits
     report.cache_hits, report.cache_misses = cache.hits, len(pending)
     report.cache_rejected = cache.rejected
     report.extracted = len(pending)

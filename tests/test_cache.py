@@ -255,7 +255,7 @@ def test_cache_directory_is_git_ignored(project):
 
 def test_cache_clear(project):
     run_json(project)
-    n = sum(len(cache_entries(project, kind)) for kind in "frp")
+    n = sum(len(cache_entries(project, kind)) for kind in "frpi")
     assert len(cache_entries(project, "p")) == 1 and len(cache_entries(project, "r")) > 10
     code, out, err = run_obs_lint("cache", "clear", cwd=project)
     assert code == 0, err
@@ -307,3 +307,67 @@ def test_entries_are_written_atomically(project, monkeypatch):
     assert not list((project / CACHE).rglob(".tmp-*"))
     cache.put("ab" * 16, b"body")
     assert cache.get("ab" * 16) == b"body"
+
+
+@pytest.fixture
+def no_racy_window(monkeypatch):
+    """Trust stat signatures at once (the copies were just written: all "racily clean")."""
+    import obs_lint.statindex as statindex
+
+    monkeypatch.setattr(statindex, "RACY_NS", 0)
+
+
+@pytest.fixture
+def prepared(monkeypatch):
+    """Paths each extraction actually read (``prepare_file`` calls)."""
+    import obs_lint.extract as extract
+
+    seen: list[str] = []
+    real = extract.prepare_file
+
+    def spy(src, *args, **kwargs):
+        seen.append(src.path)
+        return real(src, *args, **kwargs)
+
+    monkeypatch.setattr(extract, "prepare_file", spy)
+    return seen
+
+
+def test_unchanged_files_are_not_read_again(project, no_racy_window, prepared):
+    expected = run_json(project, use_cache=False)
+    assert run_json(project) == expected
+    prepared.clear()
+    counts = extract_counts(project)
+    assert prepared == [] and counts.index_hits > 10
+    assert run_json(project) == expected
+
+
+def test_an_edit_that_keeps_size_and_mtime_is_still_seen(project, no_racy_window, prepared):
+    run_json(project)
+    target = project / ANALYZE
+    before = target.stat()
+    text = target.read_text()
+    edited = text.replace("trace_llm_call", "trace_llm_calX", 1)
+    assert edited != text and len(edited) == len(text)
+    target.write_text(edited)
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))  # ctime still moves
+    prepared.clear()
+    assert run_json(project) == run_json(project, use_cache=False)
+    assert ANALYZE in prepared
+
+
+def test_racily_clean_files_are_read_again(project, prepared):
+    run_json(project)  # the copies are brand new: none may be trusted by stat alone
+    prepared.clear()
+    counts = extract_counts(project)
+    assert counts.index_hits == 0 and len(prepared) > 10
+
+
+def test_a_corrupt_index_is_ignored(project, no_racy_window):
+    expected = run_json(project, use_cache=False)
+    run_json(project)
+    entries = cache_entries(project, "i")
+    assert len(entries) == 1
+    entries[0].write_bytes(entries[0].read_bytes()[:-3] + b"xyz")
+    assert extract_counts(project).index_hits == 0
+    assert run_json(project) == expected

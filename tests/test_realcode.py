@@ -12,6 +12,8 @@ covers it), once serially and once with two worker processes, and the test asser
   parser rejecting the file, a skip must be a file over the size budget or nested deeper than
   CPython itself can parse;
 * every discovered Python file was parsed;
+* the token-level depth estimate (``facts/guard.py``: used only for files CPython cannot vouch
+  for) refuses none of these files, so it cannot refuse ordinary code;
 * the serial and the parallel run print byte-identical JSON reports.
 
 Files and lines covered are printed (``pytest -s``) and recorded as test properties (JUnit).
@@ -32,6 +34,7 @@ import pytest
 from obs_lint.api import check, load_packs
 from obs_lint.config import load_config
 from obs_lint.discover import discover
+from obs_lint.facts.guard import _estimated_too_deep
 from obs_lint.packs import bundled_packs
 from obs_lint.report import json_report
 from obs_lint.types import FileKind
@@ -136,3 +139,16 @@ def test_real_code_serial_and_parallel_runs_agree(corpus):
     serial, parallel = runs[1][0], runs[2][0]
     assert parallel.stats == serial.stats
     assert json_report.render(parallel) == json_report.render(serial)
+
+
+@pytest.mark.slow
+def test_the_depth_estimate_refuses_no_real_file(corpus):
+    _root, python, _runs = corpus
+    refused = []
+    for src in python:
+        with open(src.abs_path, "rb") as fh:
+            text = importlib.util.decode_source(fh.read())
+        problem = _estimated_too_deep(text)
+        if problem is not None:
+            refused.append(f"{src.path}:{problem.span.line}: {problem.message}")
+    assert not refused, "\n".join(refused)

@@ -10,6 +10,8 @@ result. Measured with libcst 1.9 on an 8 MB stack: ``-`` * 10000 ``1``, 8000 cha
 of libcst's parse time): it refuses more than 200 nested brackets ("too many nested
 parentheses", so such a file is not valid Python), and trees deeper than its AST limit with
 ``RecursionError`` / ``MemoryError`` (about 3000 levels; no such file can be compiled either).
+A file CPython stops reading early (newer syntax, or a syntax error before the deep part) gets
+a token-level estimate of its nesting instead (``_estimated_too_deep``).
 
 Why a second opinion: when both parsers reject a file, CPython's message and position name the
 actual mistake ("'(' was never closed", "Missing parentheses in call to 'print'", "unterminated
@@ -90,7 +92,8 @@ def cpython_verdict(text: str) -> Verdict:
             return Verdict(refuse=Problem(
                 "parse-error", "cannot parse: too many nested parentheses (Python allows at "
                                "most 200 levels)", problem.span))
-        return Verdict(syntax_error=problem)
+        deep = _estimated_too_deep(text)
+        return Verdict(refuse=deep) if deep else Verdict(syntax_error=problem)
     except RecursionError:
         return Verdict(refuse=_too_deep("Python's own parser exceeds its recursion limit"))
     except MemoryError:
@@ -106,6 +109,84 @@ def cpython_verdict(text: str) -> Verdict:
                     f"{len(node.values):,} operands chained with and/or; the limit is "
                     f"{MAX_BOOL_CHAIN:,}", node.lineno))
     return Verdict()
+
+
+# -- when CPython cannot vouch for a file ------------------------------------------------------
+#
+# A file CPython rejects (newer syntax than the running interpreter, or a real syntax error) was
+# never checked for depth: CPython stopped at its first error. libcst will still parse it, so
+# its nesting is estimated from tokens: an upper bound on the depth of libcst's tree, close
+# enough to refuse the shapes that overflow it without refusing real code.
+
+ESTIMATE_LIMIT = 2500  # libcst overflows at ~8000 levels on an 8 MB stack
+_TOKEN = re.compile(r"""
+    (?P<skip> \#[^\r\n]* | \\\r?\n
+      | (?i:[rbuf]{0,3}) (?: '\'\'(?:[^\\]|\\.)*?(?:'\'\'|\Z) | \"\"\"(?:[^\\]|\\.)*?(?:\"\"\"|\Z)
+                      | '(?:[^'\\\r\n]|\\.)*(?:'|$) | "(?:[^"\\\r\n]|\\.)*(?:"|$) )
+      | (?:\d|\.\d)[\w.]*(?:[eE][+-]?\d+)? )
+  | (?P<newline> \r?\n|\r )
+  | (?P<word> [^\W\d]\w* )
+  | (?P<open> [(\[{] ) | (?P<close> [)\]}] ) | (?P<sep> [,;] )
+  | (?P<op> \*\*|//|<<|>>|[-+*/%@&|^~.] )
+""", re.VERBOSE | re.MULTILINE | re.DOTALL)
+_NESTING_WORDS = frozenset({"and", "or", "not", "if", "else", "lambda", "await"})
+
+
+def _estimated_too_deep(text: str) -> Problem | None:
+    """A Problem if a token-level estimate of the nesting exceeds ``ESTIMATE_LIMIT``.
+
+    The estimate of a position is the number of open brackets plus, for each open bracket
+    level, the operators chained at that level since the last comma (``a + b + ...``, ``- - -``,
+    ``not not``, ``x if c else ...``, ``a.b.c``: each nests one level deeper in libcst); a
+    statement end resets it. Consecutive ``elif`` clauses (nested ``If.orelse`` in libcst) are
+    counted per indentation column.
+    """
+    stack = [0]
+    total = worst = 0
+    worst_line = line = 1
+    line_start = 0
+    at_start = True
+    elifs: dict[int, int] = {}
+    for m in _TOKEN.finditer(text):
+        kind = m.lastgroup
+        if kind == "skip":
+            line += m.group().count("\n")
+            continue
+        if kind == "newline":
+            line += 1
+            line_start = m.end()
+            if len(stack) == 1:
+                stack[0] = total = 0
+                at_start = True
+            continue
+        if at_start:
+            at_start = False
+            col = m.start() - line_start
+            word = m.group() if kind == "word" else ""
+            if word == "elif":
+                elifs = {c: n for c, n in elifs.items() if c <= col}
+                elifs[col] = elifs.get(col, 0) + 1
+                if elifs[col] > ESTIMATE_LIMIT:
+                    return _too_deep(f"more than {ESTIMATE_LIMIT:,} elif branches in a row", line)
+            elif word != "else":
+                elifs = {c: n for c, n in elifs.items() if c < col}
+        if kind == "op" or (kind == "word" and m.group() in _NESTING_WORDS):
+            stack[-1] += 1
+            total += 1
+        elif kind == "open":
+            stack.append(0)
+        elif kind == "close" and len(stack) > 1:
+            total -= stack.pop()
+        elif kind == "sep":
+            total -= stack[-1]
+            stack[-1] = 0
+        depth = total + len(stack) - 1
+        if depth > worst:
+            worst, worst_line = depth, line
+            if worst > ESTIMATE_LIMIT:
+                return _too_deep(f"an expression nested about {ESTIMATE_LIMIT:,}+ levels deep "
+                                 "in a file Python's own parser could not check", worst_line)
+    return None
 
 
 def reconcile(problems: tuple[Problem, ...], verdict: Verdict) -> tuple[Problem, ...]:

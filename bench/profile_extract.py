@@ -5,8 +5,8 @@
 
 Run with the Python that has obs-lint installed. For each file obs-lint's prefilter selects
 (``bench/parsed_paths.py``; ``--every N`` keeps every N-th), in one process with the cyclic GC
-paused as the workers do, it times (CPU seconds, best of ``--repeat``): ``libcst.parse_module``;
-the fact walk; the positions render (``facts.positions.spans_for``); the rest of ``finish``
+paused as the workers do, it times (CPU seconds, best of ``--repeat``): the CPython pre-parse
+(``facts/guard.py``); ``libcst.parse_module``; the fact walk; the positions render (``facts.positions.spans_for``); the rest of ``finish``
 (fact values, texts); and encoding the result for the cache / the parent process. The split is
 what ``bench/RESULTS.md`` quotes; ``--cprofile`` adds the top functions of walk + finish.
 """
@@ -42,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from obs_lint.codec import encode
     from obs_lint.facts import python as py
+    from obs_lint.facts.guard import cpython_verdict
 
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 20_000))
     clock = time.process_time
@@ -59,10 +60,13 @@ def main(argv: list[str] | None = None) -> int:
     best: dict[str, float] = {}
     gc.disable()
     for _ in range(args.repeat):
-        phase = dict.fromkeys(("parse", "walk", "finish", "encode"), 0.0)
+        phase = dict.fromkeys(("guard", "parse", "walk", "finish", "encode"), 0.0)
         spent["positions"] = 0.0
         for text in texts:
+            tg = clock()
+            cpython_verdict(text)
             t0 = clock()
+            phase["guard"] += t0 - tg
             module = cst.parse_module(text)
             t1 = clock()
             ex = py._Extractor(module, text)

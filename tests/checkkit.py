@@ -74,3 +74,38 @@ def example_rule(kind: str) -> Rule:
     text = "pack: {id: t, title: t}\nrules:\n" + "".join(
         f"  {line}\n" for line in REGISTRY[kind].example.splitlines())
     return parse_pack(text, "example.yaml").rules[0]
+
+
+# -- config-file kinds (yaml, sql-schema): fixtures read from disk, rules built by hand -------
+
+def file_facts(root, rel: str, kind: FileKind, extractor, text: str | None = None) -> FileFacts:
+    """Facts of ``root/rel`` (or of ``text``) through the real extractor of its kind."""
+    text = (root / rel).read_text(encoding="utf-8") if text is None else text
+    payload, problems = extractor(rel, text)
+    return FileFacts(path=rel, kind=kind, digest="-", parsed=True, problems=problems,
+                     payload=payload)
+
+
+def kind_params(kind_cls, **given: Any) -> dict[str, Any]:
+    """Parameters as the pack loader hands them over: every omitted one at its default."""
+    params = {p.name: p.default for p in kind_cls.params}
+    params.update(given)
+    return params
+
+
+def evaluate_kind(kind_cls, scoped: list[FileFacts], root, all_paths: frozenset[str] | None,
+                  code: str, phase: int, /, **given: Any) -> CheckResult:
+    """Evaluate ``kind_cls`` with parameters as the pack loader hands them over (every
+    omitted parameter at its default), after asserting they validate."""
+    params = kind_params(kind_cls, **given)
+    assert kind_cls.validate(params) == []
+    rule = Rule(code=code, name="t", pack="test", phase=phase, severity=Severity.ERROR,
+                message="R", check_kind=kind_cls.kind, params=params)
+    paths = frozenset(f.path for f in scoped) if all_paths is None else all_paths
+    return kind_cls(rule).evaluate(RuleContext(rule=rule, files=scoped, root=str(root),
+                                               all_paths=paths))
+
+
+def finding_rows(res) -> list[tuple[str, int, str, str]]:
+    return [(f.location.path, f.location.span.line, f.severity.value, f.message)
+            for f in res.findings]

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from obs_lint.checks import REGISTRY
-from obs_lint.checks.base import RuleContext
 from obs_lint.checks.sql_schema import SqlSchemaCheck, parse_name
 from obs_lint.facts.model import FileFacts
 from obs_lint.facts.sql import extract
-from obs_lint.types import FileKind, Location, Rule, Severity, Status
+from checkkit import evaluate_kind, file_facts, finding_rows, kind_params
+from obs_lint.types import FileKind, Location, Status
 
 ROOT = Path(__file__).resolve().parent.parent / "fixtures" / "checks" / "sql-schema"
 MLOPS = "database/ml/mlops_tables.sql"
@@ -23,37 +23,23 @@ BROKEN = "database/broken_middle.sql"
 
 
 def _facts_of(rel: str, text: str | None = None) -> FileFacts:
-    text = (ROOT / rel).read_text(encoding="utf-8") if text is None else text
-    payload, problems = extract(rel, text)
-    return FileFacts(path=rel, kind=FileKind.SQL, digest="-", parsed=True, problems=problems,
-                     payload=payload)
+    return file_facts(ROOT, rel, FileKind.SQL, extract, text)
 
 
 FILES = [_facts_of(p.relative_to(ROOT).as_posix()) for p in sorted(ROOT.rglob("*.sql"))]
 
 
-def _params(**given: Any) -> dict[str, Any]:
-    """Parameters as the pack loader hands them over: every omitted one is None."""
-    full = {p.name: p.default for p in SqlSchemaCheck.params}
-    full.update(given)
-    return full
-
-
 def run(facts: list[FileFacts] | None = None, all_paths: frozenset[str] | None = None,
         **given: Any):
-    params = _params(**given)
-    assert SqlSchemaCheck.validate(params) == []
-    rule = Rule(code="T701", name="t", pack="test", phase=7, severity=Severity.ERROR,
-                message="R", check_kind="sql-schema", params=params)
-    facts = FILES if facts is None else facts
-    paths = frozenset(f.path for f in facts) if all_paths is None else all_paths
-    return SqlSchemaCheck(rule).evaluate(RuleContext(rule=rule, files=facts, root=str(ROOT),
-                                                     all_paths=paths))
+    return evaluate_kind(SqlSchemaCheck, FILES if facts is None else facts, ROOT, all_paths,
+                         "T701", 7, **given)
 
 
-def findings(res) -> list[tuple[str, int, str, str]]:
-    return [(f.location.path, f.location.span.line, f.severity.value, f.message)
-            for f in res.findings]
+findings = finding_rows
+
+
+def _params(**given: Any) -> dict[str, Any]:
+    return kind_params(SqlSchemaCheck, **given)
 
 
 def lines(res) -> list[tuple[str, int]]:

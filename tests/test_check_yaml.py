@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from obs_lint.checks import REGISTRY
-from obs_lint.checks.base import RuleContext
 from obs_lint.checks.yaml_value import YamlCheck
 from obs_lint.facts.model import FileFacts
 from obs_lint.facts.yaml_doc import extract
+from checkkit import evaluate_kind, file_facts, finding_rows, kind_params
 from obs_lint.types import FileKind, Location, Rule, Severity, Span, Status
 
 ROOT = Path(__file__).resolve().parent.parent / "fixtures" / "checks" / "yaml"
@@ -23,37 +23,23 @@ WRONG = "bad/mlflow_wrong.yaml"
 
 
 def _facts_of(rel: str, text: str | None = None) -> FileFacts:
-    text = (ROOT / rel).read_text(encoding="utf-8") if text is None else text
-    payload, problems = extract(rel, text)
-    return FileFacts(path=rel, kind=FileKind.YAML, digest="-", parsed=True, problems=problems,
-                     payload=payload)
+    return file_facts(ROOT, rel, FileKind.YAML, extract, text)
 
 
 FILES = [_facts_of(p.relative_to(ROOT).as_posix()) for p in sorted(ROOT.rglob("*.yaml"))]
 
 
-def _params(**given: Any) -> dict[str, Any]:
-    """Parameters as the pack loader hands them over: every omitted one is None."""
-    full = {p.name: p.default for p in YamlCheck.params}
-    full.update(given)
-    return full
-
-
 def run(files: list[FileFacts] | None = None, all_paths: frozenset[str] | None = None,
         **given: Any):
-    params = _params(**given)
-    assert YamlCheck.validate(params) == []
-    rule = Rule(code="T101", name="t", pack="test", phase=1, severity=Severity.ERROR,
-                message="R", check_kind="yaml", params=params)
-    files = FILES if files is None else files
-    paths = frozenset(f.path for f in files) if all_paths is None else all_paths
-    return YamlCheck(rule).evaluate(RuleContext(rule=rule, files=files, root=str(ROOT),
-                                                all_paths=paths))
+    return evaluate_kind(YamlCheck, FILES if files is None else files, ROOT, all_paths,
+                         "T101", 1, **given)
 
 
-def findings(res) -> list[tuple[str, int, str, str]]:
-    return [(f.location.path, f.location.span.line, f.severity.value, f.message)
-            for f in res.findings]
+findings = finding_rows
+
+
+def _params(**given: Any) -> dict[str, Any]:
+    return kind_params(YamlCheck, **given)
 
 
 def test_registered_under_its_kind():

@@ -14,7 +14,7 @@ from __future__ import annotations
 import difflib
 import os
 import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, Mapping
 
 from .errors import ConfigError
@@ -196,11 +196,7 @@ def load_config(root: str, explicit: str | None = None, use_files: bool = True) 
             values[attr] = float(value)
         else:
             values[attr] = value
-    if "packs" in values:
-        base = os.path.dirname(os.path.join(root, shown)) if shown else root
-        # pack paths in a config file are relative to the project root
-        values["packs"] = tuple(values["packs"])
-        del base
+    # pack paths in a config file are relative to the project root (see api.load_packs)
     return Config(root=root, config_file=shown, sources=tuple(sorted(sources)), **values)
 
 

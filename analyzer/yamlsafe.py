@@ -214,7 +214,7 @@ def parse_yaml(text: str, *, max_nodes: int = DEFAULT_MAX_NODES,
     except yaml.YAMLError as exc:
         raise YamlError(str(exc).splitlines()[0] if str(exc) else "invalid YAML") from None
     except RecursionError:
-        raise YamlError(f"nesting too deep to read") from None
+        raise YamlError("nesting too deep to read") from None
     conv = _Converter(max_nodes, max_depth)
     try:
         return [conv.convert(d, 0, set()) for d in docs]

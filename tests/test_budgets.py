@@ -12,7 +12,6 @@ import multiprocessing
 import signal
 import threading
 import time
-from pathlib import Path
 
 import pytest
 

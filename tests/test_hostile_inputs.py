@@ -435,7 +435,7 @@ def test_a_pack_with_10000_rules(cli, tmp_path):
 # --------------------------------------------------------------------------------------------
 
 BILLION_LAUGHS = "".join(
-    [f'a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n']
+    ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n']
     + [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]\n" for i in range(1, 10)])
 
 # small text, large expansion: 60 aliases of a 2,000-key mapping merged into one mapping

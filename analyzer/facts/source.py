@@ -15,7 +15,7 @@ import re
 import tokenize
 
 from .model import Problem, Suppression
-from ..types import FileKind, Span
+from ..types import FileKind
 
 
 class DecodeError(Exception):

@@ -152,4 +152,5 @@ def select(result: Result, selection: Selection) -> Result:
     if selection.everything:
         return result
     chooser = _Selector(result, selection)
-    return replace(result, findings=tuple(f for f in result.findings if chooser.keep(f)))
+    kept = tuple(f for f in result.findings if chooser.keep(f))
+    return replace(result, findings=kept, not_selected=len(result.findings) - len(kept))

@@ -273,6 +273,9 @@ class Result:
     suppressed: tuple[Finding, ...] = ()
     stats: RunStats = field(default_factory=RunStats)
     baselined: tuple[Finding, ...] = ()  # findings accepted by --baseline (not reported)
+    # findings left out because they lie outside the given PATHS / changed lines; the phase
+    # table still covers the whole project, so it can fail while the run exits 0
+    not_selected: int = 0
     stale_baseline: tuple[BaselineEntry, ...] = ()  # baseline entries that no longer occur
 
     @property

@@ -113,3 +113,12 @@ def test_python_dash_m_entry_point():
     code, out, err = run_obs_lint("check", str(SAMPLE), "--format", "json", *SLICE)
     assert code == 1, err
     assert len(json.loads(out)["findings"]) == 3
+
+
+def test_findings_outside_named_paths_are_counted_not_hidden(cli):
+    graph = SAMPLE / "src" / "agents" / "causal_impact" / "graph.py"
+    code, out, _ = cli("check", str(graph), *SLICE)
+    assert code == 0, out  # the slice's findings are all in other files
+    assert re.search(r"^Found 0 findings; 3 outside the selected paths/lines not shown "
+                     r"\(the phase table covers the whole project\)", out, re.M), out
+    assert "| FAIL" in out  # the table is still the whole project's

@@ -55,6 +55,9 @@ def summary_line(result: Result) -> str:
     if result.stale_baseline:
         n = len(result.stale_baseline)
         s += f"; {n} baseline entr{'ies' if n != 1 else 'y'} no longer occur"
+    if result.not_selected:
+        s += (f"; {result.not_selected} outside the selected paths/lines not shown (the phase "
+              "table covers the whole project)")
     st = result.stats
     s += (f". Checked {st.files_discovered} files ({st.files_parsed} parsed) with "
           f"{st.rules} rules.")

@@ -50,7 +50,7 @@ def test_conformant_report_ticks_every_checkbox_with_evidence(conformant):
     result, md = conformant
     texts = {(r.phase, r.section, r.checklist) for r in result.rules}
     boxes = _box_lines(md)
-    assert len(boxes) == len(texts) == 144  # one box per checkbox of phases 1-9 with rules
+    assert len(boxes) == len(texts) == 145  # one box per checkbox of phases 1-9 with rules
     assert all(b.startswith("- [x] ") for b in boxes)
     for _, _, text in texts:
         assert f"- [x] {text}" in md, text

@@ -13,7 +13,9 @@ Call patterns (``calls``), matched against every call and decorator in scope:
 A call counts wherever it sits: ``async with c.trace_agent(...)``, ``await c.trace_llm_call()``,
 nested functions and methods, and decorators whether applied with ``@`` (``@traced_node`` or
 ``@traced_node("x")``) or by an explicit call (``traced_node("x")(fn)``). ``usage`` can demand a
-form (e.g. ``async-with``). A missing call is a finding at the file (``per: file``) or at the
+form (e.g. ``async-with``), and ``every`` demands it of *every* matching call (each other use is
+a finding at the call: e.g. a ``trace_agent()`` span opened without ``async with`` is never
+closed). A missing call is a finding at the file (``per: file``) or at the
 package (``per: set``: its ``__init__.py``, else its first file), line 1. An empty scope fails:
 the folder or file the rule is about does not exist, so nothing was proved.
 """
@@ -72,6 +74,9 @@ class RequireCall(CheckKind):
               doc="Only count calls used this way (e.g. `async-with`)."),
         Param("functions", (list,), item_types=(str,), default=None,
               doc="Only count calls inside functions whose qualified name matches a glob."),
+        Param("every", (str,), default=None, choices=USAGES[1:],
+              doc="Every matching call must be used this way (e.g. `async-with`): each other "
+                  "use is a finding at the call."),
     )
     example = """\
 - code: E2I410
@@ -111,9 +116,10 @@ class RequireCall(CheckKind):
             out.add(name)
         return tuple(sorted(out))
 
-    def _count(self, facts_calls: tuple[CallFact, ...]) -> list[CallFact]:
+    def _count(self, facts_calls: tuple[CallFact, ...], usage: str | None = None
+               ) -> list[CallFact]:
         pats: list[str] = self.p["calls"]
-        usage = self.p.get("usage", "any")
+        usage = usage or self.p.get("usage", "any")
         funcs = self.p.get("functions")
         hits = []
         for call in facts_calls:
@@ -134,6 +140,7 @@ class RequireCall(CheckKind):
     def evaluate(self, ctx: RuleContext) -> CheckResult:
         need = self.p.get("min", 1)
         per = self.p.get("per", "set")
+        every = self.p.get("every")
         findings = []
         evidence: list[Location] = []
         undecidable = {f.path for f in ctx.undecidable()}
@@ -148,6 +155,12 @@ class RequireCall(CheckKind):
         unknown = False
         for f in ctx.files:
             hits = self._count(f.python.calls) if f.python else []
+            if every and f.python:
+                for call in self._count(f.python.calls, "any"):
+                    if not usage_matches(call, every):
+                        findings.append(ctx.finding(
+                            f.path, call.span, f"`{call.text}` is not used as {every}",
+                            source=call.text))
             total += len(hits)
             evidence.extend(Location(f.path, h.span) for h in hits)
             if per == "file" and len(hits) < need:

@@ -74,7 +74,7 @@ def _library_versions() -> str:
 
 
 @functools.lru_cache(maxsize=16)  # a process runs one version of its own source
-def _source_digest(folders: tuple[str, ...], modules: tuple[str, ...]) -> str:
+def source_digest(folders: tuple[str, ...], modules: tuple[str, ...]) -> str:
     """Digest of the source of some of obs-lint's own modules (``folders``: every ``.py`` in
     them).
 
@@ -97,7 +97,7 @@ def _source_digest(folders: tuple[str, ...], modules: tuple[str, ...]) -> str:
 
 def _engine_fingerprint() -> str:
     """The modules whose code decides what facts are (``facts/``, the codec, the YAML reader)."""
-    return _source_digest(("facts",), ("codec.py", "yamlsafe.py"))
+    return source_digest(("facts",), ("codec.py", "yamlsafe.py"))
 
 
 def run_key(plan_digest: str, pack_digests: Iterable[str], extra: str = "") -> str:
@@ -215,7 +215,7 @@ def pack_key(data: bytes, shown: str) -> str:
     """Key of a validated pack: its bytes, the name it is shown under (rule sources say
     "file:line"), and the code that validates packs (the check kinds' parameter specs)."""
     parts = [str(FORMAT), "pack", __version__, sys.version,
-             _source_digest(("checks",), ("packs.py", "yamlsafe.py", "types.py", "codec.py")),
+             source_digest(("checks",), ("packs.py", "yamlsafe.py", "types.py", "codec.py")),
              shown, hashlib.sha256(data).hexdigest()]
     return hashlib.blake2b("\x00".join(parts).encode("utf-8", "surrogateescape"),
                            digest_size=16).hexdigest()

@@ -225,11 +225,3 @@ def _lazy_python(blobs: dict[str, bytes]) -> PythonFacts:
     obj = object.__new__(_LazyPythonFacts)
     object.__setattr__(obj, "_blobs", blobs)
     return obj  # type: ignore[return-value]
-
-
-def materialize(payload: object) -> object:
-    """Decode every lazy field now (so later access cannot fail); returns ``payload``."""
-    if isinstance(payload, _LazyPythonFacts):
-        for name in _PY_FIELDS:
-            getattr(payload, name)
-    return payload

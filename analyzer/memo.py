@@ -23,7 +23,7 @@ import hashlib
 from dataclasses import replace
 from typing import Sequence
 
-from .cache import RESULTS, FactCache, _source_digest, cache_dir, run_key
+from .cache import RESULTS, FactCache, cache_dir, run_key, source_digest
 from .codec import DecodeError, decode_object, encode_object
 from .config import Config
 from .evaluate import evaluate
@@ -33,7 +33,7 @@ from .types import CheckResult, Finding, Pack, SourceFile
 
 
 def _engine() -> str:
-    return _source_digest(("checks",), ("evaluate.py", "plan.py", "types.py", "codec.py"))
+    return source_digest(("checks",), ("evaluate.py", "plan.py", "types.py", "codec.py"))
 
 
 def rule_keys(plan: Plan, files: Sequence[SourceFile], facts: Sequence[FileFacts], root: str,

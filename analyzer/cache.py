@@ -168,19 +168,8 @@ class FactCache:
         path = self._path(key)
         try:
             self._prepare()
-            folder = os.path.dirname(path)
-            os.makedirs(folder, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(MAGIC + key.encode("ascii") + _checksum(body) + body)
-                os.replace(tmp, path)
-            except BaseException:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
-                raise
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            _write_atomic(path, MAGIC + key.encode("ascii") + _checksum(body) + body)
         except OSError:
             self.write_errors += 1
 

@@ -292,8 +292,8 @@ def run_pool(tasks: Sequence[Task], job: Job, jobs: int, budget: float,
     return results
 
 
-def _drain(w: _Worker, results: dict[int, JobResult]) -> None:
-    """Receive every answer the worker has sent; mark it dead if its pipe is closed."""
+def _receive(w: _Worker, results: dict[int, JobResult]) -> bool:
+    """Read every answer waiting in the worker's pipe; False if the pipe is closed."""
     try:
         while w.conn.poll():
             index, result = w.conn.recv()
@@ -302,17 +302,17 @@ def _drain(w: _Worker, results: dict[int, JobResult]) -> None:
             results[index] = result
             w.since = time.monotonic()
     except (EOFError, OSError):
+        return False
+    return True
+
+
+def _drain(w: _Worker, results: dict[int, JobResult]) -> None:
+    """Receive every answer the worker has sent; mark it dead if its pipe is closed."""
+    if not _receive(w, results):
         w.dead = True
     if not w.proc.is_alive():
         # answers sent just before dying are still in the pipe: read them first
-        try:
-            while w.conn.poll():
-                index, result = w.conn.recv()
-                if w.inflight and w.inflight[0].index == index:
-                    w.inflight.popleft()
-                results[index] = result
-        except (EOFError, OSError):
-            pass
+        _receive(w, results)
         w.dead = True
 
 

@@ -53,7 +53,8 @@ class ExtractReport:
     parsed_paths: list[str] = field(default_factory=list)
 
 
-def _extract_objects(path: str, kind: str, text: str) -> tuple[object, tuple[Problem, ...]]:
+def _extract_objects(path: str, kind: str, text: str, needs: str = ""
+                     ) -> tuple[object, tuple[Problem, ...]]:
     """One file's extractor, with the cyclic garbage collector paused for Python files.
 
     A libcst parse allocates ~100k container objects per 1,000 lines; with the collector on,
@@ -68,25 +69,33 @@ def _extract_objects(path: str, kind: str, text: str) -> tuple[object, tuple[Pro
     if paused:
         gc.disable()
     try:
-        payload, problems = EXTRACTORS[FileKind(kind)](path, text)
+        extractor = EXTRACTORS[FileKind(kind)]
+        payload, problems = extractor(path, text, needs=needs) if needs else extractor(path, text)
     finally:
         if paused:
             gc.enable()
     return payload, tuple(problems)
 
 
-def extract_encoded(path: str, kind: str, text: str) -> bytes:
+def extract_encoded(path: str, kind: str, text: str, needs: str = "") -> bytes:
     """The job a worker runs: extract, then encode (the parent decodes lazily)."""
-    return encode(*_extract_objects(path, kind, text))
+    return encode(*_extract_objects(path, kind, text, needs))
 
 
-def _from_index(src: SourceFile, seen: Seen, run: str, cache: FactCache) -> FileFacts | None:
+def _entry_key(run: str, src: SourceFile, needs: str, digest: str) -> str:
+    """The cache key of one file's facts: what was extracted is part of it (``needs``)."""
+    kind = f"{src.kind.value}/{needs}" if needs else src.kind.value
+    return entry_key(run, kind, src.path, digest)
+
+
+def _from_index(src: SourceFile, seen: Seen, run: str, cache: FactCache, needs: str
+                ) -> FileFacts | None:
     """The FileFacts of an unchanged file without reading it (None: it must be read)."""
     if not seen.wanted:
         return FileFacts(path=src.path, kind=src.kind, digest=seen.digest,
                          suppressions=seen.suppressions, problems=seen.problems,
                          skip_file=seen.skip_file, lines=seen.lines)
-    body = cache.get(entry_key(run, src.kind.value, src.path, seen.digest))
+    body = cache.get(_entry_key(run, src, needs, seen.digest))
     if body is None:
         return None
     try:
@@ -114,7 +123,7 @@ def extract_all(files: Sequence[SourceFile], plan: Plan, config: Config, *,
     """
     report = report if report is not None else ExtractReport()
     out: list[FileFacts | None] = [None] * len(files)
-    pending: list[tuple[int, Prepared, str]] = []  # (index, prepared file, cache key)
+    pending: list[tuple[int, Prepared, str, str]] = []  # (index, file, cache key, needs)
     cache = FactCache(cache_dir(config.root, config.cache_dir) if use_cache else None)
     run = run_key(plan.digest, [p.digest for p in packs]) if cache.enabled else ""
     index = StatIndex(cache, run, f"{plan.prefilter}\x00{config.max_file_bytes}")
@@ -122,7 +131,7 @@ def extract_all(files: Sequence[SourceFile], plan: Plan, config: Config, *,
     for i, src in enumerate(files):
         sig, seen = index.lookup(src)
         if seen is not None:
-            known = _from_index(src, seen, run, cache)
+            known = _from_index(src, seen, run, cache, coverage.needs_for(src))
             if known is not None:
                 out[i] = known
                 if known.parsed:
@@ -138,7 +147,8 @@ def extract_all(files: Sequence[SourceFile], plan: Plan, config: Config, *,
         index.record(src, sig, Seen(prep.digest, prep.lines, prep.suppressions, prep.problems,
                                     False, True))
         report.parsed_paths.append(src.path)
-        key = entry_key(run, src.kind.value, src.path, prep.digest) if cache.enabled else ""
+        needs = coverage.needs_for(src)
+        key = _entry_key(run, src, needs, prep.digest) if cache.enabled else ""
         body = cache.get(key) if cache.enabled else None
         if body is not None:
             try:
@@ -147,7 +157,7 @@ def extract_all(files: Sequence[SourceFile], plan: Plan, config: Config, *,
                 continue
             except DecodeError:
                 cache.rejected += 1  # a foreign or outdated entry: rebuilt below
-        pending.append((i, prep, key))
+        pending.append((i, prep, key, needs))
     if len(index.entries) > 2 * len(files) + 100:
         index.forget_missing({f.path for f in files})
     index.save()
@@ -159,12 +169,13 @@ def extract_all(files: Sequence[SourceFile], plan: Plan, config: Config, *,
     budget = float(config.max_file_seconds or 0)
     n_jobs = jobs if jobs is not None else config.jobs
     n_jobs = n_jobs if n_jobs and n_jobs > 0 else default_jobs()
-    work = sum(len(prep.text) for _, prep, _ in pending)
+    work = sum(len(prep.text) for _, prep, _, _ in pending)
     if n_jobs > 1 and len(pending) > 1 and work >= POOL_MIN_CHARS:
         report.workers = min(n_jobs, len(pending))
-        tasks = [Task(i, prep.src.path, prep.src.kind.value, prep.text) for i, prep, _ in pending]
+        tasks = [Task(i, prep.src.path, prep.src.kind.value, prep.text, needs)
+                 for i, prep, _, needs in pending]
         results = run_pool(tasks, extract_encoded, n_jobs, budget)
-        for i, prep, key in pending:
+        for i, prep, key, _ in pending:
             result = results[i]
             if result.status != OK:
                 out[i] = _problem_result(prep, result)
@@ -175,8 +186,8 @@ def extract_all(files: Sequence[SourceFile], plan: Plan, config: Config, *,
             out[i] = finish_file(prep, payload, problems)
             cache.put(key, body)
     else:
-        for i, prep, key in pending:
-            task = Task(i, prep.src.path, prep.src.kind.value, prep.text)
+        for i, prep, key, needs in pending:
+            task = Task(i, prep.src.path, prep.src.kind.value, prep.text, needs)
             result = run_with_budget(_extract_objects, task, budget)
             if result.status != OK:
                 out[i] = _problem_result(prep, result)

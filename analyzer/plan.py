@@ -24,6 +24,7 @@ from .builtin import BUILTINS
 from .checks import REGISTRY
 from .checks.base import CheckKind
 from .errors import UsageError
+from .facts.model import IMPORTS_ONLY
 from .types import FileKind, Pack, Rule, SourceFile
 
 _GLOB_CHARS = set("*?[")
@@ -225,6 +226,20 @@ class Coverage:
 
     def files(self, rule: ActiveRule) -> list[SourceFile]:
         return self.files_of[id(rule)]
+
+    def needs_for(self, src: SourceFile) -> str:
+        """Which Python facts the rules covering ``src`` read: ``IMPORTS_ONLY`` when none of
+        them reads anything but imports, else "" (all). ``--no-prefilter`` extracts everything
+        (it is the do-all-the-work reference the prefilter and this are tested against)."""
+        if not self.prefilter or src.kind is not FileKind.PYTHON:
+            return ""
+        wanted: set[str] = set()
+        for r in self.rules_of.get(src.path, ()):
+            facts = r.check.facts
+            if facts is None:
+                return ""
+            wanted |= facts
+        return IMPORTS_ONLY if wanted == {IMPORTS_ONLY} else ""
 
     def patterns_for(self, src: SourceFile) -> tuple[str, ...] | None:
         """As ``Plan.patterns_for``, from the index."""

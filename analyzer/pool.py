@@ -47,6 +47,7 @@ class Task:
     path: str
     kind: str
     text: str
+    needs: str = ""  # which facts the file's rules read ("": all; see ``Coverage.needs_for``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +59,7 @@ class JobResult:
     message: str = ""
 
 
-Job = Callable[[str, str, str], object]  # (path, kind, text) -> body (picklable)
+Job = Callable[[str, str, str, str], object]  # (path, kind, text, needs) -> body (picklable)
 
 
 class BudgetExceeded(BaseException):
@@ -108,7 +109,7 @@ def over_budget(budget: float) -> JobResult:
 
 def _run(job: Job, task: Task) -> JobResult:
     try:
-        return JobResult(OK, body=job(task.path, task.kind, task.text))
+        return JobResult(OK, body=job(task.path, task.kind, task.text, task.needs))
     except (BudgetExceeded, KeyboardInterrupt):
         raise
     except RecursionError:

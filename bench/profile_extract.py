@@ -6,9 +6,12 @@
 Run with the Python that has obs-lint installed. For each file obs-lint's prefilter selects
 (``bench/parsed_paths.py``; ``--every N`` keeps every N-th), in one process with the cyclic GC
 paused as the workers do, it times (CPU seconds, best of ``--repeat``): the CPython pre-parse
-(``facts/guard.py``); ``libcst.parse_module``; the fact walk; the positions render (``facts.positions.spans_for``); the rest of ``finish``
-(fact values, texts); and encoding the result for the cache / the parent process. The split is
-what ``bench/RESULTS.md`` quotes; ``--cprofile`` adds the top functions of walk + finish.
+(``facts/guard.py``); ``libcst.parse_module``; the fact walk; positions (the render of
+``facts/positions.py``, or for imports-only files ``facts/ast_positions.py``); the rest of
+``finish`` (fact values, texts); and encoding the result for the cache / the parent process.
+Each file is extracted as a run would: with the facts its rules read (``parsed_paths
+--needs``). The split is what ``bench/RESULTS.md`` quotes; ``--cprofile`` adds the top
+functions of walk + finish.
 """
 
 from __future__ import annotations
@@ -33,9 +36,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cprofile", action="store_true")
     args = ap.parse_args(argv)
 
-    out = subprocess.run([sys.executable, str(BENCH / "parsed_paths.py"), args.root],
+    out = subprocess.run([sys.executable, str(BENCH / "parsed_paths.py"), args.root, "--needs"],
                          capture_output=True, text=True, check=True).stdout
-    paths = [p for p in out.splitlines() if p.strip()][::args.every]
+    rows = [line.split("\t") for line in out.splitlines() if line.strip()][::args.every]
+    paths = [p for p, _ in rows]
+    needs = ["" if n == "all" else n for _, n in rows]
     texts = [Path(p).read_bytes().decode("utf-8") for p in paths]
 
     import libcst as cst
@@ -47,33 +52,38 @@ def main(argv: list[str] | None = None) -> int:
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 20_000))
     clock = time.process_time
     spent = {"positions": 0.0}
-    real_spans = py.spans_for
 
-    def timed_spans(module, nodes):
-        t = clock()
-        try:
-            return real_spans(module, nodes)
-        finally:
-            spent["positions"] += clock() - t
+    def timed(real):
+        def wrapper(*a, **k):
+            t = clock()
+            try:
+                return real(*a, **k)
+            finally:
+                spent["positions"] += clock() - t
+        return wrapper
 
-    py.spans_for = timed_spans
+    # the positions render (and, for imports-only files, the positions read from CPython's AST)
+    py.spans_for, py.ranges_for = timed(py.spans_for), timed(py.ranges_for)
+    py.import_spans = timed(py.import_spans)
     best: dict[str, float] = {}
     gc.disable()
     for _ in range(args.repeat):
         phase = dict.fromkeys(("guard", "parse", "walk", "finish", "encode"), 0.0)
         spent["positions"] = 0.0
-        for text in texts:
+        for text, need in zip(texts, needs):
             tg = clock()
-            cpython_verdict(text)
+            verdict = cpython_verdict(text)
             t0 = clock()
             phase["guard"] += t0 - tg
             module = cst.parse_module(text)
             t1 = clock()
-            ex = py._Extractor(module, text)
+            light = need == py.IMPORTS_ONLY and not any(
+                w in text for w in py._DYNAMIC_IMPORT_WORDS)
+            ex = py._Extractor(module, text, imports_only=light)
             for stmt in module.body:
                 ex.walk(stmt)
             t2 = clock()
-            facts = ex.finish()
+            facts = ex.finish_imports(verdict.tree) if light else ex.finish()
             t3 = clock()
             encode(facts, ())
             t4 = clock()
@@ -98,13 +108,16 @@ def main(argv: list[str] | None = None) -> int:
         import pstats
 
         modules = [cst.parse_module(t) for t in texts]
+        trees = [cpython_verdict(t).tree for t in texts]
         prof = cProfile.Profile()
         prof.enable()
-        for module, text in zip(modules, texts):
-            ex = py._Extractor(module, text)
+        for module, text, need, tree in zip(modules, texts, needs, trees):
+            light = need == py.IMPORTS_ONLY and not any(
+                w in text for w in py._DYNAMIC_IMPORT_WORDS)
+            ex = py._Extractor(module, text, imports_only=light)
             for stmt in module.body:
                 ex.walk(stmt)
-            ex.finish()
+            ex.finish_imports(tree) if light else ex.finish()
             ex.handlers.clear()
         prof.disable()
         buf = io.StringIO()

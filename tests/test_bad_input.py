@@ -117,10 +117,10 @@ def test_an_engine_bug_on_one_file_is_an_internal_error_finding_and_exit_2(cli, 
                                                                           monkeypatch):
     real = facts.EXTRACTORS[FileKind.PYTHON]
 
-    def buggy(path, text):
+    def buggy(path, text, **options):
         if path == "tabs.py":
             raise KeyError("simulated engine bug")
-        return real(path, text)
+        return real(path, text, **options)
 
     monkeypatch.setitem(facts.EXTRACTORS, FileKind.PYTHON, buggy)
     code, report, err = _json(cli, tree, "--jobs", "1")

@@ -30,12 +30,12 @@ needs_fork = pytest.mark.skipif("fork" not in multiprocessing.get_all_start_meth
 def _slow(monkeypatch, block_signals: bool = False) -> None:
     real = facts.EXTRACTORS[FileKind.PYTHON]
 
-    def extractor(path, text):
+    def extractor(path, text, **options):
         if path == TARGET:
             if block_signals:  # like native code: the soft budget cannot interrupt it
                 signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
             time.sleep(60)
-        return real(path, text)
+        return real(path, text, **options)
 
     monkeypatch.setitem(facts.EXTRACTORS, FileKind.PYTHON, extractor)
 
@@ -80,7 +80,7 @@ def test_a_skipped_file_is_not_cached(tmp_path, monkeypatch):
     assert not _skipped(run_json(project, jobs=1))
 
 
-def _sleepy(path: str, kind: str, text: str) -> str:
+def _sleepy(path: str, kind: str, text: str, needs: str = "") -> str:
     time.sleep(0.3)
     return "done"
 
@@ -112,7 +112,7 @@ def test_outside_the_main_thread_the_job_runs_without_a_timer():
     assert out[0].status == OK
 
 
-def _boom(path: str, kind: str, text: str) -> str:
+def _boom(path: str, kind: str, text: str, needs: str = "") -> str:
     if path == "bad.py":
         raise ValueError("engine bug")
     return path

@@ -187,10 +187,10 @@ def _inject(fault: str, root: Path, monkeypatch) -> None:
     elif fault == "extractor":
         real_extract = facts.EXTRACTORS[FileKind.PYTHON]
 
-        def extract(path, text):
+        def extract(path, text, **options):
             if path == "lib/raw.py":
                 raise RuntimeError("simulated bug in an extractor")
-            return real_extract(path, text)
+            return real_extract(path, text, **options)
 
         monkeypatch.setitem(facts.EXTRACTORS, FileKind.PYTHON, extract)
     elif fault == "pipeline":

@@ -75,10 +75,10 @@ def facts_by_path(project: Path, jobs: int) -> dict:
 def _with_fault(monkeypatch, fault):
     real = facts.EXTRACTORS[FileKind.PYTHON]
 
-    def extractor(path, text):
+    def extractor(path, text, **options):
         if path == TARGET:
             fault()
-        return real(path, text)
+        return real(path, text, **options)
 
     monkeypatch.setitem(facts.EXTRACTORS, FileKind.PYTHON, extractor)
 

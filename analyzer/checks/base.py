@@ -85,6 +85,10 @@ class CheckKind:
     params: ClassVar[tuple[Param, ...]] = ()
     summary: ClassVar[str] = ""
     example: ClassVar[str] = ""
+    # The Python facts ``evaluate`` reads (``PythonFacts`` field names); None = all of them.
+    # A file covered only by rules that read ``imports`` is extracted without entering a single
+    # expression (``facts/python.py``): declare it only if that is all the kind ever reads.
+    facts: ClassVar[frozenset[str] | None] = None
 
     def __init__(self, rule: Rule) -> None:
         self.rule = rule

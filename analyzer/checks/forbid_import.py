@@ -24,6 +24,7 @@ def _matches(name: str, module: str) -> bool:
 class ForbidImport(CheckKind):
     kind = "forbid-import"
     summary = "A module (with its submodules and members) must not be imported in scope."
+    facts = frozenset({"imports"})  # dynamic imports are ImportFacts too
     params = (
         Param("modules", (list,), required=True, item_types=(str,),
               doc="Dotted module names, e.g. [mlflow]; submodules are included."),

@@ -18,31 +18,36 @@ from .model import FileFacts, Problem, Suppression
 from .source import DecodeError, decode, digest, suppressions
 from ..types import FileKind, SourceFile, Span
 
-Extractor = Callable[[str, str], "tuple[object, tuple[Problem, ...]]"]
+# ``extractor(path, text)``; the Python extractor also takes ``needs=`` (see ``_python``)
+Extractor = Callable[..., "tuple[object, tuple[Problem, ...]]"]
 
 
 def _lazy(module: str) -> Extractor:
     """The ``extract`` function of ``module``, imported on first use: a run whose files are all
     cached never imports libcst or pglast (their import is a large part of a warm run)."""
-    def extract(path: str, text: str) -> "tuple[object, tuple[Problem, ...]]":
+    def extract(path: str, text: str, **options: object) -> "tuple[object, tuple[Problem, ...]]":
         from importlib import import_module
 
-        return import_module(module, __name__).extract(path, text)
+        return import_module(module, __name__).extract(path, text, **options)
 
     extract.__qualname__ = f"extract[{module}]"
     return extract
 
 
-def _python(path: str, text: str) -> "tuple[object, tuple[Problem, ...]]":
+def _python(path: str, text: str, needs: str = "") -> "tuple[object, tuple[Problem, ...]]":
     """Python facts, after CPython's parser has ruled out nesting that would crash libcst's
     native parser (a SIGSEGV no ``except`` can catch), with CPython's message and position for
-    a syntax error both parsers agree on (see ``facts/guard.py``)."""
+    a syntax error both parsers agree on (see ``facts/guard.py``).
+
+    ``needs``: the kinds of facts the rules covering this file can read ("" = all of them;
+    ``"imports"`` = only imports, which CPython's tree then locates without a libcst render).
+    """
     from .guard import cpython_verdict, reconcile
 
     verdict = cpython_verdict(text)
     if verdict.refuse is not None:
         return None, (verdict.refuse,)
-    payload, problems = _parse_python(path, text)
+    payload, problems = _parse_python(path, text, needs=needs, tree=verdict.tree)
     return payload, reconcile(tuple(problems), verdict)
 
 

@@ -254,6 +254,12 @@ class PythonFacts:
     strings: tuple[StringFact, ...] = ()
     aliases: tuple[tuple[str, str], ...] = ()  # module-scope import table: local name -> qualname
     names: tuple[NameFact, ...] = ()  # identifiers used in code (first use per scope)
+    # which facts were extracted: "" = all of the above; "imports" = only ``imports`` and
+    # ``aliases`` (every rule covering the file reads nothing else: see ``CheckKind.facts``)
+    extracted: str = ""
+
+
+IMPORTS_ONLY = "imports"  # the ``needs`` of a file whose rules read only its imports
 
 
 # --------------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import threading
 from contextlib import nullcontext
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import libcst as cst
 from libcst._nodes.base import CSTNode
@@ -55,6 +55,10 @@ class _State(CodegenState):
         self.wanted = wanted
         self.starts: dict[int, tuple[int, int]] = {}
         self.ranges: dict[int, tuple[int, int, int, int]] = {}
+        # nodes whose whole text is wanted (parentheses included, as ``code_for_node``): their
+        # range from before their first token to after their last (0-based columns)
+        self.outer_ids: set[int] = set()
+        self.outer: dict[int, tuple[int, int, int, int]] = {}
 
     def add_indent_tokens(self) -> None:
         for tok in self.indent_tokens:
@@ -79,9 +83,12 @@ class _State(CodegenState):
 
     def after_codegen(self, node: cst.CSTNode) -> None:
         key = id(node)
-        if key in self.wanted and key not in self.ranges:
+        if key in self.wanted:
             sl, sc = self.starts.get(key, (self.line, self.col))
-            self.ranges[key] = (sl, sc, self.line, self.col)
+            if key not in self.ranges:
+                self.ranges[key] = (sl, sc, self.line, self.col)
+            if key in self.outer_ids:
+                self.outer[key] = (sl, sc, self.line, self.col)
 
     def record_syntactic_position(self, node: cst.CSTNode, *, start_node: cst.CSTNode | None = None,
                                   end_node: cst.CSTNode | None = None):  # type: ignore[override]
@@ -346,14 +353,24 @@ def code_of(module: cst.Module, node: cst.CSTNode) -> str:
 
 def spans_for(module: cst.Module, nodes: list[cst.CSTNode]) -> dict[int, Span]:
     """Map ``id(node)`` -> Span for each node in ``nodes`` (one render of the module)."""
-    if not nodes:
-        return {}
+    return ranges_for(module, nodes)[0]
+
+
+def ranges_for(module: cst.Module, nodes: list[cst.CSTNode], texts: Sequence[cst.CSTNode] = ()
+               ) -> tuple[dict[int, Span], dict[int, tuple[int, int, int, int]]]:
+    """``spans_for``, plus for each node of ``texts`` the range of its whole source text
+    (``(line, col, end_line, end_col)``, 1-based lines, 0-based columns): a slice of the
+    source is then its ``code_for_node`` text, for the price of a record in the same render
+    instead of one code generation per node."""
+    if not nodes and not texts:
+        return {}, {}
     wanted = {id(n) for n in nodes}
-    state = _State(module, set(wanted))
+    state = _State(module, wanted | {id(n) for n in texts})
+    state.outer_ids = {id(n) for n in texts}
     _render(module, state)
     out: dict[int, Span] = {}
     for key in wanted:
         r = state.ranges.get(key)
         if r is not None:
             out[key] = Span(r[0], r[1] + 1, r[2], r[3] + 1)
-    return out
+    return out, state.outer

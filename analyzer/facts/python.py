@@ -13,18 +13,23 @@ and strings only become ``StringFact`` values (never imports or calls).
 
 from __future__ import annotations
 
+import ast
 import dataclasses
+import re
 import sys
+from ast import literal_eval
 from typing import Any, Callable, Iterable
 
 import libcst as cst
 
-from .model import (AssignFact, CallFact, CallValue, ClassFact, DictValue, FStr, FunctionFact,
+from .model import (IMPORTS_ONLY, AssignFact, CallFact, CallValue, ClassFact, DictValue, FStr, FunctionFact,
                     ImportedName, ImportFact, NameFact, Problem, PythonFacts, Ref, Seq,
                     StringFact, SubscriptStoreFact, Unknown, Value)
-from .positions import code_of, spans_for
+from .ast_positions import import_spans
+from .positions import code_of, ranges_for, spans_for
 from ..types import Span
 
+_DYNAMIC_IMPORT_WORDS = ("import_module", "__import__")
 MAX_STRING_FACT = 200  # longer strings are data, not keys or names
 MAX_SEQ_ITEMS = 10_000  # literal containers are summarised beyond this
 _TEXT_LIMIT = 240
@@ -50,6 +55,13 @@ _LEAF_TYPES: tuple[type, ...] = (
     cst.LeftCurlyBrace, cst.RightCurlyBrace, cst.Integer, cst.Float, cst.Imaginary,
     cst.SimpleString, cst.Ellipsis, cst.Pass, cst.Break, cst.Continue,
 )
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # line breaks as the positions render counts them
+_STRING_TYPES = (cst.SimpleString, cst.ConcatenatedString)
+_NOT_NAME_HOLDERS = frozenset((cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)
+                              + _LEAF_TYPES)
+# Node types are tested with ``type(x) is C`` rather than ``isinstance``: libcst's node classes
+# have ABCMeta as metaclass, so every isinstance call goes through ``ABCMeta.__instancecheck__``
+# (a tenth of extraction, measured); the concrete classes tested here have no subclasses.
 _FIELDS: dict[type, tuple[str, ...]] = {}
 _SKIP, _NODE, _SEQ = 0, 1, 2
 _VALUE_KIND: dict[type, int] = {}  # type of a field value -> how walk_children treats it
@@ -70,6 +82,32 @@ def _value_kind(cls: type) -> int:
             kind = _SKIP
         _VALUE_KIND[cls] = kind
     return kind
+
+
+def string_value(raw: str) -> str | bytes:
+    """The value of a string literal's source text (libcst's ``evaluated_value``, which calls
+    ``ast.literal_eval``: a compile per string, a twentieth of extraction). A literal with no
+    backslash, no carriage return and no ``b`` prefix is its text between the quotes."""
+    if "\\" not in raw and "\r" not in raw:
+        body = raw[1:] if raw[0] in "rRuU" else raw
+        q = body[0]
+        if q == '"' or q == "'":
+            if len(body) >= 6 and body[1] == q and body[2] == q:
+                return body[3:-3]
+            return body[1:-1]
+    return literal_eval(raw)
+
+
+def _expression_types() -> list[type]:
+    """Every libcst expression class (what the imports-only walk never enters)."""
+    out: list[type] = []
+    stack: list[type] = [cst.BaseExpression]
+    while stack:
+        for sub in stack.pop().__subclasses__():
+            if sub not in out:
+                out.append(sub)
+                stack.append(sub)
+    return out
 
 
 def child_nodes(node: cst.CSTNode) -> list[cst.CSTNode]:
@@ -112,18 +150,18 @@ def dotted(expr: cst.BaseExpression) -> str:
     parts: list[str] = []
     node: cst.CSTNode = expr
     while True:
-        if isinstance(node, cst.Name):
+        if type(node) is cst.Name:
             parts.append(node.value)
             break
-        if isinstance(node, cst.Attribute):
+        if type(node) is cst.Attribute:
             parts.append(node.attr.value)
             node = node.value
             continue
-        if isinstance(node, cst.Call):
+        if type(node) is cst.Call:
             inner = dotted(node.func)
             parts.append(f"{inner}()" if inner else "()")
             break
-        if isinstance(node, cst.Subscript):
+        if type(node) is cst.Subscript:
             inner = dotted(node.value)
             parts.append(f"{inner}[]" if inner else "[]")
             break
@@ -156,9 +194,9 @@ def _strip_comment(line: str) -> str:
 
 
 def _is_docstring_stmt(stmt: cst.CSTNode) -> bool:
-    return (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1
-            and isinstance(stmt.body[0], cst.Expr)
-            and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString)))
+    return (type(stmt) is cst.SimpleStatementLine and len(stmt.body) == 1
+            and type(stmt.body[0]) is cst.Expr
+            and type(stmt.body[0].value) in (cst.SimpleString, cst.ConcatenatedString))
 
 
 class _Scope:
@@ -207,7 +245,7 @@ class _FuncInfo:
 def _all_params(params: cst.Parameters) -> Iterable[cst.Param]:
     yield from params.posonly_params
     yield from params.params
-    if isinstance(params.star_arg, cst.Param):
+    if type(params.star_arg) is cst.Param:
         yield params.star_arg
     yield from params.kwonly_params
     if params.star_kwarg is not None:
@@ -217,8 +255,9 @@ def _all_params(params: cst.Parameters) -> Iterable[cst.Param]:
 class _Extractor:
     """Walks one module once; records pending facts with their nodes; positions come last."""
 
-    def __init__(self, module: cst.Module, source: str) -> None:
+    def __init__(self, module: cst.Module, source: str, imports_only: bool = False) -> None:
         self.module = module
+        self.imports_only = imports_only
         self.source = source
         self._lines: list[str] | None = None
         self.scope = _Scope("", "module", None)
@@ -236,6 +275,8 @@ class _Extractor:
         # nodes whose place a Value needs (dict keys, `**spread` entries): located in finish()
         self.pending_keys: list[cst.CSTNode] = []
         self.spans: dict[int, Span] = {}
+        self.outer: dict[int, tuple[int, int, int, int]] = {}  # see ``text``
+        self._line_starts: list[int] | None = None
         self.scopes: list[_Scope] = [self.scope]
         self.handlers: dict[type, Callable[[Any], bool]] = {
             cst.Import: self.on_import,
@@ -265,6 +306,17 @@ class _Extractor:
             cst.Tuple: self.on_sequence,
             cst.Set: self.on_sequence,
         }
+        if imports_only:
+            # statements only: expressions cannot hold an import statement (dynamic imports
+            # are calls: a file that may contain one is never extracted in this mode)
+            skip = self.skip
+            self.handlers = dict.fromkeys(_expression_types(), skip)
+            self.handlers.update({
+                cst.Import: self.on_import, cst.ImportFrom: self.on_import_from,
+                cst.FunctionDef: self.on_function_scope, cst.ClassDef: self.on_class_scope,
+                cst.If: self.on_if, cst.SimpleStatementLine: self.on_import_line,
+                cst.Decorator: skip, cst.Annotation: skip,
+            })
 
     # -- traversal ------------------------------------------------------------------------------
     def walk(self, node: cst.CSTNode) -> None:
@@ -324,11 +376,23 @@ class _Extractor:
         return _value(expr, self, depth)
 
     def text(self, node: cst.CSTNode) -> str:
-        """Source text of a node, whitespace-normalised (expensive: codegen; for Unknowns)."""
-        try:
-            code = code_of(self.module, node)  # = module.code_for_node(node), leaner
-        except Exception:  # pragma: no cover - defensive; codegen of a parsed node
-            return ""
+        """Source text of a node, whitespace-normalised (for Unknowns).
+
+        A slice of the source when the positions render recorded the node's whole range
+        (``finish`` asks for the nodes ``_value`` will want text of: ``_text_nodes``), else
+        one code generation of the node (``code_for_node``, which that slice equals)."""
+        r = self.outer.get(id(node))
+        if r is not None and not self.source.startswith("\ufeff"):
+            starts = self._line_starts
+            if starts is None:
+                starts = self._line_starts = [0] + [
+                    m.end() for m in _LINE_BREAK.finditer(self.source)]
+            code = self.source[starts[r[0] - 1] + r[1]:starts[r[2] - 1] + r[3]]
+        else:
+            try:
+                code = code_of(self.module, node)  # = module.code_for_node(node), leaner
+            except Exception:  # pragma: no cover - defensive; codegen of a parsed node
+                return ""
         code = " ".join(code.split())
         return code if len(code) <= _TEXT_LIMIT else code[:_TEXT_LIMIT] + "..."
 
@@ -348,10 +412,43 @@ class _Extractor:
         return chunk if len(chunk) <= _TEXT_LIMIT else chunk[:_TEXT_LIMIT] + "..."
 
     # -- handlers (return True when children were walked here) ----------------------------------
+    def skip(self, node: cst.CSTNode) -> bool:
+        return True  # imports-only mode: nothing below this node can be an import statement
+
+    def on_import_line(self, node: cst.SimpleStatementLine) -> bool:
+        for stmt in node.body:
+            cls = type(stmt)
+            if cls is cst.Import:
+                self.on_import(stmt)
+            elif cls is cst.ImportFrom:
+                self.on_import_from(stmt)
+        return True
+
+    def _qualname(self, name: str) -> tuple[_Scope, str]:
+        parent = self.scope
+        base = parent.qualname
+        if parent.kind == "function":
+            base = f"{base}.<locals>"
+        return parent, (f"{base}.{name}" if base else name)
+
+    def on_function_scope(self, node: cst.FunctionDef) -> bool:
+        """Imports-only mode: a function is a scope for the imports in its body, nothing more."""
+        parent, qual = self._qualname(node.name.value)
+        self._enter(_Scope(qual, "function", parent))
+        self.walk_body(node.body)
+        self._leave()
+        return True
+
+    def on_class_scope(self, node: cst.ClassDef) -> bool:
+        parent, qual = self._qualname(node.name.value)
+        self._enter(_Scope(qual, "class", parent))
+        self.walk_body(node.body)
+        self._leave()
+        return True
+
     def on_simple_line(self, node: cst.SimpleStatementLine) -> bool:
         for stmt in node.body:
-            if isinstance(stmt, cst.Expr) and isinstance(stmt.value, (cst.SimpleString,
-                                                                     cst.ConcatenatedString)):
+            if type(stmt) is cst.Expr and type(stmt.value) in _STRING_TYPES:
                 continue  # a bare string statement is documentation, never a fact
             self.walk(stmt)
         return True
@@ -360,8 +457,8 @@ class _Extractor:
         names = []
         for alias in node.names:
             mod = dotted(alias.name)
-            asname = alias.asname.name.value if alias.asname and isinstance(
-                alias.asname.name, cst.Name) else None
+            asname = alias.asname.name.value if alias.asname and type(
+                alias.asname.name) is cst.Name else None
             names.append(ImportedName(mod, asname))
             if asname:
                 self.scope.aliases[asname] = mod
@@ -377,13 +474,13 @@ class _Extractor:
         module = dotted(node.module) if node.module is not None else ""
         level = len(node.relative)
         names: list[ImportedName] = []
-        if isinstance(node.names, cst.ImportStar):
+        if type(node.names) is cst.ImportStar:
             names.append(ImportedName("*"))
         else:
             for alias in node.names:
                 name = dotted(alias.name)
-                asname = alias.asname.name.value if alias.asname and isinstance(
-                    alias.asname.name, cst.Name) else None
+                asname = alias.asname.name.value if alias.asname and type(
+                    alias.asname.name) is cst.Name else None
                 names.append(ImportedName(name, asname))
                 if level == 0 and module:
                     self.scope.aliases[asname or name] = f"{module}.{name}"
@@ -399,13 +496,13 @@ class _Extractor:
         if self.type_checking:
             ctx["type_checking"] = True
         self.pending_calls.append((node, node.func, ctx, self.scope))
-        if isinstance(node.func, cst.Name) and node.func.value == "dict":
+        if type(node.func) is cst.Name and node.func.value == "dict":
             for arg in node.args:  # dict(a=1, **kw): keys and spreads become DictValue items
                 self.pending_keys.append(arg.keyword if arg.keyword is not None else arg)
         # walk the callee (it may contain calls: f()(x), a.b().c()) and the arguments
         self.walk(node.func)
         for arg in node.args:
-            if isinstance(arg.value, cst.SimpleString):
+            if type(arg.value) is cst.SimpleString:
                 self._string(arg.value, "argument")
             else:
                 self.walk(arg.value)
@@ -413,7 +510,7 @@ class _Extractor:
 
     def on_decorator(self, node: cst.Decorator) -> bool:
         expr = node.decorator
-        if isinstance(expr, cst.Call):
+        if type(expr) is cst.Call:
             self.call_ctx[id(expr)] = {"context": "decorator"}
             self.walk(expr)
         else:
@@ -422,7 +519,7 @@ class _Extractor:
         return True
 
     def on_await(self, node: cst.Await) -> bool:
-        if isinstance(node.expression, cst.Call):
+        if type(node.expression) is cst.Call:
             self.call_ctx.setdefault(id(node.expression), {})["awaited"] = True
         return False
 
@@ -430,14 +527,14 @@ class _Extractor:
         kind = "async with" if node.asynchronous is not None else "with"
         for item in node.items:
             expr = item.item
-            if isinstance(expr, cst.Await):
+            if type(expr) is cst.Await:
                 expr = expr.expression
-            if isinstance(expr, cst.Call):
+            if type(expr) is cst.Call:
                 self.call_ctx.setdefault(id(expr), {})["with_item"] = kind
         return False
 
     def on_if(self, node: cst.If) -> bool:
-        test = dotted(node.test) if isinstance(node.test, (cst.Name, cst.Attribute)) else ""
+        test = dotted(node.test) if type(node.test) in (cst.Name, cst.Attribute) else ""
         is_tc = bool(test) and (test == "TYPE_CHECKING" or test.endswith(".TYPE_CHECKING")) and (
             self.resolve(test) in ("typing.TYPE_CHECKING", "typing_extensions.TYPE_CHECKING")
             or test in ("typing.TYPE_CHECKING", "TYPE_CHECKING"))
@@ -465,11 +562,7 @@ class _Extractor:
     def on_function(self, node: cst.FunctionDef) -> bool:
         for dec in node.decorators:
             self.walk(dec)
-        parent = self.scope
-        base = parent.qualname
-        if parent.kind == "function":
-            base = f"{base}.<locals>"
-        qual = f"{base}.{node.name.value}" if base else node.name.value
+        parent, qual = self._qualname(node.name.value)
         info = _FuncInfo(node, qual, parent.qualname)
         self.pending_funcs.append(info)
         for p in _all_params(node.params):
@@ -495,11 +588,7 @@ class _Extractor:
             self.walk(arg.value)
         for arg in node.keywords:
             self.walk(arg.value)
-        parent = self.scope
-        base = parent.qualname
-        if parent.kind == "function":
-            base = f"{base}.<locals>"
-        qual = f"{base}.{node.name.value}" if base else node.name.value
+        parent, qual = self._qualname(node.name.value)
         self.pending_classes.append((node, qual, parent))
         self._enter(_Scope(qual, "class", parent))
         self.walk_body(node.body)
@@ -509,7 +598,7 @@ class _Extractor:
     def on_return(self, node: cst.Return) -> bool:
         if self.scope.func is not None:
             self.scope.func.returns.append(node.value)
-        if isinstance(node.value, cst.SimpleString):
+        if type(node.value) is cst.SimpleString:
             self._string(node.value, "value")
             return True
         return False
@@ -526,17 +615,17 @@ class _Extractor:
 
     def _assign_target(self, target: cst.BaseExpression, value: cst.BaseExpression | None,
                        node: cst.CSTNode, **extra: Any) -> None:
-        if isinstance(target, (cst.Name, cst.Attribute)):
+        if type(target) in (cst.Name, cst.Attribute):
             self.pending_assigns.append((node, {
                 "target": dotted(target), "value_node": value, "scope": self.scope.qualname,
                 **extra}))
-        elif isinstance(target, cst.Subscript) and len(target.slice) == 1 and isinstance(
-                target.slice[0].slice, cst.Index):
+        elif type(target) is cst.Subscript and len(target.slice) == 1 and type(
+                target.slice[0].slice) is cst.Index:
             key = target.slice[0].slice.value
             self.pending_subs.append((node, {
                 "target": dotted(target.value), "key_node": key, "value_node": value,
                 "scope": self.scope.qualname}))
-        elif isinstance(target, (cst.Tuple, cst.List)):
+        elif type(target) in (cst.Tuple, cst.List):
             for el in target.elements:
                 self._assign_target(el.value, None, node, **extra)
 
@@ -544,9 +633,9 @@ class _Extractor:
         for t in node.targets:
             self._assign_target(t.target, node.value, node, annotated=False, annotation="",
                                 augmented=False)
-            if not isinstance(t.target, (cst.Name,)):
+            if type(t.target) is not cst.Name:
                 self.walk(t.target)
-        if isinstance(node.value, cst.SimpleString):
+        if type(node.value) is cst.SimpleString:
             self._string(node.value, "value")
         else:
             self.walk(node.value)
@@ -555,12 +644,13 @@ class _Extractor:
     def on_ann_assign(self, node: cst.AnnAssign) -> bool:
         self._assign_target(node.target, node.value, node, annotated=True,
                             annotation=dotted(node.annotation.annotation)
-                            if isinstance(node.annotation.annotation, (cst.Name, cst.Attribute))
-                            else self.text(node.annotation.annotation), augmented=False)
-        if not isinstance(node.target, cst.Name):
+                            if type(node.annotation.annotation) in (cst.Name, cst.Attribute)
+                            else node.annotation.annotation,  # its text, in finish()
+                            augmented=False)
+        if type(node.target) is not cst.Name:
             self.walk(node.target)
         self._names_only(node.annotation.annotation)
-        if isinstance(node.value, cst.SimpleString):
+        if type(node.value) is cst.SimpleString:
             self._string(node.value, "value")
         elif node.value is not None:
             self.walk(node.value)
@@ -573,9 +663,9 @@ class _Extractor:
         return True
 
     def _string(self, node: cst.BaseExpression, role: str) -> None:
-        if isinstance(node, cst.SimpleString):
+        if type(node) is cst.SimpleString:
             try:
-                val = node.evaluated_value
+                val = string_value(node.value)
             except Exception:
                 return
             if isinstance(val, str) and len(val) <= MAX_STRING_FACT:
@@ -583,13 +673,13 @@ class _Extractor:
 
     def on_dict(self, node: cst.Dict) -> bool:
         for el in node.elements:
-            self.pending_keys.append(el.key if isinstance(el, cst.DictElement) else el)
-            if isinstance(el, cst.DictElement):
-                if isinstance(el.key, cst.SimpleString):
+            self.pending_keys.append(el.key if type(el) is cst.DictElement else el)
+            if type(el) is cst.DictElement:
+                if type(el.key) is cst.SimpleString:
                     self._string(el.key, "dict-key")
                 else:
                     self.walk(el.key)
-                if isinstance(el.value, cst.SimpleString):
+                if type(el.value) is cst.SimpleString:
                     self._string(el.value, "value")
                 else:
                     self.walk(el.value)
@@ -603,7 +693,7 @@ class _Extractor:
 
     def on_sequence(self, node: cst.List | cst.Tuple | cst.Set) -> bool:
         for el in node.elements:
-            if isinstance(el.value, cst.SimpleString):
+            if type(el.value) is cst.SimpleString:
                 self._string(el.value, "value")
             else:
                 self.walk(el.value)
@@ -633,19 +723,18 @@ class _Extractor:
         stack = [expr]
         while stack:
             node = stack.pop()
-            if isinstance(node, cst.Name):
+            if type(node) is cst.Name:
                 self._use(node, node.value, "name")
-            elif isinstance(node, cst.Attribute):
+            elif type(node) is cst.Attribute:
                 self._use(node.attr, node.attr.value, "attribute")
                 stack.append(node.value)
-            elif not isinstance(node, (cst.SimpleString, cst.ConcatenatedString,
-                                       cst.FormattedString) + _LEAF_TYPES):
+            elif type(node) not in _NOT_NAME_HOLDERS:
                 stack.extend(child_nodes(node))
 
     def on_subscript(self, node: cst.Subscript) -> bool:
         self.walk(node.value)
         for el in node.slice:
-            if isinstance(el.slice, cst.Index) and isinstance(el.slice.value, cst.SimpleString):
+            if type(el.slice) is cst.Index and type(el.slice.value) is cst.SimpleString:
                 self._string(el.slice.value, "subscript")
             else:
                 self.walk(el.slice)
@@ -653,13 +742,31 @@ class _Extractor:
 
     def on_comparison(self, node: cst.Comparison) -> bool:
         for part in (node.left, *(c.comparator for c in node.comparisons)):
-            if isinstance(part, cst.SimpleString):
+            if type(part) is cst.SimpleString:
                 self._string(part, "compare")
             else:
                 self.walk(part)
         return True
 
     # -- finishing ----------------------------------------------------------------------------
+    def finish_imports(self, tree: "ast.Module | None") -> PythonFacts:
+        """The facts of an imports-only walk: import positions from CPython's tree when the two
+        parsers agree on the file's imports (``facts/ast_positions.py``), else rendered."""
+        nodes = [n for n, *_ in self.pending_imports]
+        spans = import_spans(tree, self.pending_imports, self.source) if tree is not None \
+            else None
+        if spans is None:
+            spans = spans_for(self.module, nodes)
+        default = Span.file_start()
+        imports = []
+        for n, d, s in self.pending_imports:
+            span = spans.get(id(n), default)
+            imports.append(ImportFact(span=span, scope=s.qualname, text=self.span_text(span), **d))
+        imports.sort(key=lambda i: (i.span.line, i.span.column))
+        return PythonFacts(imports=tuple(imports),
+                           aliases=tuple(sorted(self.scopes[0].aliases.items())),
+                           extracted=IMPORTS_ONLY)
+
     def finish(self) -> PythonFacts:
         wanted: list[cst.CSTNode] = [n for n, *_ in self.pending_imports]
         wanted += [n for n, *_ in self.pending_calls]
@@ -671,7 +778,10 @@ class _Extractor:
         wanted += self.pending_names.values()
         wanted += self.pending_keys
         wanted += [c for f in self.pending_funcs for c in f.conditions]
-        spans = spans_for(self.module, wanted)
+        texts: list[cst.CSTNode] = []
+        for root in self._value_roots():
+            _text_nodes(root, texts)
+        spans, self.outer = ranges_for(self.module, wanted, texts)
         self.spans = spans  # _value reads the places of dict keys from here
         default = Span.file_start()
 
@@ -688,7 +798,7 @@ class _Extractor:
             qual = self.resolve(callee)
             if not qual and "." not in callee and callee == "__import__":
                 qual = "__import__"
-            is_call = isinstance(node, cst.Call)
+            is_call = type(node) is cst.Call
             args = tuple(self.value(a.value) for a in node.args
                          if a.keyword is None and not a.star) if is_call else ()
             kwargs = tuple((a.keyword.value, self.value(a.value)) for a in node.args
@@ -719,7 +829,7 @@ class _Extractor:
         classes = []
         for node, qual, scope in self.pending_classes:
             methods = tuple(s.name.value for s in getattr(node.body, "body", ())
-                            if isinstance(s, cst.FunctionDef))
+                            if type(s) is cst.FunctionDef)
             classes.append(ClassFact(
                 name=node.name.value, qualname=qual,
                 bases=tuple(self._ref_name(a.value, scope.qualname) for a in node.bases),
@@ -732,6 +842,8 @@ class _Extractor:
         assigns = []
         for node, d in self.pending_assigns:
             vn = d.pop("value_node")
+            if not isinstance(d["annotation"], str):
+                d["annotation"] = self.text(d["annotation"])
             assigns.append(AssignFact(value=self.value(vn) if vn is not None else None,
                                       has_value=vn is not None, span=sp(node), **d))
         subs = []
@@ -750,8 +862,28 @@ class _Extractor:
             assigns=tuple(assigns), subscript_stores=tuple(subs), strings=strings,
             aliases=tuple(sorted(self.scopes[0].aliases.items())), names=names)
 
+    def _value_roots(self) -> Iterable[cst.CSTNode | None]:
+        """Every expression ``finish`` turns into a Value (or whose text it records)."""
+        for node, *_ in self.pending_calls:
+            if type(node) is cst.Call:
+                for a in node.args:
+                    yield a.value
+        for f in self.pending_funcs:
+            yield from f.returns
+            yield from f.decorators
+        for node, *_ in self.pending_classes:
+            for d in node.decorators:
+                yield d.decorator
+        for _, d in self.pending_assigns:
+            yield d["value_node"]
+            if not isinstance(d["annotation"], str):
+                yield d["annotation"]
+        for _, d in self.pending_subs:
+            yield d["key_node"]
+            yield d["value_node"]
+
     def _ref_name(self, expr: cst.BaseExpression, scope_qual: str) -> str:
-        target = expr.func if isinstance(expr, cst.Call) else expr
+        target = expr.func if type(expr) is cst.Call else expr
         text = dotted(target)
         return self.resolve(text) or text
 
@@ -762,12 +894,12 @@ def _value(expr: cst.BaseExpression | None, ex: _Extractor, depth: int = 0) -> V
         return None
     if depth > 50:
         return Unknown("<deep>")
-    if isinstance(expr, cst.SimpleString):
+    if type(expr) is cst.SimpleString:
         try:
-            return expr.evaluated_value
+            return string_value(expr.value)
         except Exception:
             return Unknown(expr.value[:_TEXT_LIMIT])
-    if isinstance(expr, cst.ConcatenatedString):
+    if type(expr) is cst.ConcatenatedString:
         left, right = _value(expr.left, ex, depth + 1), _value(expr.right, ex, depth + 1)
         if isinstance(left, str) and isinstance(right, str):
             return left + right
@@ -776,46 +908,46 @@ def _value(expr: cst.BaseExpression | None, ex: _Extractor, depth: int = 0) -> V
         if isinstance(left, FStr):
             return FStr(left.prefix, ex.text(expr))
         return Unknown(ex.text(expr))
-    if isinstance(expr, cst.FormattedString):
+    if type(expr) is cst.FormattedString:
         prefix = []
         for part in expr.parts:
-            if isinstance(part, cst.FormattedStringText):
+            if type(part) is cst.FormattedStringText:
                 prefix.append(part.value)
             else:
                 break
         if len(prefix) == len(expr.parts):
             return "".join(prefix).replace("{{", "{").replace("}}", "}")
         return FStr("".join(prefix).replace("{{", "{").replace("}}", "}"), ex.text(expr))
-    if isinstance(expr, cst.Integer):
+    if type(expr) is cst.Integer:
         try:
             return int(expr.value.replace("_", ""), 0)
         except ValueError:
             return int(expr.value.replace("_", "").lstrip("0") or "0")
-    if isinstance(expr, cst.Float):
+    if type(expr) is cst.Float:
         try:
             return float(expr.value.replace("_", ""))
         except ValueError:
             return Unknown(expr.value)
-    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, (cst.Minus, cst.Plus)):
+    if type(expr) is cst.UnaryOperation and type(expr.operator) in (cst.Minus, cst.Plus):
         inner = _value(expr.expression, ex, depth + 1)
         if isinstance(inner, (int, float)) and not isinstance(inner, bool):
-            return -inner if isinstance(expr.operator, cst.Minus) else inner
+            return -inner if type(expr.operator) is cst.Minus else inner
         return Unknown(ex.text(expr))
-    if isinstance(expr, cst.Name):
+    if type(expr) is cst.Name:
         if expr.value in ("True", "False"):
             return expr.value == "True"
         if expr.value == "None":
             return None
         return Ref(expr.value, ex.resolve(expr.value))
-    if isinstance(expr, cst.Attribute):
+    if type(expr) is cst.Attribute:
         text = dotted(expr)
         return Ref(text, ex.resolve(text))
-    if isinstance(expr, (cst.List, cst.Tuple, cst.Set)):
+    if type(expr) in (cst.List, cst.Tuple, cst.Set):
         kind = {cst.List: "list", cst.Tuple: "tuple", cst.Set: "set"}[type(expr)]
         items: list[Value] = []
         starred = False
         for el in expr.elements:
-            if isinstance(el, cst.StarredElement):
+            if type(el) is cst.StarredElement:
                 starred = True
                 continue
             if len(items) >= MAX_SEQ_ITEMS:
@@ -823,13 +955,13 @@ def _value(expr: cst.BaseExpression | None, ex: _Extractor, depth: int = 0) -> V
                 break
             items.append(_value(el.value, ex, depth + 1))
         return Seq(kind, tuple(items), starred)
-    if isinstance(expr, cst.Dict):
+    if type(expr) is cst.Dict:
         pairs: list[tuple[Value, Value]] = []
         key_spans: list[Span | None] = []
         spreads: list[tuple[str, Span]] = []
         spread = False
         for el in expr.elements:
-            if isinstance(el, cst.StarredDictElement):
+            if type(el) is cst.StarredDictElement:
                 spread = True
                 spreads.append(_spread(el, ex))
                 continue
@@ -839,13 +971,13 @@ def _value(expr: cst.BaseExpression | None, ex: _Extractor, depth: int = 0) -> V
             pairs.append((_value(el.key, ex, depth + 1), _value(el.value, ex, depth + 1)))
             key_spans.append(ex.spans.get(id(el.key)))
         return DictValue(tuple(pairs), spread, tuple(key_spans), tuple(spreads))
-    if isinstance(expr, cst.DictComp):
+    if type(expr) is cst.DictComp:
         return DictValue(((_value(expr.key, ex, depth + 1), _value(expr.value, ex, depth + 1)),),
                          key_spans=(ex.spans.get(id(expr.key)),), comprehension=True)
-    if (isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name)
+    if (type(expr) is cst.Call and type(expr.func) is cst.Name
             and expr.func.value == "dict" and not ex.resolve("dict")):
         return _dict_call(expr, ex, depth)
-    if isinstance(expr, cst.Call):
+    if type(expr) is cst.Call:
         callee = dotted(expr.func)
         return CallValue(
             callee=callee, qualname=ex.resolve(callee),
@@ -856,11 +988,55 @@ def _value(expr: cst.BaseExpression | None, ex: _Extractor, depth: int = 0) -> V
     return Unknown(ex.text(expr))
 
 
+_NO_TEXT = frozenset({cst.SimpleString, cst.Integer, cst.Float, cst.Name, cst.Attribute})
+
+
+def _text_nodes(expr: cst.CSTNode | None, out: list[cst.CSTNode], depth: int = 0) -> None:
+    """The nodes under ``expr`` whose source text ``_value`` asks for (``ex.text``), following
+    its recursion: the positions render then records their ranges. Listing a node it does not
+    ask for costs one record; missing one costs a code generation in ``text``: never a wrong
+    text."""
+    while expr is not None and depth <= 50:
+        cls = type(expr)
+        if cls in _NO_TEXT:
+            return
+        if cls is cst.ConcatenatedString:
+            out.append(expr)
+            _text_nodes(expr.left, out, depth + 1)
+            expr, depth = expr.right, depth + 1
+            continue
+        if cls is cst.UnaryOperation:
+            out.append(expr)
+            expr, depth = expr.expression, depth + 1
+            continue
+        if cls is cst.List or cls is cst.Tuple or cls is cst.Set:
+            for el in expr.elements[:MAX_SEQ_ITEMS]:
+                if type(el) is not cst.StarredElement:
+                    _text_nodes(el.value, out, depth + 1)
+            return
+        if cls is cst.Dict:
+            for el in expr.elements[:MAX_SEQ_ITEMS]:
+                if type(el) is cst.DictElement:
+                    _text_nodes(el.key, out, depth + 1)
+                    _text_nodes(el.value, out, depth + 1)
+            return
+        if cls is cst.DictComp:
+            _text_nodes(expr.key, out, depth + 1)
+            expr, depth = expr.value, depth + 1
+            continue
+        if cls is cst.Call:
+            for a in expr.args:
+                _text_nodes(a.value, out, depth + 1)
+            return
+        out.append(expr)  # FormattedString, and every other expression: an Unknown's text
+        return
+
+
 def _spread(node: cst.CSTNode, ex: _Extractor) -> tuple[str, Span]:
     """Source text and place of a ``**x`` dict entry or a non-literal ``dict(x)`` argument."""
     span = ex.spans.get(id(node)) or Span.file_start()
     text = ex.span_text(span) if id(node) in ex.spans else ex.text(node)
-    if isinstance(node, cst.StarredDictElement) and not text.startswith("**"):
+    if type(node) is cst.StarredDictElement and not text.startswith("**"):
         text = "**" + text
     return text, span
 
@@ -888,8 +1064,16 @@ def _dict_call(expr: cst.Call, ex: _Extractor, depth: int) -> DictValue:
     return DictValue(tuple(pairs), bool(spreads), tuple(key_spans), tuple(spreads))
 
 
-def extract(path: str, text: str) -> tuple[PythonFacts | None, tuple[Problem, ...]]:
-    """Parse ``text`` once and extract facts. Never raises for bad input: returns problems."""
+def extract(path: str, text: str, needs: str = "", tree: "ast.Module | None" = None
+            ) -> tuple[PythonFacts | None, tuple[Problem, ...]]:
+    """Parse ``text`` once and extract facts. Never raises for bad input: returns problems.
+
+    ``needs`` = ``"imports"``: only import statements are wanted (every rule covering the file
+    reads nothing else), so the walk never enters an expression and, given CPython's ``tree``
+    of the same text, no libcst render is needed for positions. A file that may import
+    dynamically (``import_module``/``__import__`` occurs in it) still gets the full walk, since
+    those imports are calls.
+    """
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
@@ -903,7 +1087,8 @@ def extract(path: str, text: str) -> tuple[PythonFacts | None, tuple[Problem, ..
     except (ValueError, TypeError, MemoryError) as exc:
         return None, (Problem("parse-error", f"cannot parse: {type(exc).__name__}: "
                                              f"{str(exc).splitlines()[0] if str(exc) else ''}"),)
-    ex = _Extractor(module, text)
+    imports_only = needs == IMPORTS_ONLY and not any(w in text for w in _DYNAMIC_IMPORT_WORDS)
+    ex = _Extractor(module, text, imports_only=imports_only)
     old = sys.getrecursionlimit()
     try:
         sys.setrecursionlimit(max(old, 20_000))
@@ -911,7 +1096,7 @@ def extract(path: str, text: str) -> tuple[PythonFacts | None, tuple[Problem, ..
             if i == 0 and _is_docstring_stmt(stmt):
                 continue
             ex.walk(stmt)
-        return ex.finish(), ()
+        return (ex.finish_imports(tree) if imports_only else ex.finish()), ()
     except RecursionError:
         return None, (Problem("skipped", "nesting too deep to analyse (over the recursion "
                                          "limit); file not analysed"),)

@@ -139,3 +139,95 @@ def test_extract_never_raises(text):
     assert isinstance(facts, YamlFacts)
     assert all(p.code in ("parse-error", "internal-error") for p in problems)
     assert not (facts.documents and problems)
+
+
+# -- libcst-free speed path: libyaml's composer must build exactly what PyYAML's does ---------
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _graph(node, out, seen=None):
+    """Every node's kind, tag, marks and scalar value, in document order; a node met again
+    through an alias is listed by its first position (so alias bombs stay small)."""
+    import yaml
+
+    seen = {} if seen is None else seen
+    if id(node) in seen:
+        out.append(("alias", seen[id(node)]))
+        return out
+    seen[id(node)] = len(out)
+    out.append((type(node).__name__, node.tag, node.start_mark.line, node.start_mark.column,
+                node.end_mark.line, node.end_mark.column,
+                node.value if isinstance(node, yaml.ScalarNode) else None))
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            _graph(k, out, seen)
+            _graph(v, out, seen)
+    elif isinstance(node, yaml.SequenceNode):
+        for v in node.value:
+            _graph(v, out, seen)
+    return out
+
+
+YAML_SAMPLES = [
+    "a: 'é'\nb: [ü, x]\nc: {k: v}\n",
+    "a: 1\r\nb:\r\n  - x\r\n  - y\r\n",
+    "k: |\n  é line\n  two\nz: 1\n",
+    "a: &x [1, 2]\nb: *x\n<<: {m: 1}\n",
+    "- 日本語: 値\n  other: 1\n",
+    "---\na: 1\n...\n---\n- b\n",
+    "x: 2001-12-14t21:59:43.10-05:00\ny: 0o17\nz: .inf\nw: ~\nv: yes\n",
+]
+
+
+def test_libyaml_and_pure_python_composers_build_the_same_graph():
+    import yaml
+
+    from obs_lint import yamlsafe
+
+    if yamlsafe._C_LOADER is None:  # pragma: no cover - PyYAML wheels ship libyaml
+        raise AssertionError("PyYAML without libyaml: the pack loader would be 14x slower")
+    texts = list(YAML_SAMPLES)
+    texts += [p.read_text(encoding="utf-8") for p in sorted((REPO / "rules").glob("*.yaml"))]
+    texts += [p.read_text(encoding="utf-8") for p in sorted(FIX.rglob("*.y*ml"))
+              if ".obs-lint-cache" not in p.parts]
+    assert len(texts) > 10
+    for text in texts:
+        assert yamlsafe.shallow_enough(text)
+        py = [_graph(d, []) for d in yamlsafe._compose(yaml.SafeLoader, text)]
+        c = [_graph(d, []) for d in yamlsafe._compose(yamlsafe._C_LOADER, text)]
+        assert py == c
+
+
+def test_deep_documents_never_reach_the_c_composer(monkeypatch):
+    from obs_lint import yamlsafe
+
+    deep = "[" * 3000 + "]" * 3000
+    assert not yamlsafe.shallow_enough(deep)
+    assert not yamlsafe.shallow_enough("a:\n" + "  " * 1000 + "b: 1\n")
+    used = []
+    real = yamlsafe._compose
+    monkeypatch.setattr(yamlsafe, "_compose", lambda cls, text: used.append(cls) or real(cls, text))
+    try:
+        yamlsafe.parse_yaml(deep)
+    except yamlsafe.YamlError:
+        pass
+    assert used and yamlsafe._C_LOADER not in used
+
+
+def test_c_composer_errors_are_reported_in_pyyaml_words():
+    from obs_lint import yamlsafe
+
+    bad = "a: [1, 2\nb: 3\n"
+    try:
+        yamlsafe.parse_yaml(bad)
+    except yamlsafe.YamlError as exc:
+        c_side = (exc.message, exc.line)
+    saved = yamlsafe._C_LOADER
+    try:
+        yamlsafe._C_LOADER = None
+        yamlsafe.parse_yaml(bad)
+    except yamlsafe.YamlError as exc:
+        assert (exc.message, exc.line) == c_side
+    finally:
+        yamlsafe._C_LOADER = saved

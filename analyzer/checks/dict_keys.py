@@ -39,7 +39,7 @@ from ..facts.model import CallFact, DictValue, FStr, PythonFacts, Ref, Value
 from ..types import CheckResult, Location, Severity, Span
 from .base import CheckKind, Param, RuleContext
 from .pyindex import call_literals, empty_scope, resolve_ref, show
-from .require_call import call_matches
+from .require_call import call_matcher
 
 _END_DEPENDENT = ("$", "\\Z", "\\b", "\\B", "(?=", "(?!")
 _META = set(".^$*+?{}[]\\|()")
@@ -248,9 +248,9 @@ class DictKeys(CheckKind):
             facts = f.python
             if facts is None:
                 continue
+            matches = call_matcher(tuple(self.p["calls"]))
             for call in facts.calls:
-                if call.context != "call" or not any(call_matches(call, p)
-                                                     for p in self.p["calls"]):
+                if call.context != "call" or not matches(call):
                     continue
                 if funcs and not any(fnmatchcase(call.scope, g) for g in funcs):
                     continue

@@ -38,7 +38,7 @@ from ..facts.model import CallFact, ImportFact, PythonFacts
 from ..types import CheckResult, Location, Severity, Span
 from .base import CheckKind, Param, RuleContext
 from .pyindex import call_literals, empty_scope
-from .require_call import call_matches
+from .require_call import call_matcher, call_matches
 
 _GLOB = "*?["
 _CATEGORIES = (("imports", "import"), ("calls", "call"), ("decorators", "decorator"),
@@ -193,8 +193,9 @@ class RequireReference(CheckKind):
         if req.category == "decorators":
             hit = decorator_applied(facts.calls, req.pattern)
             return ("yes", hit.span) if hit else ("no", None)
+        matches = call_matcher((req.pattern,))
         for call in facts.calls:
-            if call_matches(call, req.pattern) and (
+            if matches(call) and (
                     req.category == "calls" or call.with_item == "async with"):
                 return "yes", call.span
         return "no", None

@@ -277,6 +277,10 @@ class _Extractor:
         self.spans: dict[int, Span] = {}
         self.outer: dict[int, tuple[int, int, int, int]] = {}  # see ``text``
         self._line_starts: list[int] | None = None
+        # the render's columns are the source's, except after a byte-order mark and where libcst
+        # drops a form feed from a statement's indentation (its code then differs from the
+        # source by that character): there ``text`` renders instead of slicing
+        self._sliceable = not source.startswith("\ufeff") and "\f" not in source
         self.scopes: list[_Scope] = [self.scope]
         self.handlers: dict[type, Callable[[Any], bool]] = {
             cst.Import: self.on_import,
@@ -381,8 +385,8 @@ class _Extractor:
         A slice of the source when the positions render recorded the node's whole range
         (``finish`` asks for the nodes ``_value`` will want text of: ``_text_nodes``), else
         one code generation of the node (``code_for_node``, which that slice equals)."""
-        r = self.outer.get(id(node))
-        if r is not None and not self.source.startswith("\ufeff"):
+        r = self.outer.get(id(node)) if self._sliceable else None
+        if r is not None:
             starts = self._line_starts
             if starts is None:
                 starts = self._line_starts = [0] + [
@@ -399,7 +403,9 @@ class _Extractor:
     def span_text(self, span: Span) -> str:
         """Source text under a span, whitespace-normalised (fingerprints; no codegen)."""
         if self._lines is None:
-            self._lines = self.source.splitlines()
+            # the line breaks positions count (str.splitlines also breaks at \f, \v, \x1c-\x1e,
+            # \x85, U+2028, U+2029: the text would come from the wrong line after one)
+            self._lines = _LINE_BREAK.split(self.source)
         lines = self._lines[span.line - 1:span.end_line]
         if not lines:
             return ""

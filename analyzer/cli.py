@@ -186,7 +186,8 @@ def _note(message: str) -> None:
 @click.option("--no-config", is_flag=True, help="Ignore configuration files.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--no-prefilter", is_flag=True,
-              help="Parse every file in a rule's scope (slower; for debugging the prefilter).")
+              help="Parse every file in a rule's scope and extract every kind of fact (slower; for "
+                   "debugging the prefilter).")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=None,
               help="Worker processes for parsing (default: the `jobs` setting; 0 = one per "
                    "core).")

@@ -596,7 +596,10 @@ def busy_warning(minfo: Dict[str, str], foreign_pct: Optional[float]) -> Optiona
         load1 = float(minfo.get("load average at start (1/5/15 min)", "0").split("/")[0])
     except ValueError:
         load1 = 0.0
-    if (foreign_pct is not None and foreign_pct > 10.0) or load1 > 0.5 * cores:
+    # the CPU other processes used *during* the run decides when it was measured; the load
+    # average at start (a decaying average of the past minute) is only the fallback
+    busy = foreign_pct > 10.0 if foreign_pct is not None else load1 > 0.5 * cores
+    if busy:
         what = f"other processes used {foreign_pct:.0f}% of the machine's CPU during the run" \
             if foreign_pct is not None else "the machine was busy"
         return (f"**Warning: not an idle machine.** {what} (1-minute load average {load1:.2f} at start, "

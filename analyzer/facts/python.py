@@ -437,20 +437,20 @@ class _Extractor:
             base = f"{base}.<locals>"
         return parent, (f"{base}.{name}" if base else name)
 
-    def on_function_scope(self, node: cst.FunctionDef) -> bool:
-        """Imports-only mode: a function is a scope for the imports in its body, nothing more."""
+    def _scope_only(self, node: cst.FunctionDef | cst.ClassDef, kind: str) -> bool:
+        """Imports-only mode: a def or class is a scope for the imports in its body, nothing
+        more (decorators, defaults, annotations and bases are expressions)."""
         parent, qual = self._qualname(node.name.value)
-        self._enter(_Scope(qual, "function", parent))
+        self._enter(_Scope(qual, kind, parent))
         self.walk_body(node.body)
         self._leave()
         return True
 
+    def on_function_scope(self, node: cst.FunctionDef) -> bool:
+        return self._scope_only(node, "function")
+
     def on_class_scope(self, node: cst.ClassDef) -> bool:
-        parent, qual = self._qualname(node.name.value)
-        self._enter(_Scope(qual, "class", parent))
-        self.walk_body(node.body)
-        self._leave()
-        return True
+        return self._scope_only(node, "class")
 
     def on_simple_line(self, node: cst.SimpleStatementLine) -> bool:
         for stmt in node.body:

@@ -35,22 +35,13 @@ from .base import CheckKind, Param, RuleContext
 USAGES = ("any", "call", "async-with", "with", "await", "decorator")
 
 
-def call_matches(call: CallFact, pattern: str) -> bool:
-    """True when ``call`` matches a call pattern (see module docstring)."""
-    if pattern.startswith("*.") and not any(c in pattern[2:] for c in "*?[."):
-        return call.attr == pattern[2:]
-    if "." not in pattern and not any(c in pattern for c in "*?["):
-        return call.attr == pattern
-    if any(c in pattern for c in "*?["):
-        return fnmatchcase(call.qualname, pattern) or fnmatchcase(call.callee, pattern)
-    return call.qualname == pattern or call.callee == pattern
-
-
 @functools.lru_cache(maxsize=4096)
 def call_matcher(patterns: tuple[str, ...]) -> Callable[[CallFact], bool]:
-    """``lambda call: any(call_matches(call, p) for p in patterns)``, compiled once per pattern
-    list: the patterns fall into attribute names, exact dotted names and one regex of the globs
-    (per call, parsing each pattern again was half of evaluating the e2i pack)."""
+    """A predicate: does a call match any of ``patterns`` (see module docstring)?
+
+    Compiled once per pattern list: the patterns fall into last names (``name``, ``*.name``),
+    exact dotted names (qualified name or dotted text) and one regex of the globs (fnmatch over
+    both). Parsing each pattern again for every call was half of evaluating the e2i pack."""
     attrs: set[str] = set()
     names: set[str] = set()
     globs: list[str] = []
@@ -72,6 +63,11 @@ def call_matcher(patterns: tuple[str, ...]) -> Callable[[CallFact], bool]:
         return rx is not None and (rx(call.qualname) is not None or rx(call.callee) is not None)
 
     return match
+
+
+def call_matches(call: CallFact, pattern: str) -> bool:
+    """True when ``call`` matches one call pattern (see module docstring)."""
+    return call_matcher((pattern,))(call)
 
 
 def usage_matches(call: CallFact, usage: str) -> bool:

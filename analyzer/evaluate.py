@@ -44,7 +44,7 @@ def evaluate(plan: Plan, files: Sequence[SourceFile], facts: Sequence[FileFacts]
         scoped = [by_path[s.path] for s in coverage.files(active) if s.path in by_path
                   and not by_path[s.path].skip_file]
         ctx = RuleContext(rule=active.rule, files=scoped, root=root, scope_hint=active.hint,
-                          all_paths=all_paths)
+                          all_paths=all_paths, patterns=active.patterns)
         try:
             results.append(active.check.evaluate(ctx))
         except Exception as exc:  # noqa: BLE001 - one broken rule must not stop the run

@@ -29,7 +29,7 @@ from .codec import DecodeError, decode, encode
 from .config import Config
 from .facts import EXTRACTORS, FileFacts, Prepared, finish_file, prepare_file
 from .facts.model import Problem
-from .plan import Plan
+from .plan import Coverage, Plan
 from .pool import OK, JobResult, Task, default_jobs, run_pool, run_with_budget
 from .statindex import Seen, StatIndex
 from .types import FileKind, Pack, SourceFile
@@ -103,14 +103,21 @@ def _from_index(src: SourceFile, seen: Seen, run: str, cache: FactCache, needs: 
     except DecodeError:
         cache.rejected += 1
         return None
+    if problems or seen.problems:
+        return None  # a broken file is read again: which rule texts it holds (FileFacts.hits)
     return FileFacts(path=src.path, kind=src.kind, digest=seen.digest, parsed=True,
                      problems=seen.problems + tuple(problems), suppressions=seen.suppressions,
                      payload=payload, lines=seen.lines)
 
 
-def _problem_result(prep: Prepared, result: JobResult) -> FileFacts:
+def _problem_result(prep: Prepared, result: JobResult, coverage: Coverage) -> FileFacts:
     code = "skipped" if result.status == "skipped" else "internal-error"
-    return finish_file(prep, None, (Problem(code, result.message),))
+    return _finish(prep, None, (Problem(code, result.message),), coverage)
+
+
+def _finish(prep: Prepared, payload: object, problems: tuple[Problem, ...],
+            coverage: Coverage) -> FileFacts:
+    return finish_file(prep, payload, problems, lambda: coverage.rule_patterns(prep.src))
 
 
 def extract_all(files: Sequence[SourceFile], plan: Plan, config: Config, *,
@@ -153,7 +160,7 @@ def extract_all(files: Sequence[SourceFile], plan: Plan, config: Config, *,
         if body is not None:
             try:
                 payload, problems = decode(body)
-                out[i] = finish_file(prep, payload, problems)
+                out[i] = _finish(prep, payload, problems, coverage)
                 continue
             except DecodeError:
                 cache.rejected += 1  # a foreign or outdated entry: rebuilt below
@@ -178,19 +185,19 @@ def extract_all(files: Sequence[SourceFile], plan: Plan, config: Config, *,
         for i, prep, key, _ in pending:
             result = results[i]
             if result.status != OK:
-                out[i] = _problem_result(prep, result)
+                out[i] = _problem_result(prep, result, coverage)
                 continue
             body = result.body
             assert isinstance(body, bytes)
             payload, problems = decode(body)
-            out[i] = finish_file(prep, payload, problems)
+            out[i] = _finish(prep, payload, problems, coverage)
             cache.put(key, body)
     else:
         for i, prep, key, needs in pending:
             task = Task(i, prep.src.path, prep.src.kind.value, prep.text, needs)
             result = run_with_budget(_extract_objects, task, budget)
             if result.status != OK:
-                out[i] = _problem_result(prep, result)
+                out[i] = _problem_result(prep, result, coverage)
                 continue
             payload, problems = result.body  # type: ignore[misc]
             if cache.enabled:
@@ -199,5 +206,5 @@ def extract_all(files: Sequence[SourceFile], plan: Plan, config: Config, *,
                 body = encode(payload, problems)
                 cache.put(key, body)
                 payload, problems = decode(body)
-            out[i] = finish_file(prep, payload, problems)
+            out[i] = _finish(prep, payload, problems, coverage)
     return [f for f in out if f is not None]

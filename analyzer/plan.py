@@ -227,6 +227,11 @@ class Coverage:
     def files(self, rule: ActiveRule) -> list[SourceFile]:
         return self.files_of[id(rule)]
 
+    def rule_patterns(self, src: SourceFile) -> frozenset[str]:
+        """Every text pattern of the rules covering ``src`` (a rule without any adds none)."""
+        return frozenset(p for r in self.rules_of.get(src.path, ()) if r.patterns
+                         for p in r.patterns)
+
     def needs_for(self, src: SourceFile) -> str:
         """Which Python facts the rules covering ``src`` read: ``IMPORTS_ONLY`` when none of
         them reads anything but imports, else "" (all). ``--no-prefilter`` extracts everything

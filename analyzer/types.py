@@ -279,5 +279,12 @@ class Result:
     stale_baseline: tuple[BaselineEntry, ...] = ()  # baseline entries that no longer occur
 
     @property
+    def unphased(self) -> tuple[CheckResult, ...]:
+        """Checks in no phase of a loaded pack: rules without a phase, and rules naming a phase
+        their pack does not define (a project's inline rules, whose ``local`` pack has none)."""
+        placed = {id(c) for ph in self.phases for c in ph.checks}
+        return tuple(c for c in self.checks if id(c) not in placed)
+
+    @property
     def internal_errors(self) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.name == "internal-error")

@@ -122,3 +122,21 @@ def test_findings_outside_named_paths_are_counted_not_hidden(cli):
     assert re.search(r"^Found 0 findings; 3 outside the selected paths/lines not shown "
                      r"\(the phase table covers the whole project\)", out, re.M), out
     assert "| FAIL" in out  # the table is still the whole project's
+
+
+def test_checks_in_a_phase_no_loaded_pack_defines_are_listed_as_unphased(cli, tmp_path):
+    """A project's inline rules belong to the `local` pack, which defines no phases: their
+    checks must still be reported (JSON `unphased_checks`, Markdown "Rules outside the
+    phases"), not dropped because their phase number matches no phase of their pack."""
+    (tmp_path / ".obs-lint.yaml").write_text(
+        "packs: []\nrules:\n"
+        "  - {code: L1, name: no-requests, phase: 9, severity: warning,\n"
+        "     message: use the shared client, check: {kind: forbid-import, modules: [requests]}}\n")
+    (tmp_path / "a.py").write_text("import requests\n")
+    code, out, _ = cli("check", str(tmp_path), "--format", "json")
+    doc = json.loads(out)
+    assert code == 1 and doc["phases"] == []
+    assert [(c["code"], c["status"], c["findings"]) for c in doc["unphased_checks"]] == [
+        ("L1", "fail", 1)]
+    code, md, _ = cli("check", str(tmp_path), "--format", "markdown")
+    assert "Rules outside the phases" in md and "no-requests" in md

@@ -46,6 +46,8 @@ class RuleContext:
     root: str
     scope_hint: str = ""  # literal directory/file prefix of the rule's include globs
     all_paths: frozenset[str] = field(default_factory=frozenset)
+    # the rule's text patterns (``CheckKind.patterns``; None: it may react to any text)
+    patterns: tuple[str, ...] | None = None
 
     # -- helpers shared by check kinds ------------------------------------------------------
     def finding(self, path: str, span: Span | None, message: str, source: str = "",
@@ -58,8 +60,13 @@ class RuleContext:
                        phase=r.phase, fingerprint_source=source or message)
 
     def undecidable(self) -> list[FileFacts]:
-        """Files in scope that the rule's kind reads but that could not be analysed."""
-        return [f for f in self.files if f.problems]
+        """Files in scope that could not be analysed and whose text could hold what the rule
+        looks for. A broken file none of the rule's patterns occurs in cannot (the prefilter's
+        own argument), so the rule decides without it: the verdict does not depend on whether
+        some other rule had the file parsed, or on ``--no-prefilter``."""
+        pats = self.patterns
+        return [f for f in self.files if f.problems and (
+            pats is None or f.hits is None or any(p in f.hits for p in pats))]
 
     def anchor_path(self) -> str:
         """Where a project-level finding ("nothing in scope calls X") is reported.

@@ -12,7 +12,7 @@ import errno
 import os
 import stat
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterable
 
 from .model import FileFacts, Problem, Suppression
 from .source import DecodeError, decode, digest, suppressions
@@ -175,12 +175,20 @@ def prepare_file(src: SourceFile, patterns: tuple[str, ...] | None, data: bytes 
                     lines=lines)
 
 
-def finish_file(prep: Prepared, payload: object, problems: tuple[Problem, ...]) -> FileFacts:
-    """The FileFacts of a prepared file, given its extractor's result."""
+def finish_file(prep: Prepared, payload: object, problems: tuple[Problem, ...],
+                patterns: "Callable[[], Iterable[str]] | None" = None) -> FileFacts:
+    """The FileFacts of a prepared file, given its extractor's result.
+
+    ``patterns``: the text patterns of the rules covering the file, asked for only when the file
+    has problems, to record which of them its text holds (``FileFacts.hits``)."""
     src = prep.src
+    every = prep.problems + tuple(problems)
+    hits = None
+    if every and patterns is not None:
+        hits = frozenset(p for p in patterns() if p in prep.text)
     return FileFacts(path=src.path, kind=src.kind, digest=prep.digest, parsed=True,
-                     problems=prep.problems + tuple(problems), suppressions=prep.suppressions,
-                     payload=payload, lines=prep.lines)
+                     problems=every, suppressions=prep.suppressions, payload=payload,
+                     lines=prep.lines, hits=hits)
 
 
 def extract_file(src: SourceFile, patterns: tuple[str, ...] | None,

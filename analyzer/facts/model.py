@@ -295,6 +295,9 @@ class FileFacts:
     ``parsed`` is False when no active rule could react to the file's bytes, so it was not
     parsed at all (absent text implies absent construct, so presence rules stay correct).
     ``payload`` holds the kind-specific facts: PythonFacts, or the YAML / SQL fact values.
+    ``hits``, for a file with problems whose text was read: which of its rules' text patterns
+    occur in it (a rule none of whose patterns does cannot react to the file, broken or not:
+    ``RuleContext.undecidable``); None when the text is unknown.
     """
 
     path: str
@@ -306,6 +309,7 @@ class FileFacts:
     skip_file: bool = False
     payload: object = None
     lines: int = 0
+    hits: frozenset[str] | None = None
 
     @property
     def python(self) -> PythonFacts | None:

@@ -43,7 +43,7 @@ def to_dict(result: Result) -> dict[str, Any]:
                        "checks_failed": ph.failed, "checks_total": len(ph.checks),
                        "tests": tests_dict(ph.tests),
                        "checks": [check_dict(c) for c in ph.checks]})
-    unphased = [check_dict(c) for c in result.checks if c.rule.phase is None]
+    unphased = [check_dict(c) for c in result.unphased]
     st = result.stats
     return {
         "tool": {"name": "obs-lint", "version": __version__},

@@ -230,7 +230,7 @@ def _phase(ph: PhaseResult, multi: bool) -> list[str]:
 
 
 def _unphased(result: Result) -> list[str]:
-    checks = [c for c in result.checks if c.rule.phase is None]
+    checks = list(result.unphased)
     if not checks:
         return []
     lines = ["## Rules outside the phases", ""]
@@ -242,7 +242,7 @@ def _unphased(result: Result) -> list[str]:
 def _orphans(result: Result) -> list[str]:
     """Findings no rule of a phase owns (parse errors, internal errors, stale suppressions)."""
     phase_codes = {c.rule.code for ph in result.phases for c in ph.checks}
-    phase_codes |= {c.rule.code for c in result.checks if c.rule.phase is None}
+    phase_codes |= {c.rule.code for c in result.unphased}
     rest: list[Finding] = [f for f in result.findings if f.code not in phase_codes]
     if not rest:
         return []

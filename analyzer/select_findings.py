@@ -153,4 +153,7 @@ def select(result: Result, selection: Selection) -> Result:
         return result
     chooser = _Selector(result, selection)
     kept = tuple(f for f in result.findings if chooser.keep(f))
-    return replace(result, findings=kept, not_selected=len(result.findings) - len(kept))
+    # suppressed and baselined findings follow the same selection (SARIF lists them)
+    return replace(result, findings=kept, not_selected=len(result.findings) - len(kept),
+                   suppressed=tuple(s for s in result.suppressed if chooser.keep(s.finding)),
+                   baselined=tuple(f for f in result.baselined if chooser.keep(f)))

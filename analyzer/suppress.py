@@ -19,7 +19,7 @@ import pathspec
 
 from .builtin import UNUSED_SUPPRESSION
 from .facts.model import FileFacts, Suppression
-from .types import CheckResult, Finding, Location, Rule, Span, Status
+from .types import CheckResult, Finding, Location, Rule, Span, Status, Suppressed
 
 
 def _names(finding: Finding) -> set[str]:
@@ -30,7 +30,7 @@ def apply(findings: Sequence[Finding], results: Sequence[CheckResult],
           facts: Sequence[FileFacts], rules: Iterable[Rule],
           per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = (),
           report_unused: bool = True,
-          ) -> tuple[list[Finding], list[Finding], list[CheckResult]]:
+          ) -> tuple[list[Finding], list[Suppressed], list[CheckResult]]:
     """Return (kept findings, suppressed findings, results with recomputed statuses)."""
     by_path = {f.path: f for f in facts}
     known = set()
@@ -40,27 +40,27 @@ def apply(findings: Sequence[Finding], results: Sequence[CheckResult],
            for glob, codes in per_file_ignores]
     used: set[tuple[str, int]] = set()
     kept: list[Finding] = []
-    dropped: list[Finding] = []
+    dropped: list[Suppressed] = []
     for finding in findings:
         path = finding.location.path
         ff = by_path.get(path)
         if ff is not None and ff.skip_file:
-            dropped.append(finding)
+            dropped.append(Suppressed(finding, "skip-file"))
             continue
         names = _names(finding)
         if any(spec.match_file(path) and (codes & names or any(
                 finding.code.startswith(c) for c in codes)) for spec, codes in pfi):
-            dropped.append(finding)
+            dropped.append(Suppressed(finding, "config"))
             continue
         sup = _matching(ff.suppressions if ff else (), finding, names)
         if sup is not None:
             used.add((path, sup.line))
-            dropped.append(finding)
+            dropped.append(Suppressed(finding, "comment"))
             continue
         kept.append(finding)
     if report_unused:
         kept.extend(_unused(facts, used, known))
-    dropped_ids = {id(f) for f in dropped}
+    dropped_ids = {id(s.finding) for s in dropped}
     new_results = [_recompute(r, dropped_ids) for r in results]
     return kept, dropped, new_results
 

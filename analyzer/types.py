@@ -79,6 +79,17 @@ class SourceFile:
 
 
 @dataclass(frozen=True, slots=True)
+class Suppressed:
+    """A finding a suppression silenced, and which kind: ``comment`` (an
+    ``# obs-lint: ignore[...]`` on its line), ``skip-file`` (a ``# obs-lint: skip-file``
+    comment) or ``config`` (``per-file-ignores``). Not reported, but counted and, in SARIF,
+    listed with a ``suppressions`` entry."""
+
+    finding: "Finding"
+    how: str
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One reported problem.
 
@@ -270,7 +281,7 @@ class Result:
     findings: tuple[Finding, ...]
     checks: tuple[CheckResult, ...]
     phases: tuple[PhaseResult, ...]
-    suppressed: tuple[Finding, ...] = ()
+    suppressed: tuple[Suppressed, ...] = ()
     stats: RunStats = field(default_factory=RunStats)
     baselined: tuple[Finding, ...] = ()  # findings accepted by --baseline (not reported)
     # findings left out because they lie outside the given PATHS / changed lines; the phase

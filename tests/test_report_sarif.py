@@ -6,6 +6,7 @@ reports written by one run.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -14,6 +15,7 @@ import pytest
 from obs_lint.api import check, resolve_config
 from obs_lint.baseline import entries_of
 from obs_lint.report import sarif
+from obs_lint.types import Location, Suppressed
 
 from conftest import FIXTURES
 from ecosystem_project import make_project, write
@@ -206,3 +208,78 @@ def test_the_schema_check_is_not_vacuous(validator, project):
     region = doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]
     region["startLine"] = 0  # SARIF lines are 1-based: a 0-based converter would produce this
     assert list(validator.iter_errors(doc))
+
+
+# -- silenced findings are listed as suppressed, not dropped ---------------------------------
+
+SUPPRESSING_CONFIG = """\
+packs: []
+per-file-ignores: {"c.py": ["L1"]}
+rules:
+  - {code: L1, name: no-requests, phase: null, severity: error,
+     message: use the shared HTTP client, check: {kind: forbid-import, modules: [requests]}}
+"""
+
+
+def _silencing_project(tmp_path: Path) -> Path:
+    root = tmp_path / "s"
+    write(root, ".obs-lint.yaml", SUPPRESSING_CONFIG)
+    write(root, "a.py", "import requests  # obs-lint: ignore[L1]\n")
+    write(root, "b.py", "# obs-lint: skip-file\nimport requests\n")
+    write(root, "c.py", "import requests\n")
+    write(root, "d.py", "import requests\n")
+    write(root, "e.py", "import requests\n")
+    return root
+
+
+def _by_path(doc: dict) -> dict[str, dict]:
+    out = {}
+    for r in doc["runs"][0]["results"]:
+        uri = r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        assert uri not in out
+        out[uri] = r
+    return out
+
+
+def test_suppressed_and_baselined_findings_are_results_with_suppressions(validator, tmp_path):
+    root = _silencing_project(tmp_path)
+    config = resolve_config([str(root)])
+    first = check([], config)
+    accepted = entries_of([f for f in first.findings if f.location.path == "d.py"])
+    result = check([], config, baseline=accepted)
+    assert [f.location.path for f in result.findings] == ["e.py"]
+    doc = json.loads(sarif.render(result))
+    _assert_valid(validator, doc)
+    got = {path: [(s["kind"], s.get("status")) for s in r.get("suppressions", [])]
+           for path, r in _by_path(doc).items()}
+    assert got == {
+        "e.py": [],  # reported
+        "a.py": [("inSource", None)],  # ignore comment
+        "c.py": [("external", "accepted")],  # per-file-ignores
+        "d.py": [("external", "accepted")],  # the baseline
+    }  # b.py (skip-file) is never analysed: no finding to list
+    assert all(r["ruleId"] == "L1" for r in doc["runs"][0]["results"])
+    # a finding in a skip-file file (a project-level one can land there) is inSource too
+    skipped = Suppressed(replace(result.findings[0], location=Location("b.py")), "skip-file")
+    doc = json.loads(sarif.render(replace(result, suppressed=(skipped,))))
+    _assert_valid(validator, doc)
+    assert _by_path(doc)["b.py"]["suppressions"][0]["kind"] == "inSource"
+
+
+def test_a_suppressed_finding_keeps_the_fingerprint_it_had(tmp_path):
+    root = _silencing_project(tmp_path)
+    silenced, _ = _sarif(root)
+    write(root, "a.py", "import requests\n")
+    plain, _ = _sarif(root)
+    key = sarif.FINGERPRINT_KEY
+    before = _by_path(silenced)["a.py"]
+    after = _by_path(plain)["a.py"]
+    assert "suppressions" in before and "suppressions" not in after
+    assert before["partialFingerprints"][key] == after["partialFingerprints"][key]
+
+
+def test_suppressed_results_follow_the_selected_paths(tmp_path):
+    root = _silencing_project(tmp_path)
+    doc, result = _sarif(root, str(root / "a.py"))
+    assert set(_by_path(doc)) == {"a.py"}
+    assert result.findings == () and len(result.suppressed) == 1

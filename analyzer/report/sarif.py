@@ -12,6 +12,12 @@
 * ``partialFingerprints["obsLint/v1"]`` is the same fingerprint a baseline records (rule + path
   + hash of the normalised offending source + occurrence index; no line number), so alerts
   survive edits elsewhere in the file.
+* Silenced findings are not dropped: each is a result with a ``suppressions`` entry, so a code
+  scanning service shows the alert as suppressed (and keeps its identity) instead of closing it
+  as fixed. ``inSource`` for an ``# obs-lint: ignore[...]`` or ``skip-file`` comment,
+  ``external`` (status ``accepted``) for ``per-file-ignores`` and for findings the
+  ``--baseline`` file accepts. A suppressed finding's fingerprint is counted among all
+  findings, so it is the one it had before it was silenced.
 """
 
 from __future__ import annotations
@@ -79,6 +85,16 @@ def artifact_uri(path: str) -> str:
     return quote(path.encode("utf-8", "surrogateescape"), safe="/-._~!$&'()*+,;=@")
 
 
+_SUPPRESSIONS = {
+    "comment": {"kind": "inSource", "justification": "an `# obs-lint: ignore` comment"},
+    "skip-file": {"kind": "inSource", "justification": "an `# obs-lint: skip-file` comment"},
+    "config": {"kind": "external", "status": "accepted",
+               "justification": "per-file-ignores in the configuration"},
+    "baseline": {"kind": "external", "status": "accepted",
+                 "justification": "accepted by the baseline file"},
+}
+
+
 def _result(f: Finding, index: int, fp: str) -> dict[str, Any]:
     s = f.location.span
     region = {"startLine": max(s.line, 1), "startColumn": max(s.column, 1),
@@ -102,13 +118,26 @@ def to_dict(result: Result) -> dict[str, Any]:
     rules += [b for b in BUILTINS if b.code not in seen]
     index = {r.code: i for i, r in enumerate(rules)}
     results = []
-    for f, fp in zip(result.findings, fingerprints(result.findings)):
+
+    def add(f: Finding, fp: str, extra: dict[str, Any]) -> None:
         if f.code not in index:  # a finding of a rule not in the run's list: describe it
             index[f.code] = len(rules)
             rules.append(Rule(code=f.code, name=f.name, pack="", phase=f.phase,
                               severity=f.severity, message=f.name, check_kind="",
                               params={}))
-        results.append(_result(f, index[f.code], fp))
+        results.append({**_result(f, index[f.code], fp), **extra})
+
+    # reported + baselined findings: fingerprinted together, as the baseline file was
+    reported = list(result.findings) + list(result.baselined)
+    fps = fingerprints(reported)
+    n = len(result.findings)
+    for i, (f, fp) in enumerate(zip(reported, fps)):
+        add(f, fp, {} if i < n else {"suppressions": [_SUPPRESSIONS["baseline"]]})
+    if result.suppressed:
+        silenced = [s.finding for s in result.suppressed]
+        every = fingerprints(reported + silenced)[len(reported):]
+        for s, fp in zip(result.suppressed, every):
+            add(s.finding, fp, {"suppressions": [_SUPPRESSIONS[s.how]]})
     root_uri = Path(result.root).resolve().as_uri().rstrip("/") + "/"
     return {
         "$schema": SCHEMA_URI,

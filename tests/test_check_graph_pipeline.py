@@ -88,6 +88,15 @@ def test_missing_node_conditional_and_finish():
         assert text in got
 
 
+def test_a_node_required_by_several_parameters_is_reported_once():
+    res = run(KIND, {"path": ["collect", "rubric"], "conditional_from": ["rubric"],
+                     "conditional_to": {"rubric": ["finalize"]}, "entry": "rubric",
+                     "finish": "rubric"}, {"g.py": GRAPH})
+    missing = [m for m in messages(res) if "node `rubric` is never added" in m]
+    assert res.status is Status.FAIL and len(missing) == 1
+    assert len(messages(res)) == len(set(messages(res)))
+
+
 @pytest.mark.parametrize("call", [
     'g.add_edge(name, "b")',
     'g.add_edge("a", f"{x}")',

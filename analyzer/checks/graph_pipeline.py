@@ -399,6 +399,10 @@ class GraphPipeline(CheckKind):
             finish = _ALIASES.get(finish, finish)
             need_node(finish)
             need_edge(finish, END, "finish edge")
+        # a node named by several parameters (in ``path`` and ``conditional_to``, say) is
+        # required once: one finding per distinct problem
+        fails = list(dict.fromkeys(fails))
+        maybes = list(dict.fromkeys(maybes))
         findings = [ctx.finding(loc.path, loc.span, msg, source=msg) for loc, msg in fails]
         if maybes and not fails:
             seen = set()

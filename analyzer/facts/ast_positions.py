@@ -20,12 +20,11 @@ benchmark corpora.
 from __future__ import annotations
 
 import ast
-import re
 from typing import Any, Sequence
 
 from ..types import Span
+from .source import LINE_BREAK
 
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # what both parsers count as a line break (not \f, \v)
 _COMPOUND_FIELDS = ("body", "orelse", "finalbody")
 
 
@@ -79,7 +78,7 @@ def import_spans(tree: ast.Module, pending: Sequence[tuple[Any, dict[str, Any], 
         # render's columns are the ones every other fact has, so the render decides
         return None
     found.sort(key=lambda n: (n.lineno, n.col_offset))
-    lines = _LINE_BREAK.split(source)
+    lines = LINE_BREAK.split(source)
     out: dict[int, Span] = {}
     try:
         for (node, fact, _scope), imp in zip(pending, found):

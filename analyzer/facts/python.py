@@ -15,18 +15,19 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-import re
+import functools
 import sys
 from ast import literal_eval
 from typing import Any, Callable, Iterable
 
 import libcst as cst
 
-from .model import (IMPORTS_ONLY, AssignFact, CallFact, CallValue, ClassFact, DictValue, FStr, FunctionFact,
-                    ImportedName, ImportFact, NameFact, Problem, PythonFacts, Ref, Seq,
-                    StringFact, SubscriptStoreFact, Unknown, Value)
+from .model import (IMPORTS_ONLY, AssignFact, CallFact, CallValue, ClassFact, DictValue, FStr,
+                    FunctionFact, ImportedName, ImportFact, NameFact, Problem, PythonFacts, Ref,
+                    Seq, StringFact, SubscriptStoreFact, Unknown, Value)
 from .ast_positions import import_spans
 from .positions import code_of, ranges_for, spans_for
+from .source import LINE_BREAK
 from ..types import Span
 
 _DYNAMIC_IMPORT_WORDS = ("import_module", "__import__")
@@ -55,7 +56,6 @@ _LEAF_TYPES: tuple[type, ...] = (
     cst.LeftCurlyBrace, cst.RightCurlyBrace, cst.Integer, cst.Float, cst.Imaginary,
     cst.SimpleString, cst.Ellipsis, cst.Pass, cst.Break, cst.Continue,
 )
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # line breaks as the positions render counts them
 _STRING_TYPES = (cst.SimpleString, cst.ConcatenatedString)
 _NOT_NAME_HOLDERS = frozenset((cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)
                               + _LEAF_TYPES)
@@ -98,7 +98,8 @@ def string_value(raw: str) -> str | bytes:
     return literal_eval(raw)
 
 
-def _expression_types() -> list[type]:
+@functools.lru_cache(maxsize=1)
+def _expression_types() -> tuple[type, ...]:
     """Every libcst expression class (what the imports-only walk never enters)."""
     out: list[type] = []
     stack: list[type] = [cst.BaseExpression]
@@ -107,7 +108,7 @@ def _expression_types() -> list[type]:
             if sub not in out:
                 out.append(sub)
                 stack.append(sub)
-    return out
+    return tuple(out)
 
 
 def child_nodes(node: cst.CSTNode) -> list[cst.CSTNode]:
@@ -196,7 +197,7 @@ def _strip_comment(line: str) -> str:
 def _is_docstring_stmt(stmt: cst.CSTNode) -> bool:
     return (type(stmt) is cst.SimpleStatementLine and len(stmt.body) == 1
             and type(stmt.body[0]) is cst.Expr
-            and type(stmt.body[0].value) in (cst.SimpleString, cst.ConcatenatedString))
+            and type(stmt.body[0].value) in _STRING_TYPES)
 
 
 class _Scope:
@@ -257,7 +258,6 @@ class _Extractor:
 
     def __init__(self, module: cst.Module, source: str, imports_only: bool = False) -> None:
         self.module = module
-        self.imports_only = imports_only
         self.source = source
         self._lines: list[str] | None = None
         self.scope = _Scope("", "module", None)
@@ -390,7 +390,7 @@ class _Extractor:
             starts = self._line_starts
             if starts is None:
                 starts = self._line_starts = [0] + [
-                    m.end() for m in _LINE_BREAK.finditer(self.source)]
+                    m.end() for m in LINE_BREAK.finditer(self.source)]
             code = self.source[starts[r[0] - 1] + r[1]:starts[r[2] - 1] + r[3]]
         else:
             try:
@@ -403,9 +403,7 @@ class _Extractor:
     def span_text(self, span: Span) -> str:
         """Source text under a span, whitespace-normalised (fingerprints; no codegen)."""
         if self._lines is None:
-            # the line breaks positions count (str.splitlines also breaks at \f, \v, \x1c-\x1e,
-            # \x85, U+2028, U+2029: the text would come from the wrong line after one)
-            self._lines = _LINE_BREAK.split(self.source)
+            self._lines = LINE_BREAK.split(self.source)  # not str.splitlines: see LINE_BREAK
         lines = self._lines[span.line - 1:span.end_line]
         if not lines:
             return ""

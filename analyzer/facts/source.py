@@ -17,6 +17,11 @@ import tokenize
 from .model import Problem, Suppression
 from ..types import FileKind
 
+# The line breaks of Python source as both parsers and the positions render count them
+# (``str.splitlines`` also breaks at \f, \v, \x1c-\x1e, \x85, U+2028 and U+2029: never use it
+# to find the text of a line number)
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
 
 class DecodeError(Exception):
     def __init__(self, message: str, line: int = 1) -> None:

@@ -282,3 +282,31 @@ def test_invalid_programs_are_parse_errors_never_exceptions(mutated, path):
     assert filtered_errors in ([], errors)
     if errors and (b"mlflow" in data or errors[0].message.startswith("cannot decode")):
         assert filtered_errors == errors
+
+
+@_examples(ci=30, long=1000)
+@given(data=valid_sources())
+def test_imports_only_extraction_says_what_the_full_one_says(data):
+    """On generated programs, the imports-only walk (statements only, positions from CPython's
+    tree) finds the same import facts, at the same places, as the full walk and render."""
+    from obs_lint.facts.guard import cpython_verdict
+    from obs_lint.facts.model import IMPORTS_ONLY
+    from obs_lint.facts.python import extract
+
+    text = importlib.util.decode_source(data)
+    verdict = cpython_verdict(text)
+    if verdict.refuse is not None:
+        return  # the guard refuses it in every mode
+    full, problems = extract("f.py", text)
+    light, light_problems = extract("f.py", text, needs=IMPORTS_ONLY, tree=verdict.tree)
+    assert problems == light_problems
+    if full is None:
+        assert light is None
+        return
+    assert light is not None
+    if "import_module" in text or "__import__" in text:
+        assert light == full  # a dynamic import is a call: such a file gets every fact
+        return
+    assert light.extracted == IMPORTS_ONLY
+    assert light.imports == tuple(i for i in full.imports if i.kind != "dynamic")
+    assert light.aliases == full.aliases

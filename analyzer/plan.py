@@ -142,19 +142,9 @@ class ActiveRule:
     file_kinds: frozenset[FileKind]
     patterns: tuple[str, ...] | None
     hint: str
-    # compiled include/exclude matchers and a per-path memo: the prefilter and the evaluation
-    # both ask, for every file, which rules cover it
+    # compiled include/exclude matchers (``Coverage.build`` asks them once per file and scope)
     _inc: Callable[[str], bool] = field(default=lambda path: True, compare=False, repr=False)
     _exc: Callable[[str], bool] = field(default=lambda path: False, compare=False, repr=False)
-    _memo: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
-
-    def covers(self, src: SourceFile) -> bool:
-        hit = self._memo.get(src.path)
-        if hit is None:
-            hit = (src.kind in self.file_kinds and self._inc(src.path)
-                   and not self._exc(src.path))
-            self._memo[src.path] = hit
-        return hit
 
 
 @dataclass(frozen=True)
@@ -167,9 +157,6 @@ class Plan:
     _coverage: list[tuple[Sequence[SourceFile], "Coverage"]] = field(
         default_factory=list, compare=False, repr=False)
 
-    def covering(self, src: SourceFile) -> list[ActiveRule]:
-        return [r for r in self.rules if r.covers(src)]
-
     def coverage(self, files: Sequence[SourceFile]) -> "Coverage":
         """Which rules cover which of ``files``, computed once per run (the prefilter and the
         evaluation both ask, for ~60-170 rules x ~1,500 files)."""
@@ -179,15 +166,6 @@ class Plan:
         cov = Coverage.build(self, files)
         self._coverage[:] = [(files, cov)]
         return cov
-
-    def patterns_for(self, src: SourceFile) -> tuple[str, ...] | None:
-        """None = parse whatever the text; () = nothing can react; else parse if any occurs."""
-        pats: set[str] = set()
-        for r in self.covering(src):
-            if r.patterns is None or not self.prefilter:
-                return None
-            pats.update(r.patterns)
-        return tuple(sorted(pats))
 
 
 @dataclass(frozen=True)
@@ -247,13 +225,12 @@ class Coverage:
         return IMPORTS_ONLY if wanted == {IMPORTS_ONLY} else ""
 
     def patterns_for(self, src: SourceFile) -> tuple[str, ...] | None:
-        """As ``Plan.patterns_for``, from the index."""
-        pats: set[str] = set()
-        for r in self.rules_of.get(src.path, ()):
-            if r.patterns is None or not self.prefilter:
-                return None
-            pats.update(r.patterns)
-        return tuple(sorted(pats))
+        """The prefilter's question for ``src``: None = parse whatever the text; () = nothing
+        can react; else parse if one of these occurs."""
+        rules = self.rules_of.get(src.path, ())
+        if not self.prefilter or any(r.patterns is None for r in rules):
+            return None
+        return tuple(sorted(self.rule_patterns(src)))
 
 
 def _matches(rule: Rule, selectors: Iterable[str]) -> bool:

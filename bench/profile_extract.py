@@ -77,8 +77,7 @@ def main(argv: list[str] | None = None) -> int:
             phase["guard"] += t0 - tg
             module = cst.parse_module(text)
             t1 = clock()
-            light = need == py.IMPORTS_ONLY and not any(
-                w in text for w in py._DYNAMIC_IMPORT_WORDS)
+            light = py.imports_only(need, text)
             ex = py._Extractor(module, text, imports_only=light)
             for stmt in module.body:
                 ex.walk(stmt)
@@ -112,8 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         prof = cProfile.Profile()
         prof.enable()
         for module, text, need, tree in zip(modules, texts, needs, trees):
-            light = need == py.IMPORTS_ONLY and not any(
-                w in text for w in py._DYNAMIC_IMPORT_WORDS)
+            light = py.imports_only(need, text)
             ex = py._Extractor(module, text, imports_only=light)
             for stmt in module.body:
                 ex.walk(stmt)

@@ -1068,6 +1068,13 @@ def _dict_call(expr: cst.Call, ex: _Extractor, depth: int) -> DictValue:
     return DictValue(tuple(pairs), bool(spreads), tuple(key_spans), tuple(spreads))
 
 
+def imports_only(needs: str, text: str) -> bool:
+    """Whether a file with these ``needs`` is extracted imports-only: a text that may import
+    dynamically (``import_module``/``__import__`` occurs in it) gets the full walk, since those
+    imports are calls."""
+    return needs == IMPORTS_ONLY and not any(w in text for w in _DYNAMIC_IMPORT_WORDS)
+
+
 def extract(path: str, text: str, needs: str = "", tree: "ast.Module | None" = None
             ) -> tuple[PythonFacts | None, tuple[Problem, ...]]:
     """Parse ``text`` once and extract facts. Never raises for bad input: returns problems.
@@ -1091,8 +1098,8 @@ def extract(path: str, text: str, needs: str = "", tree: "ast.Module | None" = N
     except (ValueError, TypeError, MemoryError) as exc:
         return None, (Problem("parse-error", f"cannot parse: {type(exc).__name__}: "
                                              f"{str(exc).splitlines()[0] if str(exc) else ''}"),)
-    imports_only = needs == IMPORTS_ONLY and not any(w in text for w in _DYNAMIC_IMPORT_WORDS)
-    ex = _Extractor(module, text, imports_only=imports_only)
+    light = imports_only(needs, text)
+    ex = _Extractor(module, text, imports_only=light)
     old = sys.getrecursionlimit()
     try:
         sys.setrecursionlimit(max(old, 20_000))
@@ -1100,7 +1107,7 @@ def extract(path: str, text: str, needs: str = "", tree: "ast.Module | None" = N
             if i == 0 and _is_docstring_stmt(stmt):
                 continue
             ex.walk(stmt)
-        return (ex.finish_imports(tree) if imports_only else ex.finish()), ()
+        return (ex.finish_imports(tree) if light else ex.finish()), ()
     except RecursionError:
         return None, (Problem("skipped", "nesting too deep to analyse (over the recursion "
                                          "limit); file not analysed"),)

@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
-from typing import TYPE_CHECKING, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 from .baseline import match as baseline_match
-from .config import Config, find_root, load_config
+from .config import Config, load_config, locate_root
 from .discover import discover, kind_of
-from .errors import ConfigError, PackError
+from .errors import ConfigError, PackError, UsageError
 from .evaluate import problem_findings
 from .extract import extract_all
 from .memo import evaluate_cached
-from .packs import check_unique, load_pack, pack_from_bytes, read_pack, rules_from_mappings
+from .packs import (LOCAL_PACK, LOCAL_PHASE, check_unique, load_pack, pack_from_bytes,
+                    read_pack, rules_from_mappings)
 from .plan import build_plan
 from .select_findings import LineRanges, Selection, named_paths, select
 from .suppress import apply as apply_suppressions, recompute_statuses
@@ -52,11 +53,12 @@ def load_packs(config: Config, extra: Sequence[str] = (), use_cache: bool = Fals
     else:
         packs = [load_pack(ref, config.root) for ref in refs]
     if config.inline_rules:
-        phase_ids = {ph.id for p in packs for ph in p.phases}
         rules = rules_from_mappings(list(config.inline_rules), config.config_file or "config",
-                                    "local", phase_ids)
-        packs.append(Pack(id="local", title="Rules from the project configuration",
-                          phases=(), rules=tuple(rules), source=config.config_file))
+                                    LOCAL_PACK, packs, config.inline_rule_lines)
+        local_phase = any(r.phase_key == (LOCAL_PACK, LOCAL_PHASE.id) for r in rules)
+        packs.append(Pack(id=LOCAL_PACK, title="Rules from the project configuration",
+                          phases=(LOCAL_PHASE,) if local_phase else (), rules=tuple(rules),
+                          source=config.config_file))
     check_unique([r for p in packs for r in p.rules], "packs")
     ids = [p.id for p in packs]
     for pid in ids:
@@ -67,17 +69,22 @@ def load_packs(config: Config, extra: Sequence[str] = (), use_cache: bool = Fals
 
 def resolve_config(paths: Sequence[str], config_file: str | None = None,
                    use_config: bool = True) -> Config:
+    """The configuration of the project the first of ``paths`` (default: the current
+    directory) lies in; the root is found from that path (``config.locate_root``)."""
     start = paths[0] if paths else os.getcwd()
     if not os.path.exists(start):
         start = os.getcwd()
-    root = find_root(start)
-    return load_config(root, config_file, use_config)
+    root, reason = locate_root(start)
+    config = load_config(root, config_file, use_config)
+    if config_file:
+        return config
+    return replace(config, root_reason=reason)
 
 
 def phases_of(packs: Sequence[Pack], results: Sequence[CheckResult]) -> list[PhaseResult]:
     by_phase: dict[tuple[str, object], list[CheckResult]] = {}
     for r in results:
-        by_phase.setdefault((r.rule.pack, r.rule.phase), []).append(r)
+        by_phase.setdefault(r.rule.phase_key, []).append(r)
     out = []
     for pack in packs:
         for phase in pack.phases:
@@ -97,11 +104,38 @@ def _with_named(files: list[SourceFile], root: str, named: Sequence[str]) -> lis
     return sorted(files, key=lambda f: f.path)
 
 
+def shown_path(path: str) -> str:
+    """A path as a message shows it: relative to the current directory when below it."""
+    absolute = os.path.abspath(path)
+    rel = os.path.relpath(absolute)
+    return absolute if rel.startswith("..") else rel
+
+
+def _require_files(files: Sequence[SourceFile], root: str, named: tuple[str, ...] | None,
+                   given: Sequence[str]) -> None:
+    """Nothing to check is an error, never a pass: an empty project (or a directory named on
+    the command line holding no Python, YAML or SQL file after the excludes) exits 2 instead
+    of reporting a verdict on nothing. Files named one by one that an exclude drops
+    (``--force-exclude``, as pre-commit passes them) are a choice, not an accident: no error."""
+    what = "(no Python, YAML or SQL file after excludes and .gitignore)"
+    if not files:
+        if named is None:
+            shown = shown_path(root)
+            raise UsageError(f"{shown}: nothing to check under {shown} {what}")
+        if all(not n.endswith("/") and n != "" for n in named):
+            return
+    for entry, typed in zip(named or (), given):
+        if entry.endswith("/") or entry == "":
+            if not any(f.path.startswith(entry) for f in files):
+                raise UsageError(f"{typed}: nothing to check under {typed} {what}")
+
+
 def check(paths: Sequence[str], config: Config, *, packs: tuple[Pack, ...] | None = None,
           prefilter: bool = True, report_paths: Sequence[str] | None = None,
           force_exclude: bool = True, baseline: Sequence[BaselineEntry] | None = None,
           changed_lines: Mapping[str, LineRanges] | None = None,
-          test_cases: Sequence[TestCase] | None = None, use_cache: bool = True) -> Result:
+          test_cases: Sequence[TestCase] | None = None, use_cache: bool = True,
+          progress: Callable[[int, int], None] | None = None) -> Result:
     """Run the pipeline over ``paths`` (files or directories) with a resolved configuration.
 
     ``report_paths`` (the CLI and pre-commit pass the named files here): rules are evaluated
@@ -110,7 +144,8 @@ def check(paths: Sequence[str], config: Config, *, packs: tuple[Pack, ...] | Non
     ``force_exclude``. ``baseline`` entries are accepted findings; ``changed_lines`` limits
     reporting to changed lines (``--diff-base``); ``test_cases`` merge test outcomes into the
     phases. ``use_cache=False`` neither reads nor writes the fact cache (``--no-cache``);
-    worker processes: ``config.jobs``.
+    worker processes: ``config.jobs``. ``progress(done, total)`` hears how many files are
+    finished (the CLI's progress bar; never part of the Result).
     """
     if packs is None:
         packs = load_packs(config)
@@ -126,7 +161,9 @@ def check(paths: Sequence[str], config: Config, *, packs: tuple[Pack, ...] | Non
                      config.exclude + config.extend_exclude, config.respect_gitignore)
     if named is not None and not force_exclude:
         files = _with_named(files, config.root, named)
-    facts = extract_all(files, plan, config, packs=packs, use_cache=use_cache)
+    _require_files(files, config.root, named, report_paths or ())
+    facts = extract_all(files, plan, config, packs=packs, use_cache=use_cache,
+                        progress=progress)
     results, engine_errors = evaluate_cached(plan, files, facts, config, packs, use_cache)
     findings: list[Finding] = problem_findings(facts, plan) + engine_errors
     for r in results:
@@ -144,7 +181,7 @@ def check(paths: Sequence[str], config: Config, *, packs: tuple[Pack, ...] | Non
     result = Result(root=config.root, packs=packs, rules=tuple(a.rule for a in plan.rules),
                     findings=tuple(kept), checks=tuple(results),
                     phases=tuple(phases_of(packs, results)), suppressed=tuple(suppressed),
-                    stats=stats)
+                    stats=stats, fail_on=config.fail_on)
     if baseline is not None:
         result = apply_baseline(result, baseline, {b.code for b in plan.builtins})
     if test_cases is not None:

@@ -4,19 +4,30 @@ Resolved once per run into a frozen ``Config``; later stages never look at files
 Precedence (lowest to highest): built-in defaults < the project's config file < command-line
 options. ``sources`` records where each value came from (``obs-lint config`` prints it).
 
-The project root is the nearest ancestor of the first checked path (or of the current directory)
-holding a ``pyproject.toml`` with a ``[tool.obs-lint]`` table or an ``.obs-lint.yaml``; else the
-current directory. Rule paths (``where`` globs) and reported paths are relative to it.
+The project root is found the way ruff finds it, from the first checked path (the current
+directory when no path is given), never from wherever the command happens to run:
+
+1. the nearest ancestor holding obs-lint configuration (an ``.obs-lint.yaml``, or a
+   ``pyproject.toml`` with a ``[tool.obs-lint]`` table);
+2. failing that, the nearest ancestor holding a ``pyproject.toml`` or a ``.git`` (the
+   repository: a first run without configuration checks the project, not the home directory);
+3. failing that, the checked directory itself.
+
+Why not the current directory: run from outside (or above) the repository it made an unrelated
+tree the project (17,421 files scanned, a cache written there). Rule paths (``where`` globs)
+and reported paths are relative to the root.
 """
 
 from __future__ import annotations
 
 import difflib
 import os
+import re
 import sys
 from dataclasses import dataclass, replace
 from typing import Any, Mapping
 
+from .configpos import toml_key_line, yaml_key_line
 from .errors import ConfigError
 from .yamlsafe import YamlError, parse_yaml
 
@@ -70,9 +81,17 @@ class Config:
     max_file_bytes: int = 10 * 1024 * 1024
     max_file_seconds: float = 60.0
     inline_rules: tuple[Mapping[str, Any], ...] = ()
+    inline_rule_lines: tuple[int, ...] = ()  # where each inline rule is written (0: unknown)
     warn_unused_ignores: bool = True
     config_file: str = ""
     sources: tuple[tuple[str, str], ...] = ()  # (key, where it came from)
+    # a second configuration in the root that is NOT read (``.obs-lint.yaml`` wins over
+    # ``[tool.obs-lint]``): shown to the user, never silently ignored
+    shadowed_config: str = ""
+    # why this directory is the root: "config" (it holds the configuration), "project" (a
+    # pyproject.toml or .git, no obs-lint configuration), "checked" (neither: the checked
+    # directory), "explicit" (--config FILE)
+    root_reason: str = "config"
 
     def with_overrides(self, source: str = "command line", **values: Any) -> "Config":
         """Apply command-line overrides (None means "not given")."""
@@ -94,25 +113,100 @@ def _has_table(pyproject: str) -> bool:
     return isinstance(data.get("tool"), dict) and "obs-lint" in data["tool"]
 
 
-def find_root(start: str) -> str:
-    """Nearest ancestor of ``start`` with obs-lint configuration, else the current dir."""
+def _has_config(directory: str) -> bool:
+    if os.path.isfile(os.path.join(directory, ".obs-lint.yaml")):
+        return True
+    pp = os.path.join(directory, "pyproject.toml")
+    return os.path.isfile(pp) and _has_table(pp)
+
+
+def _ancestors(start: str) -> list[str]:
     here = os.path.abspath(start)
     if not os.path.isdir(here):
         here = os.path.dirname(here)
-    while True:
-        if os.path.isfile(os.path.join(here, ".obs-lint.yaml")):
-            return here
-        pp = os.path.join(here, "pyproject.toml")
-        if os.path.isfile(pp) and _has_table(pp):
-            return here
-        parent = os.path.dirname(here)
-        if parent == here:
-            return os.path.abspath(os.getcwd())
-        here = parent
+    out = [here]
+    while os.path.dirname(out[-1]) != out[-1]:
+        out.append(os.path.dirname(out[-1]))
+    return out
 
 
-def _read_table(root: str, explicit: str | None) -> tuple[dict[str, Any], str]:
-    """Return (raw table, file) from an explicit --config file or the root's files."""
+def locate_root(start: str) -> tuple[str, str]:
+    """(root, reason) for a checked path ``start`` (see the module docstring)."""
+    chain = _ancestors(start)
+    for d in chain:
+        if _has_config(d):
+            return d, "config"
+    for d in chain:
+        if os.path.isfile(os.path.join(d, "pyproject.toml")) or os.path.exists(
+                os.path.join(d, ".git")):
+            return d, "project"
+    return chain[0], "checked"
+
+
+def find_root(start: str) -> str:
+    """The project root of a checked path ``start`` (see ``locate_root``)."""
+    return locate_root(start)[0]
+
+
+@dataclass(frozen=True)
+class _Table:
+    """The raw ``[tool.obs-lint]`` / ``.obs-lint.yaml`` settings, the file they came from (as
+    shown in messages), and a way to find the line a key is written on (``configpos``)."""
+
+    data: Mapping[str, Any]
+    shown: str
+    text: str = ""
+    doc: Any = None  # the composed YAML document (YNode) for .obs-lint.yaml
+    shadowed: str = ""
+
+    def line(self, *path: object) -> int:
+        if not self.shown:
+            return 0
+        if self.doc is not None:
+            return yaml_key_line(self.doc, path)
+        return toml_key_line(self.text, ("tool", "obs-lint", *path))
+
+    def error(self, message: str, *path: object) -> ConfigError:
+        line = self.line(*path) if path else 0
+        where = f"{self.shown}:{line}" if line else self.shown
+        return ConfigError(f"{where}: {message}")
+
+
+def _toml_error(shown: str, exc: Exception) -> ConfigError:
+    """``tomllib`` puts the position in the message ("... (at line 3, column 9)") before
+    Python 3.14 and in ``lineno``/``colno`` from then on; either way: ``file:line: ...``."""
+    msg = str(exc)
+    line = getattr(exc, "lineno", 0) or 0
+    col = getattr(exc, "colno", 0) or 0
+    m = re.search(r"\s*\(at line (\d+), column (\d+)\)", msg)
+    if m:
+        line, col = int(m.group(1)), int(m.group(2))
+        msg = msg[:m.start()] + msg[m.end():]
+    elif getattr(exc, "msg", None):
+        msg = exc.msg  # type: ignore[attr-defined]
+    where = f"{shown}:{line}" if line else shown
+    return ConfigError(f"{where}: invalid TOML: {msg}" + (f" (column {col})" if col else ""))
+
+
+def _read_toml(path: str, shown: str) -> tuple[dict[str, Any], str]:
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except OSError as exc:
+        raise ConfigError(f"{shown}: cannot read: {exc.strerror}") from None
+    text = raw.decode("utf-8", "replace")
+    try:
+        return tomllib.loads(text), text
+    except tomllib.TOMLDecodeError as exc:
+        raise _toml_error(shown, exc) from None
+
+
+def _read_table(root: str, explicit: str | None) -> _Table:
+    """The raw settings from an explicit --config file or the root's files.
+
+    Both files in one root: ``.obs-lint.yaml`` wins (as ``ruff.toml`` wins over
+    ``[tool.ruff]``), and the other one is recorded as ``shadowed`` so the CLI says so.
+    """
     candidates = [explicit] if explicit else [os.path.join(root, ".obs-lint.yaml"),
                                               os.path.join(root, "pyproject.toml")]
     for path in candidates:
@@ -122,21 +216,18 @@ def _read_table(root: str, explicit: str | None) -> tuple[dict[str, Any], str]:
             continue
         shown = os.path.relpath(path) if not explicit else explicit
         if path.endswith(".toml"):
-            try:
-                with open(path, "rb") as fh:
-                    data = tomllib.load(fh)
-            except tomllib.TOMLDecodeError as exc:
-                raise ConfigError(f"{shown}: invalid TOML: {exc}") from None
-            except OSError as exc:
-                raise ConfigError(f"{shown}: cannot read: {exc.strerror}") from None
-            table = data.get("tool", {}).get("obs-lint")
+            data, text = _read_toml(path, shown)
+            tool = data.get("tool", {})
+            table = tool.get("obs-lint") if isinstance(tool, dict) else None
             if table is None:
                 if explicit:
                     raise ConfigError(f"{shown}: no [tool.obs-lint] table")
                 continue
             if not isinstance(table, dict):
-                raise ConfigError(f"{shown}: [tool.obs-lint] must be a table")
-            return table, shown
+                line = toml_key_line(text, ("tool", "obs-lint"))
+                raise ConfigError(f"{shown}:{line}: [tool.obs-lint] must be a table" if line
+                                  else f"{shown}: [tool.obs-lint] must be a table")
+            return _Table(table, shown, text=text)
         try:
             with open(path, encoding="utf-8") as fh:
                 docs = parse_yaml(fh.read())
@@ -149,55 +240,67 @@ def _read_table(root: str, explicit: str | None) -> tuple[dict[str, Any], str]:
             table = {}
         if not isinstance(table, dict):
             raise ConfigError(f"{shown}: must be a mapping of settings")
-        return table, shown
-    return {}, ""
+        shadowed = ""
+        other = os.path.join(root, "pyproject.toml")
+        if not explicit and os.path.isfile(other) and _has_table(other):
+            shadowed = os.path.relpath(other)
+        return _Table(table, shown, doc=docs[0] if docs else None, shadowed=shadowed)
+    return _Table({}, "")
 
 
-def _strs(value: Any, key: str, shown: str) -> tuple[str, ...]:
+def _strs(value: Any, key: str, table: _Table, *path: object) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,)
     if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
-        raise ConfigError(f"{shown}: {key} must be a list of strings")
+        raise table.error(f"{key} must be a list of strings", *(path or (key,)))
     return tuple(value)
 
 
 def load_config(root: str, explicit: str | None = None, use_files: bool = True) -> Config:
-    """Resolve the configuration for ``root`` (``use_files=False`` = ``--no-config``)."""
+    """Resolve the configuration for ``root`` (``use_files=False`` = ``--no-config``).
+
+    Every schema error names the file and the line the key is written on."""
     if not use_files:
         return Config(root=root, sources=(("*", "defaults (--no-config)"),))
-    table, shown = _read_table(root, explicit)
+    table = _read_table(root, explicit)
+    shown = table.shown
     values: dict[str, Any] = {}
     sources = []
-    for key, value in table.items():
+    for key, value in table.data.items():
         if key not in KEYS:
             close = difflib.get_close_matches(key, KEYS, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ConfigError(f"{shown}: unknown key {key!r}{hint}")
+            raise table.error(f"unknown key {key!r}{hint}", key)
         types, _ = KEYS[key]
         if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
             names = " or ".join(t.__name__ for t in types)
-            raise ConfigError(f"{shown}: {key} must be {names}, got {type(value).__name__}")
+            raise table.error(f"{key} must be {names}, got {type(value).__name__}", key)
         sources.append((key, shown))
         attr = key.replace("-", "_")
         if key in ("packs", "select", "extend-select", "ignore", "exclude", "extend-exclude"):
-            values[attr] = _strs(value, key, shown)
+            values[attr] = _strs(value, key, table)
         elif key == "per-file-ignores":
-            values[attr] = tuple(sorted((str(g), _strs(c, f"per-file-ignores[{g!r}]", shown))
-                                        for g, c in value.items()))
+            values[attr] = tuple(sorted(
+                (str(g), _strs(c, f"per-file-ignores[{g!r}]", table, key, str(g)))
+                for g, c in value.items()))
         elif key == "fail-on":
             if value not in ("error", "warning"):
-                raise ConfigError(f"{shown}: fail-on must be error or warning, got {value!r}")
+                raise table.error(f"fail-on must be error or warning, got {value!r}", key)
             values[attr] = value
         elif key == "rules":
-            if not all(isinstance(r, dict) for r in value):
-                raise ConfigError(f"{shown}: rules must be a list of tables")
+            for i, r in enumerate(value):
+                if not isinstance(r, dict):
+                    raise table.error("rules must be a list of tables", key, i)
             values["inline_rules"] = tuple(value)
+            values["inline_rule_lines"] = tuple(table.line(key, i) for i in range(len(value)))
         elif key == "max-file-seconds":
             values[attr] = float(value)
         else:
             values[attr] = value
     # pack paths in a config file are relative to the project root (see api.load_packs)
-    return Config(root=root, config_file=shown, sources=tuple(sorted(sources)), **values)
+    return Config(root=root, config_file=shown, sources=tuple(sorted(sources)),
+                  shadowed_config=table.shadowed,
+                  root_reason="explicit" if explicit else "config", **values)
 
 
 def describe(config: Config) -> list[tuple[str, Any, str]]:

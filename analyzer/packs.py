@@ -31,11 +31,11 @@ import hashlib
 import os
 import re
 from importlib import resources
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 from .checks import REGISTRY
 from .checks.base import Param
-from .errors import PackError
+from .errors import PackError, PackErrors
 from .types import Example, Pack, Phase, Rule, Severity, Where
 from .yamlsafe import YNode, YamlError, parse_yaml
 
@@ -148,24 +148,35 @@ def parse_pack(text: str, path: str, digest: str = "") -> Pack:
     title = v.scalar(meta["title"], "pack.title", (str,))
     phases: list[Phase] = []
     phase_ids: set[Any] = set()
+    errors: list[PackError] = []  # every mistake at once: one per phase, rule, duplicate
     if "phases" in top:
         if top["phases"].kind != "seq":
             raise v.fail(top["phases"], "phases must be a list")
         for pnode in top["phases"].value:
-            p = v.mapping(pnode, "phase", _PHASE_KEYS, required=("id", "title"))
-            pid = v.scalar(p["id"], "phase.id", (int, str))
-            if pid in phase_ids:
-                raise v.fail(p["id"], f"duplicate phase id {pid!r}")
-            phase_ids.add(pid)
-            phases.append(Phase(
-                id=pid, title=v.scalar(p["title"], "phase.title", (str,)),
-                tests=v.str_list(p["tests"], "phase.tests") if "tests" in p else (),
-                min_tests=v.scalar(p["min_tests"], "phase.min_tests", (int,))
-                if "min_tests" in p else 0))
+            try:
+                p = v.mapping(pnode, "phase", _PHASE_KEYS, required=("id", "title"))
+                pid = v.scalar(p["id"], "phase.id", (int, str))
+                if pid in phase_ids:
+                    raise v.fail(p["id"], f"duplicate phase id {pid!r}")
+                phase_ids.add(pid)
+                phases.append(Phase(
+                    id=pid, title=v.scalar(p["title"], "phase.title", (str,)),
+                    tests=v.str_list(p["tests"], "phase.tests") if "tests" in p else (),
+                    min_tests=v.scalar(p["min_tests"], "phase.min_tests", (int,))
+                    if "min_tests" in p else 0))
+            except PackError as exc:
+                errors.append(exc)
     if top["rules"].kind != "seq":
         raise v.fail(top["rules"], "rules must be a list")
-    rules = [parse_rule(v, rnode, pack_id, phase_ids) for rnode in top["rules"].value]
-    check_unique(rules, path)
+    rules = []
+    for rnode in top["rules"].value:
+        try:
+            rules.append(parse_rule(v, rnode, pack_id, phase_ids))
+        except PackError as exc:
+            errors.append(exc)
+    errors += duplicates(rules, path)
+    if errors:
+        raise errors[0] if len(errors) == 1 else PackErrors(errors, path)
     return Pack(id=pack_id, title=title, phases=tuple(phases), rules=tuple(rules), source=path,
                 digest=digest or hashlib.sha256(text.encode()).hexdigest())
 
@@ -254,20 +265,31 @@ def parse_check(v: _Validator, node: YNode) -> tuple[str, dict[str, Any]]:
     return kind_name, params
 
 
-def check_unique(rules: Iterable[Rule], path: str) -> None:
+def duplicates(rules: Iterable[Rule], path: str) -> list[PackError]:
+    """Every duplicate rule code or name (each named with both places it is declared)."""
     codes: dict[str, Rule] = {}
     names: dict[str, Rule] = {}
+    out = []
     for rule in rules:
         line = int(rule.source.rsplit(":", 1)[-1]) if rule.source else 0
         src = rule.source.rsplit(":", 1)[0] if rule.source else path
         if rule.code in codes:
-            raise PackError(src, line, f"duplicate rule code (also {codes[rule.code].source})",
-                            f"{rule.code} ({rule.name})")
-        if rule.name in names:
-            raise PackError(src, line, f"duplicate rule name (also {names[rule.name].source})",
-                            f"{rule.code} ({rule.name})")
-        codes[rule.code] = rule
-        names[rule.name] = rule
+            out.append(PackError(src, line, f"duplicate rule code (also "
+                                            f"{codes[rule.code].source})",
+                                 f"{rule.code} ({rule.name})"))
+        elif rule.name in names:
+            out.append(PackError(src, line, f"duplicate rule name (also "
+                                            f"{names[rule.name].source})",
+                                 f"{rule.code} ({rule.name})"))
+        codes.setdefault(rule.code, rule)
+        names.setdefault(rule.name, rule)
+    return out
+
+
+def check_unique(rules: Iterable[Rule], path: str) -> None:
+    errors = duplicates(rules, path)
+    if errors:
+        raise errors[0] if len(errors) == 1 else PackErrors(errors, path)
 
 
 def read_pack(ref: str, base_dir: str = ".") -> tuple[bytes, str]:
@@ -303,15 +325,86 @@ def load_pack(ref: str, base_dir: str = ".") -> Pack:
     return pack_from_bytes(*read_pack(ref, base_dir))
 
 
+LOCAL_PACK = "local"
+LOCAL_PHASE = Phase(id="local", title="Rules from the project configuration")
+
+
+def inline_phase(value: Any, packs: Sequence[Pack]) -> tuple[str, Any]:
+    """(pack id, phase id) of an inline rule's ``phase``; raises ValueError with the reason.
+
+    ``"e2i:9"`` names a phase of a loaded pack; a bare ``9`` is the phase of that id in the
+    only loaded pack defining one (ambiguous across packs: an error, never a guess); no phase
+    (or ``"local"``) puts the rule in the table's ``local`` row. Never silently unphased.
+    """
+    if value is None or value == LOCAL_PACK:
+        return LOCAL_PACK, LOCAL_PHASE.id
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ValueError(f"phase must be int or str, got {type(value).__name__}")
+    loaded = ", ".join(p.id for p in packs) or "none"
+    if isinstance(value, str) and ":" in value:
+        pid, _, ph = value.partition(":")
+        pack = next((p for p in packs if p.id == pid), None)
+        if pack is None:
+            raise ValueError(f"phase {value!r}: no loaded pack {pid!r} (loaded: {loaded})"
+                             f"{_suggest(pid, [p.id for p in packs])}")
+        for phase in pack.phases:
+            if str(phase.id) == ph:
+                return pack.id, phase.id
+        ids = ", ".join(str(x.id) for x in pack.phases) or "none"
+        raise ValueError(f"phase {value!r}: pack {pid!r} has no phase {ph!r} (its phases: "
+                         f"{ids})")
+    hits = [(p.id, ph.id) for p in packs for ph in p.phases if str(ph.id) == str(value)]
+    if len(hits) == 1:
+        return hits[0]
+    if len(hits) > 1:
+        choices = " or ".join(f"'{pid}:{ph}'" for pid, ph in hits)
+        raise ValueError(f"phase {value!r} is ambiguous: several loaded packs define it; "
+                         f"write {choices}")
+    raise ValueError(f"phase {value!r} is not a phase of any loaded pack (loaded: {loaded}); "
+                     "write 'PACK:PHASE', or leave phase out for the local section")
+
+
 def rules_from_mappings(items: list[Mapping[str, Any]], source: str, pack_id: str,
-                        phase_ids: set[Any]) -> list[Rule]:
-    """Rules declared inline in configuration (``[[tool.obs-lint.rules]]``)."""
+                        packs: Sequence[Pack], lines: Sequence[int] = ()) -> list[Rule]:
+    """Rules declared inline in configuration (``[[tool.obs-lint.rules]]``).
+
+    Each rule is validated by the pack validator (same messages) and placed in a phase of a
+    loaded pack or in the ``local`` section (``inline_phase``). Errors are ConfigErrors at the
+    rule's line in the configuration file (``lines``: where each rule is written), every
+    rule's at once.
+    """
     import yaml  # re-serialise so the same validator (and its messages) apply
 
     rules = []
+    errors: list[PackError] = []
     for i, item in enumerate(items, 1):
-        text = yaml.safe_dump(dict(item), sort_keys=False)
+        line = lines[i - 1] if i - 1 < len(lines) else 0
+        where = f"{source}:{line}" if line else f"{source} (rules[{i}])"
+        item = dict(item)
+        label = f"{item.get('code', '')} ({item.get('name', '')})" if "code" in item else ""
+        try:
+            owner, phase = inline_phase(item.get("phase"), packs)
+        except ValueError as exc:
+            errors.append(PackError(where, 0, str(exc), label))
+            continue
+        item["phase"] = phase
+        text = yaml.safe_dump(item, sort_keys=False)
         node = parse_yaml(text)[0]
-        v = _Validator(f"{source} (rules[{i}])")
-        rules.append(parse_rule(v, node, pack_id, phase_ids))
+        v = _Validator(where)
+        try:
+            rule = parse_rule(v, node, pack_id, {phase})
+        except PackError as exc:
+            # the line is the dumped YAML's, meaningless here: the rule's own line instead
+            errors.append(PackError(where, 0, exc.detail, exc.rule))
+            continue
+        rules.append(_replace(rule, phase_pack="" if owner == pack_id else owner,
+                              source=where if line else rule.source))
+    if errors:
+        raise errors[0] if len(errors) == 1 else PackErrors(errors, source)
     return rules
+
+
+def _replace(rule: Rule, **changes: Any) -> Rule:
+    from dataclasses import replace
+
+    return replace(rule, **changes)

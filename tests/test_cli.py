@@ -13,11 +13,11 @@ SAMPLE = FIXTURES / "e2i_sample"
 SLICE = [a for code in ("E2I201", "E2I402", "E2I412", "E2I413", "E2I422", "E2I423", "E2I432",
                         "E2I433", "E2I442", "E2I443") for a in ("--select", code)]
 LINE_RE = re.compile(r"^(?P<path>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<code>[A-Z0-9]+) "
-                     r"\[(?P<name>[a-z0-9-]+)\] (?P<msg>.+)$")
+                     r"\[(?P<name>[a-z0-9-]+)\] (?P<severity>error|warning|info): (?P<msg>.+)$")
 
 
 def test_text_output_lines_sorted_then_phase_table(cli):
-    code, out, err = cli("check", str(SAMPLE), *SLICE)
+    code, out, err = cli("check", ".", *SLICE, cwd=SAMPLE)
     assert code == 1, err
     finding_lines = [l for l in out.splitlines() if LINE_RE.match(l)]
     assert len(finding_lines) == 3
@@ -25,8 +25,8 @@ def test_text_output_lines_sorted_then_phase_table(cli):
     assert keys == sorted(keys)
     raw = [l for l in finding_lines if "[no-raw-mlflow]" in l]
     assert raw == ["src/agents/ml_foundation/model_trainer/nodes/mlflow_logger.py:3:1: E2I201 "
-                   "[no-raw-mlflow] raw mlflow import outside MLflowConnector: `import mlflow` "
-                   "imports `mlflow`"]
+                   "[no-raw-mlflow] error: raw mlflow import outside MLflowConnector: `import "
+                   "mlflow` imports `mlflow`"]
     # the per-phase table lists all ten phases of the e2i pack
     table_rows = [l for l in out.splitlines() if re.match(r"^\|\s+\d+ \|", l)]
     assert [int(r.split("|")[1]) for r in table_rows] == list(range(1, 11))
@@ -124,19 +124,60 @@ def test_findings_outside_named_paths_are_counted_not_hidden(cli):
     assert "| FAIL" in out  # the table is still the whole project's
 
 
-def test_checks_in_a_phase_no_loaded_pack_defines_are_listed_as_unphased(cli, tmp_path):
-    """A project's inline rules belong to the `local` pack, which defines no phases: their
-    checks must still be reported (JSON `unphased_checks`, Markdown "Rules outside the
-    phases"), not dropped because their phase number matches no phase of their pack."""
+def test_inline_rules_without_a_loaded_phase_go_to_the_local_section(cli, tmp_path):
+    """A project's inline rules are never silently unphased: with no phase (and no pack to
+    place them in) they get the table's `local` row, in every report."""
     (tmp_path / ".obs-lint.yaml").write_text(
         "packs: []\nrules:\n"
-        "  - {code: L1, name: no-requests, phase: 9, severity: warning,\n"
+        "  - {code: L1, name: no-requests, severity: warning,\n"
         "     message: use the shared client, check: {kind: forbid-import, modules: [requests]}}\n")
     (tmp_path / "a.py").write_text("import requests\n")
     code, out, _ = cli("check", str(tmp_path), "--format", "json")
     doc = json.loads(out)
-    assert code == 1 and doc["phases"] == []
-    assert [(c["code"], c["status"], c["findings"]) for c in doc["unphased_checks"]] == [
-        ("L1", "fail", 1)]
+    assert code == 1 and doc["unphased_checks"] == []
+    assert [(p["pack"], p["id"], p["status"], [c["code"] for c in p["checks"]])
+            for p in doc["phases"]] == [("local", "local", "fail", ["L1"])]
+    code, text, _ = cli("check", str(tmp_path))
+    row = next(l for l in text.splitlines() if "Rules from the project configuration" in l)
+    assert [c.strip() for c in row.strip("|").split("|")] == [
+        "local", "Rules from the project configuration", "0/1", "FAIL"]
     code, md, _ = cli("check", str(tmp_path), "--format", "markdown")
-    assert "Rules outside the phases" in md and "no-requests" in md
+    assert "Phase local: Rules from the project configuration" in md and "no-requests" in md
+
+
+def test_an_inline_rule_naming_a_phase_of_a_loaded_pack_joins_that_phase(cli, tmp_path):
+    (tmp_path / ".obs-lint.yaml").write_text(
+        "packs: [e2i]\nselect: [E2I201, L1]\nrules:\n"
+        "  - {code: L1, name: no-requests, phase: 'e2i:9', severity: warning,\n"
+        "     message: use the shared client, check: {kind: forbid-import, modules: [requests]}}\n")
+    (tmp_path / "a.py").write_text("import requests\n")
+    code, out, _ = cli("check", str(tmp_path), "--format", "json")
+    doc = json.loads(out)
+    nine = next(p for p in doc["phases"] if p["id"] == 9)
+    assert [c["code"] for c in nine["checks"]] == ["L1"] and nine["status"] == "fail"
+    assert doc["unphased_checks"] == []
+    # a bare phase number is the only loaded pack's phase of that id
+    (tmp_path / ".obs-lint.yaml").write_text(
+        (tmp_path / ".obs-lint.yaml").read_text().replace("'e2i:9'", "9"))
+    doc = json.loads(cli("check", str(tmp_path), "--format", "json")[1])
+    assert [c["code"] for c in next(p for p in doc["phases"] if p["id"] == 9)["checks"]] == ["L1"]
+
+
+def test_an_inline_rule_naming_no_loaded_phase_is_an_error_at_its_line(cli, tmp_path):
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.obs-lint]\npacks = ["e2i"]\n\n[[tool.obs-lint.rules]]\ncode = "L1"\n'
+        'name = "no-requests"\nphase = 11\nseverity = "warning"\nmessage = "m"\n'
+        'check = { kind = "forbid-import", modules = ["requests"] }\n\n'
+        '[[tool.obs-lint.rules]]\ncode = "L2"\nname = "no-httpx"\nphase = "e2x:1"\n'
+        'severity = "warning"\nmessage = "m"\n'
+        'check = { kind = "forbid-import", modules = ["httpx"] }\n')
+    (tmp_path / "a.py").write_text("import requests\n")
+    code, _, err = cli("check", str(tmp_path))
+    lines = err.splitlines()
+    assert code == 2, err
+    assert lines[0].startswith("obs-lint: error: ")
+    assert "pyproject.toml:4: rule L1 (no-requests): phase 11 is not a phase of any loaded " \
+        "pack" in lines[0]
+    assert "pyproject.toml:12: rule L2 (no-httpx): phase 'e2x:1': no loaded pack 'e2x'" in lines[1]
+    assert "did you mean 'e2i'?" in lines[1]
+    assert "Traceback" not in err

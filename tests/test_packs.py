@@ -115,7 +115,6 @@ def test_pack_from_pyproject_inline_rules(cli, tmp_path):
         [[tool.obs-lint.rules]]
         code = "LOC1"
         name = "no-requests"
-        phase = 1
         severity = "warning"
         message = "use the http client wrapper"
         check = { kind = "forbid-import", modules = ["requests"] }

@@ -19,13 +19,11 @@ packs: []
 rules:
   - code: T001
     name: must-trace
-    phase: 1
     severity: error
     message: every agent calls trace_agent()
     check: {kind: require-call, calls: ["*.trace_agent"], per: file}
   - code: T002
     name: no-raw-mlflow
-    phase: 1
     severity: error
     message: no raw mlflow import
     check: {kind: forbid-import, modules: [mlflow]}

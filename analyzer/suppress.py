@@ -6,8 +6,11 @@ names both work; a bare ``# obs-lint: ignore`` silences everything on that line.
 silence nothing, or name codes no pack defines, are reported by the built-in
 ``unused-suppression`` rule (when enabled), so stale suppressions do not pile up.
 
-Rule statuses are recomputed after suppression: a rule whose only failures were suppressed
-passes; a rule that could not decide stays UNKNOWN.
+Rule statuses are NOT changed by suppression (nor by a baseline): a rule whose failures are
+all silenced still failed — the code still violates it, and the phase table says so. The
+silenced findings leave the rule's ``findings`` (they are not reported and do not fail the
+run) and are counted in its ``suppressed`` / ``baselined`` fields, which the reports show
+beside the FAIL.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import pathspec
 
 from .builtin import UNUSED_SUPPRESSION
 from .facts.model import FileFacts, Suppression
-from .types import CheckResult, Finding, Location, Rule, Span, Status, Suppressed
+from .types import CheckResult, Finding, Location, Rule, Span, Suppressed
 
 
 def _names(finding: Finding) -> set[str]:
@@ -61,7 +64,7 @@ def apply(findings: Sequence[Finding], results: Sequence[CheckResult],
     if report_unused:
         kept.extend(_unused(facts, used, known))
     dropped_ids = {id(s.finding) for s in dropped}
-    new_results = [_recompute(r, dropped_ids) for r in results]
+    new_results = [_set_aside(r, dropped_ids, "suppressed") for r in results]
     return kept, dropped, new_results
 
 
@@ -98,18 +101,14 @@ def _unused(facts: Sequence[FileFacts], used: set[tuple[str, int]], known: set[s
 
 def recompute_statuses(results: Iterable[CheckResult],
                        dropped_ids: set[int]) -> list[CheckResult]:
-    """Statuses after some findings (by ``id``) were accepted elsewhere (e.g. a baseline)."""
-    return [_recompute(r, dropped_ids) for r in results]
+    """Results after some findings (by ``id``) were accepted by a baseline: those findings
+    leave ``findings`` and are counted in ``baselined``; statuses stay as evaluated."""
+    return [_set_aside(r, dropped_ids, "baselined") for r in results]
 
 
-def _recompute(result: CheckResult, dropped_ids: set[int]) -> CheckResult:
+def _set_aside(result: CheckResult, dropped_ids: set[int], counter: str) -> CheckResult:
     remaining = tuple(f for f in result.findings if id(f) not in dropped_ids)
-    if len(remaining) == len(result.findings):
+    gone = len(result.findings) - len(remaining)
+    if not gone:
         return result
-    if any(f.severity.rank > 0 for f in remaining):
-        status = Status.FAIL
-    elif result.status is Status.UNKNOWN:
-        status = Status.UNKNOWN
-    else:
-        status = Status.PASS
-    return replace(result, findings=remaining, status=status)
+    return replace(result, findings=remaining, **{counter: getattr(result, counter) + gone})

@@ -147,6 +147,14 @@ class Rule:
     example: Example = field(default_factory=Example)
     tags: tuple[str, ...] = ()
     source: str = ""  # "file:line" where the rule was declared (for error messages)
+    # the pack whose phase the rule belongs to when that is not its own pack ("" = its own):
+    # a rule declared inline in the configuration (pack "local") can sit in phase 9 of e2i
+    phase_pack: str = ""
+
+    @property
+    def phase_key(self) -> tuple[str, int | str | None]:
+        """(pack id, phase id) of the phase table row this rule is counted in."""
+        return (self.phase_pack or self.pack, self.phase)
 
     def __hash__(self) -> int:  # params is a dict; rules are identified by pack + code
         return hash((self.pack, self.code))
@@ -187,6 +195,16 @@ class CheckResult:
     findings: tuple[Finding, ...] = ()
     evidence: tuple[Location, ...] = ()
     note: str = ""  # why UNKNOWN, or a one-line summary of the evidence
+    # findings of this rule that were evaluated but are not reported: accepted by the baseline,
+    # or silenced by a suppression (comment, skip-file, per-file-ignores). They leave
+    # ``findings`` but never change ``status``: the violation is still in the code, so the
+    # checkbox stays failed (the phase table never lies); only the exit status ignores them
+    baselined: int = 0
+    suppressed: int = 0
+
+    @property
+    def accepted(self) -> int:
+        return self.baselined + self.suppressed
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,9 +235,17 @@ class TestCounts:
 class PhaseResult:
     """One phase of the report: its checks' results, its tests' outcomes, the derived status.
 
-    status: "fail" if a check failed or could not be decided, or (when test results were given)
-    a test of the phase failed or errored, or fewer than ``min_tests`` ran; "n/a" if there is
-    nothing to judge (no static checks and no test ran); else "pass".
+    status:
+      * ``fail``: a check failed or could not be decided (whether or not its findings are
+        baselined or suppressed: the code still violates it), or (test results given) a test
+        of the phase failed or errored, or fewer than ``min_tests`` ran;
+      * ``not-run``: the checks pass but none of the phase's mapped tests ran (test results
+        were given: a phase cannot pass on tests that never ran);
+      * ``incomplete``: the checks pass, the tests that ran passed, but fewer ran than the
+        phase's test files define (skipped, deselected or not collected);
+      * ``n/a``: nothing to judge (no static checks, no mapped tests);
+      * ``pass``: every check passed, and every mapped test (if results were given) ran and
+        passed.
     """
 
     phase: Phase
@@ -236,15 +262,49 @@ class PhaseResult:
         return len(self.checks) - self.passed
 
     @property
-    def tests_failing(self) -> bool:
+    def baselined(self) -> int:
+        """Findings of this phase's checks the baseline accepted (not reported)."""
+        return sum(c.baselined for c in self.checks)
+
+    @property
+    def suppressed(self) -> int:
+        """Findings of this phase's checks a suppression silenced (not reported)."""
+        return sum(c.suppressed for c in self.checks)
+
+    @property
+    def new_findings(self) -> int:
+        """Reported findings of this phase's checks (those not accepted)."""
+        return sum(len(c.findings) for c in self.checks)
+
+    @property
+    def tests_state(self) -> str:
+        """What the merged test results say: "" (none given, or no test mapped to the
+        phase), "failed", "not-run", "incomplete" or "passed" (see ``status``)."""
         t = self.tests
-        return t is not None and (t.failed > 0 or t.errors > 0 or t.ran < self.phase.min_tests)
+        if t is None:
+            return ""
+        if t.failed > 0 or t.errors > 0 or t.ran < self.phase.min_tests:
+            return "failed"
+        if not self.phase.tests and t.expected == 0 and t.ran == 0:
+            return ""
+        if t.ran == 0:
+            return "not-run"
+        if t.ran < t.expected:
+            return "incomplete"
+        return "passed"
+
+    @property
+    def tests_failing(self) -> bool:
+        return self.tests_state == "failed"
 
     @property
     def status(self) -> str:
-        if self.failed or self.tests_failing:
+        state = self.tests_state
+        if self.failed or state == "failed":
             return "fail"
-        if not self.checks and (self.tests is None or self.tests.ran == 0):
+        if state in ("not-run", "incomplete"):
+            return state
+        if not self.checks and state != "passed":
             return "n/a"
         return "pass"
 
@@ -288,6 +348,7 @@ class Result:
     # table still covers the whole project, so it can fail while the run exits 0
     not_selected: int = 0
     stale_baseline: tuple[BaselineEntry, ...] = ()  # baseline entries that no longer occur
+    fail_on: str = "warning"  # the configured threshold the exit status uses (verdict.py)
 
     @property
     def unphased(self) -> tuple[CheckResult, ...]:

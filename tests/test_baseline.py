@@ -62,14 +62,19 @@ def test_create_records_every_finding_sorted_and_line_free(cli, project):
     assert '"line"' not in text
 
 
-def test_check_with_the_baseline_reports_nothing_and_phases_pass(cli, project):
+def test_check_with_the_baseline_reports_nothing_but_phases_still_fail(cli, project):
+    """The baseline accepts findings, it does not fix them: the run passes (no new finding),
+    the phases whose rules are violated still FAIL with the accepted count beside them."""
     cli("baseline", "create", cwd=project)
     code, out, err = cli("check", "--baseline", ".obs-lint-baseline.json", "--format", "json",
                          cwd=project)
     assert code == 0, out + err
     doc = json.loads(out)
     assert doc["findings"] == [] and doc["summary"]["baselined"] == 5
-    assert [p["status"] for p in doc["phases"]] == ["pass", "pass", "n/a"]
+    assert [p["status"] for p in doc["phases"]] == ["fail", "fail", "n/a"]
+    assert sum(p["baselined"] for p in doc["phases"]) == 5
+    assert doc["summary"]["exit_status"] == 0 and "accepted by the baseline" in \
+        doc["summary"]["explanation"]
     assert doc["stale_baseline"] == []
 
 
@@ -99,8 +104,8 @@ def test_a_third_identical_violation_is_new(cli, project):
     code, out, _ = cli("check", "--baseline", ".obs-lint-baseline.json", cwd=project)
     assert code == 1
     assert [line for line in out.splitlines() if "LOC201" in line] == [
-        "src/legacy.py:18:5: LOC201 [no-raw-mlflow] raw mlflow import outside the connector: "
-        "`import mlflow` imports `mlflow`"]
+        "src/legacy.py:18:5: LOC201 [no-raw-mlflow] error: raw mlflow import outside the "
+        "connector: `import mlflow` imports `mlflow`"]
 
 
 def test_fixed_findings_are_listed_stale_and_strict_mode_fails(cli, project):
@@ -108,7 +113,7 @@ def test_fixed_findings_are_listed_stale_and_strict_mode_fails(cli, project):
     write(project, "src/other.py", "VALUE = 1\n")
     code, out, err = cli("check", "--baseline", ".obs-lint-baseline.json", cwd=project)
     assert code == 0
-    assert "1 baseline entry no longer occur" in err
+    assert "1 baseline entry no longer occurs " in err
     assert "src/other.py: LOC201 [no-raw-mlflow]" in err
     code, _, _ = cli("check", "--baseline", ".obs-lint-baseline.json", "--strict-baseline",
                      cwd=project)
@@ -139,12 +144,15 @@ def test_selection_does_not_make_other_files_entries_stale(cli, project):
     assert code == 0 and "no longer occur" not in err  # LOC201 entries: rule not active
 
 
-def test_baselined_rule_passes_but_internal_errors_are_never_recorded(project):
+def test_baselined_rule_keeps_its_status_and_internal_errors_are_never_recorded(project):
     config = resolve_config([str(project)])
     result = check([], config)
     entries = entries_of(result.findings)
     after = check([], config, baseline=entries)
-    assert all(c.status is Status.PASS for c in after.checks)
+    assert [c.status for c in after.checks] == [c.status for c in result.checks]
+    assert Status.FAIL in [c.status for c in after.checks]
+    assert all(c.findings == () and c.baselined == len(before.findings)
+               for c, before in zip(after.checks, result.checks))
     assert len(after.baselined) == len(result.findings)
 
 

@@ -56,8 +56,10 @@ def test_clean_project_and_passing_tests_pass(project):
     #              checks  passed failed skipped errors xfailed expected status
     assert rows["2"] == ["1/1", "3", "0", "0", "0", "0", "3", "PASS"]
     assert rows["3"] == ["0/0", "2", "0", "0", "0", "0", "2", "PASS"]
-    assert rows["1"] == ["1/1", "0", "0", "0", "0", "0", "12", "PASS"]
+    # phase 1's twelve tests were not part of this session: not a pass
+    assert rows["1"] == ["1/1", "not run", "0", "0", "0", "0", "12", "NOT RUN"]
     assert "Found 0 findings" in proc.stdout
+    assert "phase 1's tests did not run (0 of 12 expected)" in proc.stdout
 
 
 @pytest.mark.slow
@@ -79,7 +81,7 @@ def test_a_failing_static_check_fails_a_green_session(project, xdist):
     proc = run_pytest(project, *xdist, "--obs-lint", "tests/unit/test_agents")
     assert "3 passed" in proc.stdout
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "src/bad.py:1:1: LOC201 [no-raw-mlflow]" in proc.stdout
+    assert "src/bad.py:1:1: LOC201 [no-raw-mlflow] error:" in proc.stdout
     assert _rows(proc.stdout)["1"][0] == "0/1" and _rows(proc.stdout)["1"][-1] == "FAIL"
 
 

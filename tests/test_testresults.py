@@ -112,9 +112,10 @@ def test_cli_json_phases_gain_tests_and_fail_on_failed_tests(cli, suite):
     doc = json.loads(out)
     assert doc["findings"] == []
     phases = {p["id"]: p for p in doc["phases"]}
-    assert phases[1]["tests"] == {**PHASE1, "expected": 12}
-    assert phases[2]["tests"] == {**PHASE2, "expected": 3}
-    assert phases[3]["tests"] == {**PHASE3, "expected": 2}
+    # ran: every test that was not skipped (5 passed + 2 failed + 3 errors + 1 xfailed)
+    assert phases[1]["tests"] == {**PHASE1, "ran": 11, "expected": 12}
+    assert phases[2]["tests"] == {**PHASE2, "ran": 3, "expected": 3}
+    assert phases[3]["tests"] == {**PHASE3, "ran": 2, "expected": 2}
     assert (phases[1]["status"], phases[2]["status"], phases[3]["status"]) == (
         "fail", "pass", "pass")
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from .. import __version__
 from ..types import CheckResult, Finding, Result, TestCounts
+from ..verdict import exit_status, explain
 
 
 def finding_dict(f: Finding) -> dict[str, Any]:
@@ -24,6 +25,7 @@ def check_dict(c: CheckResult) -> dict[str, Any]:
     return {"code": c.rule.code, "name": c.rule.name, "status": c.status.value,
             "severity": c.rule.severity.value, "checklist": c.rule.checklist,
             "findings": len(c.findings),
+            "baselined": c.baselined, "suppressed": c.suppressed,
             "evidence": [f"{e.path}:{e.span.line}" for e in c.evidence], "note": c.note}
 
 
@@ -32,7 +34,7 @@ def tests_dict(t: TestCounts | None) -> dict[str, int] | None:
     if t is None:
         return None
     return {"passed": t.passed, "failed": t.failed, "skipped": t.skipped, "errors": t.errors,
-            "xfailed": t.xfailed, "expected": t.expected}
+            "xfailed": t.xfailed, "ran": t.ran, "expected": t.expected}
 
 
 def to_dict(result: Result) -> dict[str, Any]:
@@ -41,7 +43,9 @@ def to_dict(result: Result) -> dict[str, Any]:
         phases.append({"id": ph.phase.id, "pack": ph.pack, "title": ph.phase.title,
                        "status": ph.status, "checks_passed": ph.passed,
                        "checks_failed": ph.failed, "checks_total": len(ph.checks),
+                       "baselined": ph.baselined, "suppressed": ph.suppressed,
                        "tests": tests_dict(ph.tests),
+                       "tests_state": ph.tests_state or None,
                        "checks": [check_dict(c) for c in ph.checks]})
     unphased = [check_dict(c) for c in result.unphased]
     st = result.stats
@@ -55,7 +59,9 @@ def to_dict(result: Result) -> dict[str, Any]:
                     "baselined": len(result.baselined),
                     "errors": sum(1 for f in result.findings if f.severity.value == "error"),
                     "warnings": sum(1 for f in result.findings
-                                    if f.severity.value == "warning")},
+                                    if f.severity.value == "warning"),
+                    "exit_status": exit_status(result),
+                    "explanation": explain(result)},
         "stale_baseline": [{"rule": e.rule, "name": e.name, "path": e.path,
                             "fingerprint": e.fingerprint, "message": e.message}
                            for e in result.stale_baseline],

@@ -28,11 +28,13 @@ import re
 from typing import Iterable, Sequence
 
 from ..types import CheckResult, Finding, Location, PhaseResult, Result, Status
+from ..verdict import explain
 
 MAX_EVIDENCE = 5  # evidence locations shown per rule (the JSON report has them all)
 MAX_FINDINGS = 8  # findings shown per failing rule
 
-_STATUS_BADGE = {"pass": "✅ PASS", "fail": "❌ FAIL", "n/a": "➖ N/A"}
+_STATUS_BADGE = {"pass": "✅ PASS", "fail": "❌ FAIL", "n/a": "➖ N/A",
+                 "not-run": "⚠️ TESTS NOT RUN", "incomplete": "⚠️ INCOMPLETE"}
 _CHECK_WORD = {Status.PASS: "pass", Status.FAIL: "**fail**", Status.UNKNOWN: "**unknown**"}
 
 
@@ -99,8 +101,11 @@ def _summary(result: Result) -> list[str]:
     checks = [c for p in result.phases for c in p.checks]
     passed = sum(1 for c in checks if c.status is Status.PASS)
     failed_phases = [p for p in result.phases if p.status == "fail"]
+    untested = [p for p in result.phases if p.status in ("not-run", "incomplete")]
     verdict = "✅ ALL CHECKS PASS" if not failed_phases and not errors and not warnings \
         else "❌ NOT CONFORMANT"
+    if verdict.startswith("✅") and untested:
+        verdict = "⚠️ CHECKS PASS, NOT ALL MAPPED TESTS RAN"
     st = result.stats
     lines = ["## Summary", "", f"**Status**: {verdict}", "",
              f"- Checklist items decided by rules: {passed}/{len(checks)} passed",
@@ -111,23 +116,56 @@ def _summary(result: Result) -> list[str]:
              f"- Findings: {len(result.findings)} ({errors} error, {warnings} warning, "
              f"{infos} info)" + (f"; {len(result.suppressed)} suppressed"
                                  if result.suppressed else ""),
-             f"- Checked {st.files_discovered} files ({st.files_parsed} parsed) with "
-             f"{st.rules} rules", ""]
+             f"- Checked {st.files_discovered} file{'s' if st.files_discovered != 1 else ''} "
+             f"({st.files_parsed} parsed) with {st.rules} rule{'s' if st.rules != 1 else ''}",
+             ""]
+    if result.baselined:
+        lines.insert(-1, f"- Accepted by the baseline (not reported): {len(result.baselined)}")
+    why = explain(result)
+    if why:
+        lines += [f"> {_escape(why)}", ""]
     return lines
+
+
+def _badge(ph: PhaseResult) -> str:
+    """The status, with the findings accepted by the baseline or suppressed beside a FAIL."""
+    badge = _STATUS_BADGE.get(ph.status, ph.status)
+    extra = []
+    if ph.baselined:
+        extra.append(f"{ph.baselined} baselined")
+    if ph.suppressed:
+        extra.append(f"{ph.suppressed} suppressed")
+    return badge + (f" ({', '.join(extra)})" if extra else "")
+
+
+def _tests_cell(ph: PhaseResult) -> str:
+    t = ph.tests
+    if t is None or ph.tests_state == "":
+        return "–"
+    if t.ran == 0:
+        return f"not run (0/{t.expected})"
+    parts = [f"{t.passed} passed"]
+    for n, word in ((t.failed, "failed"), (t.errors, "errors"), (t.skipped, "skipped"),
+                    (t.xfailed, "xfailed")):
+        if n:
+            parts.append(f"{n} {word}")
+    exp = f"{t.expected}" if t.expected_exact else f"≥{t.expected}"
+    return f"{t.ran}/{exp} ran: " + ", ".join(parts)
 
 
 def _phase_table(phases: Sequence[PhaseResult]) -> list[str]:
     if not phases:
         return []
     multi = len({p.pack for p in phases}) > 1
-    head = "| Pack | Phase | Title | Checks passed | Status |" if multi else \
-        "| Phase | Title | Checks passed | Status |"
-    sep = "|------|-------|-------|---------------|--------|" if multi else \
-        "|-------|-------|---------------|--------|"
-    rows = [head, sep]
+    with_tests = any(p.tests is not None for p in phases)
+    head = (["Pack"] if multi else []) + ["Phase", "Title", "Checks passed"] + (
+        ["Tests"] if with_tests else []) + ["Status"]
+    rows = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     for ph in phases:
-        cells = [str(ph.phase.id), _cell(ph.phase.title), f"{ph.passed}/{len(ph.checks)}",
-                 _STATUS_BADGE.get(ph.status, ph.status)]
+        cells = [str(ph.phase.id), _cell(ph.phase.title), f"{ph.passed}/{len(ph.checks)}"]
+        if with_tests:
+            cells.append(_tests_cell(ph))
+        cells.append(_badge(ph))
         if multi:
             cells.insert(0, ph.pack)
         rows.append("| " + " | ".join(cells) + " |")
@@ -148,6 +186,11 @@ def _rule_detail(c: CheckResult) -> list[str]:
         elif c.note:
             out.append(f"evidence: {_escape(c.note)}")
         return out
+    if c.accepted:
+        kinds = [f"{c.baselined} accepted by the baseline"] if c.baselined else []
+        kinds += [f"{c.suppressed} suppressed"] if c.suppressed else []
+        out.append(f"findings not reported: {', '.join(kinds)} (the violation is still "
+                   "there)")
     for f in failing[:MAX_FINDINGS]:
         out.append(f"{_link(f.location)}: {_escape(f.message)}")
     if len(failing) > MAX_FINDINGS:
@@ -158,7 +201,7 @@ def _rule_detail(c: CheckResult) -> list[str]:
         for f in infos[:MAX_FINDINGS]:
             if not c.note or f.message not in c.note:
                 out.append(f"{_link(f.location)}: {_escape(f.message)}")
-    elif not failing and c.note:  # pragma: no cover - a FAIL always carries a finding
+    elif not failing and not c.accepted and c.note:  # pragma: no cover - a FAIL carries one
         out.append(_escape(c.note))
     return out
 
@@ -213,7 +256,7 @@ def _phase(ph: PhaseResult, multi: bool) -> list[str]:
     counts = (f"({ph.passed}/{len(ph.checks)} checks passed)" if ph.checks
               else "(no static checks)")
     lines = [f"## {prefix}Phase {ph.phase.id}: {_escape(ph.phase.title)}", "",
-             f"**Status**: {_STATUS_BADGE.get(ph.status, ph.status)} {counts}", ""]
+             f"**Status**: {_badge(ph)} {counts}", ""]
     if ph.phase.tests:
         tests = ", ".join(f"`{t}`" for t in ph.phase.tests)
         lines += [f"Tests: {tests}", ""]

@@ -5,7 +5,10 @@
   ``defaultConfiguration.level`` and ``properties`` (pack, phase, tags).
 * Each result has ``ruleId``/``ruleIndex``, ``level``, ``message.text`` and exactly one location
   whose ``artifactLocation.uri`` is relative to the project root with ``uriBaseId``
-  ``%SRCROOT%`` (the root itself is in ``originalUriBaseIds``), never an absolute path.
+  ``%SRCROOT%``, never an absolute path. ``originalUriBaseIds`` describes ``%SRCROOT%`` as
+  the project root without naming a local directory: the consumer (code scanning: the
+  checkout) resolves it, and the file stays the same on every machine — an absolute path
+  there leaked the author's home directory and made two runs of one commit differ.
   Regions are 1-based (``endColumn`` is the column after the last character, as SARIF
   defines it, which is what our spans hold). A project-level or whole-file finding is at line 1
   of the file it concerns.
@@ -23,7 +26,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -138,7 +140,6 @@ def to_dict(result: Result) -> dict[str, Any]:
         every = fingerprints(reported + silenced)[len(reported):]
         for s, fp in zip(result.suppressed, every):
             add(s.finding, fp, {"suppressions": [_SUPPRESSIONS[s.how]]})
-    root_uri = Path(result.root).resolve().as_uri().rstrip("/") + "/"
     return {
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
@@ -150,7 +151,9 @@ def to_dict(result: Result) -> dict[str, Any]:
                 "informationUri": INFORMATION_URI,
                 "rules": [rule_descriptor(r) for r in rules],
             }},
-            "originalUriBaseIds": {SRCROOT: {"uri": root_uri}},
+            "originalUriBaseIds": {SRCROOT: {"description": {
+                "text": "The project root (the directory holding the obs-lint configuration); "
+                        "every artifact URI is relative to it."}}},
             "invocations": [{"executionSuccessful": not result.internal_errors}],
             "columnKind": "unicodeCodePoints",
             "results": results,

@@ -1,76 +1,197 @@
-"""Human-readable output: one line per finding, then the per-phase table and a summary."""
+"""Human-readable output: one line per finding, then the per-phase table and a summary.
+
+A finding line is ``path:line:col: CODE [name] severity: message`` — the code first, as ruff
+prints it, and the severity where compilers put it (editors' problem matchers read both).
+
+``TextOptions`` carries what only the terminal knows (the CLI decides it; the report stays a
+pure function of the Result and the options):
+
+* ``cwd``: paths are shown relative to the current directory when it lies inside the project
+  root, or the root inside it (what a terminal or editor clicks through); otherwise absolute.
+  Without it (the default, and in the ``github`` report) they are root-relative, like JSON and
+  SARIF.
+* ``color``: ANSI colours (the CLI turns them on for a terminal only, honouring ``NO_COLOR`` /
+  ``FORCE_COLOR``).
+* ``quiet``: the findings only (``-q``); ``statistics``: one line per rule with its count
+  instead of one per finding (``--statistics``); ``phase_table``: False leaves out the table
+  (the pre-commit hook on changed files prints findings and the summary line only).
+"""
 
 from __future__ import annotations
 
+import os
+import posixpath
+from dataclasses import dataclass
+
 from tabulate import tabulate
 
-from ..types import PhaseResult, Result
+from ..types import Finding, PhaseResult, Result, Severity
+from ..verdict import explain
+
+_SEVERITY_COLOR = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "blue"}
+_STATUS_COLOR = {"pass": "green", "fail": "red", "not-run": "yellow", "incomplete": "yellow"}
+_ANSI = {"red": 31, "green": 32, "yellow": 33, "blue": 34, "cyan": 36}
 
 
-def finding_lines(result: Result) -> list[str]:
-    return [f"{f.location.path}:{f.location.span.line}:{f.location.span.column}: "
-            f"{f.code} [{f.name}] {f.message}" for f in result.findings]
+@dataclass(frozen=True)
+class TextOptions:
+    cwd: str | None = None
+    color: bool = False
+    quiet: bool = False
+    statistics: bool = False
+    phase_table: bool = True
+
+
+DEFAULT = TextOptions()
+
+
+def _style(text: str, opts: TextOptions, color: str | None = None, bold: bool = False) -> str:
+    if not opts.color or (color is None and not bold):
+        return text
+    codes = ([str(_ANSI[color])] if color else []) + (["1"] if bold else [])
+    return f"\x1b[{';'.join(codes)}m{text}\x1b[0m"
+
+
+def display_path(root: str, path: str, cwd: str | None) -> str:
+    """``path`` (root-relative, POSIX) as the text report shows it (see the module doc)."""
+    if cwd is None:
+        return path
+    full = posixpath.join(root.replace(os.sep, "/"), path)
+    here = cwd.replace(os.sep, "/")
+    root_p = root.replace(os.sep, "/")
+    if _within(here, root_p) or _within(root_p, here):
+        return posixpath.relpath(full, here)
+    return full
+
+
+def _within(path: str, top: str) -> bool:
+    top = top.rstrip("/")
+    return path == top or path.startswith(top + "/") or top == ""
+
+
+def _plural(n: int, word: str, plural: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (plural or word + 's')}"
+
+
+def finding_line(f: Finding, result: Result, opts: TextOptions = DEFAULT) -> str:
+    s = f.location.span
+    where = f"{display_path(result.root, f.location.path, opts.cwd)}:{s.line}:{s.column}:"
+    color = _SEVERITY_COLOR.get(f.severity)
+    return (f"{_style(where, opts, bold=True)} {_style(f.code, opts, color, bold=True)} "
+            f"[{f.name}] {_style(f.severity.value + ':', opts, color)} {f.message}")
+
+
+def finding_lines(result: Result, opts: TextOptions = DEFAULT) -> list[str]:
+    return [finding_line(f, result, opts) for f in result.findings]
+
+
+def statistics(result: Result, opts: TextOptions = DEFAULT) -> str:
+    """One row per rule with findings: count, code, name, severity (most frequent first)."""
+    counts: dict[str, list] = {}
+    for f in result.findings:
+        row = counts.setdefault(f.code, [0, f.code, f.name, f.severity])
+        row[0] += 1
+    rows = sorted(counts.values(), key=lambda r: (-r[0], r[1]))
+    if not rows:
+        return ""
+    return tabulate([[n, _style(code, opts, _SEVERITY_COLOR.get(sev), bold=True), name,
+                      sev.value] for n, code, name, sev in rows],
+                    headers=["Count", "Code", "Name", "Severity"], tablefmt="plain",
+                    colalign=("right", "left", "left", "left"))
 
 
 TEST_HEADERS = ["Tests passed", "Failed", "Skipped", "Errors", "Xfailed", "Expected"]
 
 
 def _test_cells(ph: PhaseResult) -> list[object]:
-    """The test columns (shown when test results were given); ``>=n``: inexact inventory."""
+    """The test columns (shown when test results were given); ``>=n``: inexact inventory;
+    a phase whose mapped tests did not run says so in its first cell."""
     t = ph.tests
-    if t is None:
-        return [""] * len(TEST_HEADERS)
+    if t is None or ph.tests_state == "":
+        return ["-"] + [""] * (len(TEST_HEADERS) - 1)
     expected = f"{t.expected}" if t.expected_exact else f">={t.expected}"
     if ph.phase.min_tests:
         expected += f" (min {ph.phase.min_tests})"
-    return [t.passed, t.failed, t.skipped, t.errors, t.xfailed, expected]
+    passed: object = t.passed
+    if t.ran == 0:
+        passed = "not run"
+    return [passed, t.failed, t.skipped, t.errors, t.xfailed, expected]
 
 
-def phase_table(result: Result) -> str:
+def status_cell(ph: PhaseResult, opts: TextOptions = DEFAULT) -> str:
+    """``FAIL``, ``NOT RUN``...; a phase with accepted findings says how many beside it."""
+    word = ph.status.upper().replace("-", " ")
+    cell = _style(word, opts, _STATUS_COLOR.get(ph.status), bold=ph.status == "fail")
+    extra = []
+    if ph.baselined:
+        extra.append(f"{ph.baselined} baselined")
+    if ph.suppressed:
+        extra.append(f"{ph.suppressed} suppressed")
+    return cell + (f" ({', '.join(extra)})" if extra else "")
+
+
+def phase_table(result: Result, opts: TextOptions = DEFAULT) -> str:
     with_tests = any(ph.tests is not None for ph in result.phases)
+    multi = len({ph.pack for ph in result.phases}) > 1
     rows = []
     for ph in result.phases:
-        row = [ph.phase.id, ph.phase.title, f"{ph.passed}/{len(ph.checks)}"]
+        row = ([ph.pack] if multi else []) + [ph.phase.id, ph.phase.title,
+                                              f"{ph.passed}/{len(ph.checks)}"]
         if with_tests:
             row += _test_cells(ph)
-        rows.append(row + [ph.status.upper()])
+        rows.append(row + [status_cell(ph, opts)])
+    unphased = result.unphased
+    if unphased and rows:
+        passed = sum(1 for c in unphased if c.status.value == "pass")
+        row = (["-"] if multi else []) + ["-", "(checks in no phase)",
+                                          f"{passed}/{len(unphased)}"]
+        rows.append(row + ([""] * len(TEST_HEADERS) if with_tests else []) + [""])
     if not rows:
         return ""
-    headers = ["Phase", "Title", "Checks passed"] + (TEST_HEADERS if with_tests else [])
+    headers = (["Pack"] if multi else []) + ["Phase", "Title", "Checks passed"] + (
+        TEST_HEADERS if with_tests else [])
     return tabulate(rows, headers=headers + ["Status"], tablefmt="github")
 
 
 def summary_line(result: Result) -> str:
+    """``Found N findings (...); ... Checked F files (P parsed) with R rules.`` then, when the
+    run passes although a phase does not, the sentence saying why (``verdict.explain``)."""
     n = len(result.findings)
-    sup = len(result.suppressed)
     by_sev: dict[str, int] = {}
     for f in result.findings:
         by_sev[f.severity.value] = by_sev.get(f.severity.value, 0) + 1
-    parts = ", ".join(f"{v} {k}" for k, v in sorted(by_sev.items()))
-    s = f"Found {n} finding{'s' if n != 1 else ''}" + (f" ({parts})" if parts else "")
-    if sup:
-        s += f"; {sup} suppressed"
+    parts = ", ".join(f"{v} {k}" if k == "info" else _plural(v, k)
+                      for k, v in sorted(by_sev.items()))
+    s = f"Found {_plural(n, 'finding')}" + (f" ({parts})" if parts else "")
+    if result.suppressed:
+        s += f"; {len(result.suppressed)} suppressed"
     if result.baselined:
         s += f"; {len(result.baselined)} in the baseline"
     if result.stale_baseline:
-        n = len(result.stale_baseline)
-        s += f"; {n} baseline entr{'ies' if n != 1 else 'y'} no longer occur"
+        k = len(result.stale_baseline)
+        s += f"; {_plural(k, 'baseline entry', 'baseline entries')} no longer " + (
+            "occurs" if k == 1 else "occur")
     if result.not_selected:
         s += (f"; {result.not_selected} outside the selected paths/lines not shown (the phase "
               "table covers the whole project)")
     st = result.stats
-    s += (f". Checked {st.files_discovered} files ({st.files_parsed} parsed) with "
-          f"{st.rules} rules.")
-    return s
+    s += (f". Checked {_plural(st.files_discovered, 'file')} ({st.files_parsed} parsed) with "
+          f"{_plural(st.rules, 'rule')}.")
+    why = explain(result)
+    return s + (f" {why}" if why else "")
 
 
-def render(result: Result) -> str:
-    out = finding_lines(result)
-    table = phase_table(result)
+def render(result: Result, opts: TextOptions = DEFAULT) -> str:
+    out = statistics(result, opts).splitlines() if opts.statistics else \
+        finding_lines(result, opts)
+    if opts.quiet:
+        return "\n".join(out) + "\n" if out else ""
+    table = phase_table(result, opts) if opts.phase_table else ""
     if table:
         if out:
             out.append("")
         out.append(table)
-    out.append("")
+    if out:
+        out.append("")
     out.append(summary_line(result))
     return "\n".join(out) + "\n"

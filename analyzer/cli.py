@@ -13,6 +13,7 @@ import json
 import os
 import sys
 import textwrap
+import time
 from typing import Sequence
 
 import click
@@ -22,14 +23,18 @@ from .api import check as run_check, load_packs, resolve_config
 from .baseline import DEFAULT_FILE as DEFAULT_BASELINE, entries_of as baseline_entries
 from .baseline import load as load_baseline, prune as prune_baseline
 from .baseline import write as write_baseline
-from .config import describe as describe_config
+from .config import Config, describe as describe_config
+from .packs import bundled_packs
+from .progress import Progress
+from .report.text import TextOptions
 from .builtin import BUILTINS
 from .checks import REGISTRY
 from .errors import ObsLintError, UsageError
 from .report import FORMATS
 from .types import Result, Rule, Severity
 
-EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+from .verdict import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
+from .verdict import exit_status as verdict_exit_status
 
 
 def _err(message: str) -> None:
@@ -37,13 +42,24 @@ def _err(message: str) -> None:
 
 
 def _write(text: str, output: str | None) -> None:
+    """Print a report, or write it to ``output`` atomically (a temporary file in the same
+    directory, then renamed: a reader never sees half a report). The directory must exist:
+    a typo in ``-o reprots/x.json`` is an error, not a new directory tree."""
     if output:
+        parent = os.path.dirname(os.path.abspath(output))
+        if not os.path.isdir(parent):
+            raise UsageError(f"{output}: cannot write report: directory "
+                             f"{os.path.dirname(output) or parent} does not exist")
+        tmp = os.path.join(parent, f".{os.path.basename(output)}.tmp{os.getpid()}")
         try:
-            parent = os.path.dirname(os.path.abspath(output))
-            os.makedirs(parent, exist_ok=True)
-            with open(output, "w", encoding="utf-8", errors="backslashreplace") as fh:
+            with open(tmp, "w", encoding="utf-8", errors="backslashreplace") as fh:
                 fh.write(text)
+            os.replace(tmp, output)
         except OSError as exc:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
             raise UsageError(f"{output}: cannot write report: {exc.strerror or exc}") from None
         return
     stream = sys.stdout
@@ -55,17 +71,30 @@ def _write(text: str, output: str | None) -> None:
     stream.flush()
 
 
-def exit_status(result: Result, fail_on: str) -> int:
-    """2 on internal errors; 1 on findings at/above ``fail_on`` or a phase whose tests failed
-    (failed/errored tests, fewer than ``min_tests``: only when test results were given)."""
-    if result.internal_errors:
-        return EXIT_ERROR
-    threshold = Severity(fail_on).rank
-    if any(f.severity.rank >= threshold and f.severity.rank > 0 for f in result.findings):
-        return EXIT_FINDINGS
-    if any(ph.tests_failing for ph in result.phases):
-        return EXIT_FINDINGS
-    return EXIT_OK
+def exit_status(result: Result, fail_on: str | None = None) -> int:
+    """2 on internal errors; 1 on reported findings at/above ``fail-on`` or a phase whose
+    tests failed; else 0 (``verdict.exit_status``; ``fail_on`` overrides the Result's)."""
+    if fail_on is not None and fail_on != result.fail_on:
+        from dataclasses import replace
+
+        result = replace(result, fail_on=fail_on)
+    return verdict_exit_status(result)
+
+
+def use_color(stream) -> bool:
+    """ANSI colour on a terminal only: ``NO_COLOR`` (any value) turns it off, ``FORCE_COLOR``
+    (any value but 0/false) on; never in CI logs (``CI`` set) unless forced."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    force = os.environ.get("FORCE_COLOR", "")
+    if force and force.lower() not in ("0", "false", "no"):
+        return True
+    if os.environ.get("CI") or os.environ.get("TERM") == "dumb":
+        return False
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
 
 
 class _Group(click.Group):
@@ -75,7 +104,8 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except ObsLintError as exc:
-            _err(str(exc))
+            for message in exc.messages:
+                _err(message)
             sys.exit(EXIT_ERROR)
         except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
             raise
@@ -148,8 +178,8 @@ def _report_stale(result: Result, baseline_file: str) -> None:
     if not result.stale_baseline:
         return
     n = len(result.stale_baseline)
-    _note(f"{baseline_file}: {n} baseline entr{'ies' if n != 1 else 'y'} no longer occur "
-          "(prune them with `obs-lint baseline update`):")
+    _note(f"{baseline_file}: {n} baseline entr{'ies' if n != 1 else 'y'} no longer "
+          f"occur{'s' if n == 1 else ''} (prune them with `obs-lint baseline update`):")
     for e in result.stale_baseline:
         _note(f"  {e.path}: {e.rule} [{e.name}] {e.fingerprint}")
 
@@ -158,9 +188,43 @@ def _note(message: str) -> None:
     click.echo(f"obs-lint: {message}", err=True)
 
 
+def _config_notices(config: Config, packs: Sequence[str] | None = None) -> None:
+    """What a user must know about how the configuration was found, on stderr, one line each:
+    no configuration at all (the first run), or two of them in one root."""
+    if config.shadowed_config:
+        _note(f"warning: {config.config_file} and [tool.obs-lint] in "
+              f"{config.shadowed_config} both configure {config.root}; using "
+              f"{config.config_file} (it takes precedence; [tool.obs-lint] is ignored — "
+              "keep one of them)")
+    if config.config_file or dict(config.sources).get("*", "").endswith("(--no-config)"):
+        return
+    names = list(packs if packs is not None else config.packs)
+    bundled = set(bundled_packs())
+    what = " and ".join((f"the bundled {n} pack" if n in bundled else f"the pack {n}")
+                        for n in names) or "no pack"
+    _note(f"no obs-lint configuration found; checking {config.root} with {what} "
+          "— run obs-lint init")
+
+
+def _default_paths(paths: Sequence[str], root: str) -> list[str]:
+    """PATHS, or (none given) the current directory when it lies below the root: like ruff,
+    ``obs-lint check`` in ``src/agents`` reports that directory's findings (rules are still
+    decided over the whole project); at the root it reports everything."""
+    if paths:
+        return list(paths)
+    here = os.path.realpath(os.getcwd())
+    top = os.path.realpath(root)
+    if here != top and here.startswith(top + os.sep):
+        return ["."]
+    return []
+
+
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--pack", "packs", multiple=True, help="Rule pack (bundled name or path); repeatable.")
+@click.option("--pack", "packs", multiple=True,
+              help="Rule pack (bundled name or path) replacing the configured ones; repeatable.")
+@click.option("--extend-pack", "extend_packs", multiple=True,
+              help="Rule pack added to the configured ones (or to --pack); repeatable.")
 @click.option("--select", multiple=True, help="Only these rule codes/names/prefixes; repeatable.")
 @click.option("--ignore", multiple=True, help="Skip these rule codes/names/prefixes; repeatable.")
 @click.option("--format", "formats", multiple=True, metavar="NAME[:FILE]",
@@ -169,6 +233,14 @@ def _note(message: str) -> None:
 @click.option("--output", "-o", "outputs", multiple=True, type=click.Path(dir_okay=False),
               help="Write the report to FILE instead of stdout; repeatable, paired by position "
                    "with the --format options that have no :FILE.")
+@click.option("--quiet", "-q", is_flag=True,
+              help="Text report: print the findings only (no phase table, no summary).")
+@click.option("--statistics", is_flag=True,
+              help="Text report: one line per rule with its number of findings instead of one "
+                   "line per finding.")
+@click.option("--phase-table/--no-phase-table", "phase_table", default=True,
+              help="Text report: print the per-phase table (default) or only the findings and "
+                   "the summary line (the pre-commit hook on changed files).")
 @click.option("--junit-xml", "junit_xml", multiple=True, metavar="PATH|GLOB",
               help="pytest JUnit XML results to merge into the phase table; repeatable, globs.")
 @click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False), default=None,
@@ -185,6 +257,8 @@ def _note(message: str) -> None:
               help="Read configuration from this file.")
 @click.option("--no-config", is_flag=True, help="Ignore configuration files.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--watch", "-w", is_flag=True,
+              help="Check again whenever a file changes (with the warm cache); Ctrl-C ends.")
 @click.option("--no-prefilter", is_flag=True,
               help="Parse every file in a rule's scope and extract every kind of fact (slower; for "
                    "debugging the prefilter).")
@@ -193,26 +267,63 @@ def _note(message: str) -> None:
                    "core).")
 @click.option("--no-cache", is_flag=True,
               help="Neither read nor write the fact cache (.obs-lint-cache/).")
-def check(paths: Sequence[str], packs: Sequence[str], select: Sequence[str],
-          ignore: Sequence[str], formats: Sequence[str], outputs: Sequence[str],
+def check(paths: Sequence[str], packs: Sequence[str], extend_packs: Sequence[str],
+          select: Sequence[str], ignore: Sequence[str], formats: Sequence[str],
+          outputs: Sequence[str], quiet: bool, statistics: bool, phase_table: bool,
           junit_xml: Sequence[str], baseline_file: str | None, strict_baseline: bool,
           diff_base: str | None, force_exclude: bool, add_ignore: bool,
-          config_file: str | None, no_config: bool, exit_zero: bool,
+          config_file: str | None, no_config: bool, exit_zero: bool, watch: bool,
           no_prefilter: bool, jobs: int | None, no_cache: bool) -> None:
-    """Check the project against the rule packs; report findings in PATHS (default: all).
+    """Check the project against the rule packs; report findings in PATHS.
 
     Rules are always evaluated over the whole project; PATHS (files or directories, e.g. the
-    files pre-commit passes) only choose which findings are reported.
+    files pre-commit passes; default: the current directory) only choose which findings are
+    reported. The project root is the nearest ancestor of the first PATH with obs-lint
+    configuration, else with a pyproject.toml or .git, else the checked directory.
     """
-    config = resolve_config(paths, config_file, not no_config)
-    config = config.with_overrides(select=tuple(select) or None, ignore=tuple(ignore) or None,
-                                   jobs=jobs)
-    if packs:
-        config = config.with_overrides(packs=tuple(packs))
+    def configure() -> Config:
+        config = resolve_config(paths, config_file, not no_config)
+        config = config.with_overrides(select=tuple(select) or None,
+                                       ignore=tuple(ignore) or None, jobs=jobs)
+        if packs:
+            config = config.with_overrides(packs=tuple(packs))
+        if extend_packs:
+            config = config.with_overrides(packs=tuple(config.packs) + tuple(
+                p for p in extend_packs if p not in config.packs))
+        return config
+
+    config = configure()
     fmt_source = dict(config.sources).get("format", "default")
     dests = [] if add_ignore else destinations(formats, outputs, config.format, fmt_source)
     if strict_baseline and not baseline_file:
         raise UsageError("--strict-baseline needs --baseline FILE")
+    if watch and add_ignore:
+        raise UsageError("--watch cannot be combined with --add-ignore (it writes into the "
+                         "checked files, which would trigger the next run)")
+    _config_notices(config)
+    report_paths = _default_paths(paths, config.root)
+    text_opts = TextOptions(cwd=os.getcwd(), color=use_color(sys.stdout), quiet=quiet,
+                            statistics=statistics, phase_table=phase_table)
+
+    def run_once(fresh: bool = False) -> int:
+        """One check; ``fresh``: read the configuration again (--watch: it may have been
+        edited since the last run)."""
+        config_now = configure() if fresh else config
+        return _run_check(config_now, report_paths, dests, text_opts, junit_xml,
+                          baseline_file, strict_baseline, diff_base, force_exclude,
+                          add_ignore, no_prefilter, no_cache)
+
+    if watch:
+        sys.exit(_watch(run_once, config, baseline_file))
+    status = run_once()
+    sys.exit(EXIT_OK if exit_zero and status == EXIT_FINDINGS else status)
+
+
+def _run_check(config: Config, report_paths: list[str], dests, text_opts: TextOptions,
+               junit_xml: Sequence[str], baseline_file: str | None, strict_baseline: bool,
+               diff_base: str | None, force_exclude: bool, add_ignore: bool,
+               no_prefilter: bool, no_cache: bool) -> int:
+    """Load, check, report: the body of ``check`` (run once, or again and again by --watch)."""
     loaded = load_packs(config, use_cache=not no_cache)
     entries = load_baseline(baseline_file) if baseline_file else None
     cases = changed = None
@@ -222,22 +333,63 @@ def check(paths: Sequence[str], packs: Sequence[str], select: Sequence[str],
     if diff_base:
         from .gitdiff import changed_lines
         changed = changed_lines(config.root, diff_base)
-    result = run_check([], config, packs=loaded, prefilter=not no_prefilter,
-                       report_paths=list(paths) or None, force_exclude=force_exclude,
-                       baseline=entries, changed_lines=changed, test_cases=cases,
-                       use_cache=not no_cache)
+    progress = Progress(sys.stderr)
+    try:
+        result = run_check([], config, packs=loaded, prefilter=not no_prefilter,
+                           report_paths=report_paths or None, force_exclude=force_exclude,
+                           baseline=entries, changed_lines=changed, test_cases=cases,
+                           use_cache=not no_cache, progress=progress)
+    finally:
+        progress.close()
     if add_ignore:
-        sys.exit(_add_ignore(result))
+        return _add_ignore(result)
     for fmt, output in dests:
-        _write(FORMATS[fmt](result), output)
+        render = FORMATS[fmt]
+        _write(render(result, text_opts) if fmt == "text" else render(result), output)
     for f in result.internal_errors:
         _err(f"{f.location.path}: {f.message}")
     if baseline_file:
         _report_stale(result, baseline_file)
-    status = exit_status(result, config.fail_on)
+    status = exit_status(result)
     if status == EXIT_OK and strict_baseline and result.stale_baseline:
         status = EXIT_FINDINGS
-    sys.exit(EXIT_OK if exit_zero and status == EXIT_FINDINGS else status)
+    return status
+
+
+def _watch(run_once, config: Config, baseline_file: str | None) -> int:
+    """``--watch``: run, then run again on every change, until Ctrl-C (exit 0). An error in a
+    run (a half-edited configuration or pack) is printed and the watch goes on."""
+    from . import watch as watcher
+
+    extra = [os.path.join(config.root, n) for n in (".obs-lint.yaml", "pyproject.toml",
+                                                    ".gitignore")]
+    extra += [p if os.path.isabs(p) else os.path.join(config.root, p) for p in config.packs
+              if p.endswith((".yaml", ".yml")) or "/" in p]
+    if baseline_file:
+        extra.append(os.path.abspath(baseline_file))
+
+    def take():
+        return watcher.snapshot(config.root, config.exclude + config.extend_exclude,
+                                config.respect_gitignore, extra)
+
+    def run(changed_paths: list[str]) -> None:
+        if changed_paths:
+            shown = ", ".join(changed_paths[:3]) + (
+                f" and {len(changed_paths) - 3} more" if len(changed_paths) > 3 else "")
+            click.echo(f"\n[{time.strftime('%H:%M:%S')}] changed: {shown}; checking again")
+        try:
+            run_once(fresh=bool(changed_paths))
+        except ObsLintError as exc:
+            for message in exc.messages:
+                _err(message)
+        click.echo(f"[{time.strftime('%H:%M:%S')}] watching {config.root} for changes "
+                   "(Ctrl-C to stop)")
+
+    try:
+        watcher.loop(run, take)
+    except KeyboardInterrupt:
+        pass
+    return EXIT_OK
 
 
 def _add_ignore(result: Result) -> int:
@@ -338,11 +490,63 @@ def config_cmd(path: str | None, config_file: str | None, no_config: bool, fmt: 
         return
     click.echo(f"project root: {config.root}")
     click.echo(f"config file:  {config.config_file or '(none)'}")
+    if config.shadowed_config:
+        click.echo(f"ignored:      [tool.obs-lint] in {config.shadowed_config} "
+                   f"({config.config_file} takes precedence)")
     click.echo("")
+    click.echo("\n".join(config_lines(rows)))
+
+
+COMMENT_COLUMN_MAX = 48  # values longer than this do not push every comment to the right
+
+
+def config_lines(rows: Sequence[tuple[str, object, str]]) -> list[str]:
+    """``key = value  # source`` lines with the comments in one column (values too long for
+    it keep their comment two spaces after them)."""
     width = max(len(k) for k, _, _ in rows)
-    for k, v, src in rows:
+    lefts = [f"{k:<{width}} = {json.dumps(v)}" for k, v, _ in rows]
+    column = max((len(left) for left in lefts if len(left) <= COMMENT_COLUMN_MAX), default=0)
+    out = []
+    for left, (_, _, src) in zip(lefts, rows):
         where = src if src.startswith("default") else f"from {src}"
-        click.echo(f"{k:<{width}} = {json.dumps(v)}    # {where}")
+        out.append(f"{left:<{column}}  # {where}")
+    return out
+
+
+@main.command("init")
+@click.argument("path", required=False, type=click.Path(exists=True, file_okay=False))
+@click.option("--yaml", "use_yaml", is_flag=True,
+              help="Write .obs-lint.yaml (default: a [tool.obs-lint] section appended to "
+                   "pyproject.toml; .obs-lint.yaml when there is none).")
+@click.option("--pack", "packs", multiple=True,
+              help="Packs to configure (default: the bundled e2i); repeatable.")
+@click.option("--pack-file", default=None, metavar="FILE",
+              help="Also write a starter pack FILE (one commented example per check kind) "
+                   "and add it to the packs.")
+@click.option("--dry-run", is_flag=True, help="Print what would be written; write nothing.")
+def init_cmd(path: str | None, use_yaml: bool, packs: Sequence[str], pack_file: str | None,
+             dry_run: bool) -> None:
+    """Write a starter configuration for the project containing PATH (default: the current
+    directory): packs, the source folders found, excludes. Never overwrites."""
+    from .config import locate_root
+    from .init import plan_init, write as write_init
+
+    root, reason = locate_root(path or os.getcwd())
+    if reason == "checked" and path:
+        root = os.path.abspath(path)
+    plan = plan_init(root, packs=tuple(packs) or ("e2i",), yaml=use_yaml, pack_file=pack_file)
+    shown = os.path.relpath(plan.target)
+    if dry_run:
+        if plan.pack_file:
+            click.echo(f"# would write {os.path.relpath(plan.pack_file)}:\n{plan.pack_text}")
+        click.echo(f"# would {'append to' if plan.append else 'write'} {shown}:\n{plan.text}")
+        return
+    for done in write_init(plan):
+        verb = "Appended [tool.obs-lint] to" if done == plan.target and plan.append \
+            else "Wrote"
+        click.echo(f"{verb} {os.path.relpath(done)}")
+    click.echo(f"Project root: {root}. Next: `obs-lint check` (and `obs-lint config` to see "
+               "every resolved setting).")
 
 
 @main.group("cache")

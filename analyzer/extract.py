@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import gc
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Callable, Sequence
 
 from .cache import FactCache, cache_dir, entry_key, run_key
 from .codec import DecodeError, decode, encode
@@ -122,11 +122,14 @@ def _finish(prep: Prepared, payload: object, problems: tuple[Problem, ...],
 
 def extract_all(files: Sequence[SourceFile], plan: Plan, config: Config, *,
                 packs: Sequence[Pack] = (), use_cache: bool = True, jobs: int | None = None,
-                report: ExtractReport | None = None) -> list[FileFacts]:
+                report: ExtractReport | None = None,
+                progress: Callable[[int, int], None] | None = None) -> list[FileFacts]:
     """FileFacts for every discovered file, in the same order.
 
     ``jobs``: worker processes (None: ``config.jobs``; 0: one per core). ``use_cache=False``
-    neither reads nor writes the cache (nothing is created on disk).
+    neither reads nor writes the cache (nothing is created on disk). ``progress(done,
+    total)`` is told how many files are finished as extraction goes (the CLI's progress bar;
+    it never changes what is computed).
     """
     report = report if report is not None else ExtractReport()
     out: list[FileFacts | None] = [None] * len(files)
@@ -172,6 +175,10 @@ def extract_all(files: Sequence[SourceFile], plan: Plan, config: Config, *,
     report.cache_hits, report.cache_misses = cache.hits, len(pending)
     report.cache_rejected = cache.rejected
     report.extracted = len(pending)
+    total = len(files)
+    done_before = total - len(pending)
+    if progress is not None:
+        progress(done_before, total)
 
     budget = float(config.max_file_seconds or 0)
     n_jobs = jobs if jobs is not None else config.jobs
@@ -181,7 +188,8 @@ def extract_all(files: Sequence[SourceFile], plan: Plan, config: Config, *,
         report.workers = min(n_jobs, len(pending))
         tasks = [Task(i, prep.src.path, prep.src.kind.value, prep.text, needs)
                  for i, prep, _, needs in pending]
-        results = run_pool(tasks, extract_encoded, n_jobs, budget)
+        results = run_pool(tasks, extract_encoded, n_jobs, budget, progress=None if progress
+                           is None else (lambda n: progress(done_before + n, total)))
         for i, prep, key, _ in pending:
             result = results[i]
             if result.status != OK:
@@ -193,7 +201,9 @@ def extract_all(files: Sequence[SourceFile], plan: Plan, config: Config, *,
             out[i] = _finish(prep, payload, problems, coverage)
             cache.put(key, body)
     else:
-        for i, prep, key, needs in pending:
+        for n, (i, prep, key, needs) in enumerate(pending):
+            if progress is not None:
+                progress(done_before + n, total)
             task = Task(i, prep.src.path, prep.src.kind.value, prep.text, needs)
             result = run_with_budget(_extract_objects, task, budget)
             if result.status != OK:
@@ -207,4 +217,6 @@ def extract_all(files: Sequence[SourceFile], plan: Plan, config: Config, *,
                 cache.put(key, body)
                 payload, problems = decode(body)
             out[i] = _finish(prep, payload, problems, coverage)
+    if progress is not None:
+        progress(total, total)
     return [f for f in out if f is not None]

@@ -236,8 +236,12 @@ def chunked(tasks: Sequence[Task], jobs: int) -> list[list[Task]]:
 
 
 def run_pool(tasks: Sequence[Task], job: Job, jobs: int, budget: float,
-             grace: float | None = None) -> dict[int, JobResult]:
-    """Run ``job`` over ``tasks`` in ``jobs`` worker processes; a result for every task."""
+             grace: float | None = None, progress: Callable[[int], None] | None = None
+             ) -> dict[int, JobResult]:
+    """Run ``job`` over ``tasks`` in ``jobs`` worker processes; a result for every task.
+
+    ``progress(n)`` is called with the number of results so far as they arrive (the CLI's
+    progress bar); it must be cheap and must not raise."""
     from multiprocessing.connection import wait
 
     hard = budget + (grace if grace is not None else max(2.0, budget * 0.5)) if budget > 0 else 0.0
@@ -261,6 +265,8 @@ def run_pool(tasks: Sequence[Task], job: Job, jobs: int, budget: float,
             for w in busy:
                 if w.conn in ready or w.proc.sentinel in ready:
                     _drain(w, results)
+            if progress is not None:
+                progress(len(results))
             if hard:
                 now = time.monotonic()
                 for w in busy:

@@ -142,7 +142,15 @@ def test_read_only_commands_write_nothing(tree, quarantine, args):
 def test_a_requested_report_file_is_the_only_other_write(tree, quarantine, tmp_path):
     before = snapshot(tree)
     report = tmp_path / "reports" / "out.sarif"
+    # a missing directory is an error (a typo must not create a tree), and writes nothing
+    proc = run(tree, quarantine, "check", "--no-cache", "--format", "sarif", "-o", str(report))
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (f"obs-lint: error: {report}: cannot write report: directory "
+                                   f"{report.parent} does not exist")
+    assert not report.parent.exists()
+    report.parent.mkdir()
     proc = run(tree, quarantine, "check", "--no-cache", "--format", "sarif", "-o", str(report))
     assert proc.returncode == 1, proc.stderr
     assert report.is_file() and proc.stdout == ""
+    assert os.listdir(report.parent) == ["out.sarif"]  # the atomic write left no temporary
     assert not changes(before, snapshot(tree))

@@ -417,6 +417,7 @@ def _baseline_run(path: str | None, packs: Sequence[str], config_file: str | Non
     config = resolve_config([path] if path else [], config_file, not no_config)
     if packs:
         config = config.with_overrides(packs=tuple(packs))
+    _config_notices(config)
     return run_check([], config, baseline=entries)
 
 

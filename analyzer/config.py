@@ -172,16 +172,20 @@ class _Table:
         return ConfigError(f"{where}: {message}")
 
 
-def _toml_error(shown: str, exc: Exception) -> ConfigError:
+def _toml_error(shown: str, exc: Exception, text: str = "") -> ConfigError:
     """``tomllib`` puts the position in the message ("... (at line 3, column 9)") before
     Python 3.14 and in ``lineno``/``colno`` from then on; either way: ``file:line: ...``."""
     msg = str(exc)
     line = getattr(exc, "lineno", 0) or 0
     col = getattr(exc, "colno", 0) or 0
     m = re.search(r"\s*\(at line (\d+), column (\d+)\)", msg)
+    end = re.search(r"\s*\(at end of document\)", msg)
     if m:
         line, col = int(m.group(1)), int(m.group(2))
         msg = msg[:m.start()] + msg[m.end():]
+    elif end:
+        line = max(1, len(text.splitlines()))
+        msg = msg[:end.start()] + " at the end of the file" + msg[end.end():]
     elif getattr(exc, "msg", None):
         msg = exc.msg  # type: ignore[attr-defined]
     where = f"{shown}:{line}" if line else shown
@@ -198,7 +202,7 @@ def _read_toml(path: str, shown: str) -> tuple[dict[str, Any], str]:
     try:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:
-        raise _toml_error(shown, exc) from None
+        raise _toml_error(shown, exc, text) from None
 
 
 def _read_table(root: str, explicit: str | None) -> _Table:

@@ -52,9 +52,10 @@ class Plan:
     pack_text: str = ""
 
 
-def _folders(root: str) -> list[tuple[str, int]]:
+def _folders(root: str, excludes: Sequence[str] = ()) -> list[tuple[str, int]]:
+    """(top-level folder, files a run checks there) once ``excludes`` are added."""
     counts: dict[str, int] = {}
-    for f in discover(root, [root], DEFAULT_EXCLUDE, True):
+    for f in discover(root, [root], DEFAULT_EXCLUDE + tuple(excludes), True):
         top = f.path.split("/", 1)[0] + "/" if "/" in f.path else "."
         counts[top] = counts.get(top, 0) + 1
     return sorted(counts.items(), key=lambda kv: (kv[0] == ".", -kv[1], kv[0]))
@@ -297,8 +298,8 @@ def plan_init(root: str, *, packs: Sequence[str] = ("e2i",), yaml: bool = False,
             pack_rel = "./" + pack_rel  # a bare name would be read as a bundled pack's name
         packs.append(pack_rel)
         pack_text = render_pack(_slug(os.path.basename(os.path.abspath(root))))
-    sources = tuple(_folders(root))
     excludes = tuple(_exclude_candidates(root))
+    sources = tuple(_folders(root, excludes))
     use_yaml = yaml or not os.path.isfile(pyproject)
     if use_yaml:
         return Plan(root, yaml_path, False, render_yaml(packs, sources, excludes), sources,

@@ -126,6 +126,12 @@ ROWS = [
         r"obs-lint: error: unknown rule 'no-mlfow' \(did you mean 'no-mlflow'\?\)\n"),
     Row("2-usage-junit-file-missing", ("check", "--junit-xml", "results.xml"), 2,
         r"obs-lint: error: results\.xml: JUnit XML file not found\n"),
+    Row("2-usage-nothing-to-check", ("check", "docs"), 2,
+        r"obs-lint: error: docs: nothing to check under docs \(no Python, YAML or SQL file "
+        r"after excludes and \.gitignore\)\n", files={"docs/index.md": "# docs\n"}),
+    Row("2-usage-output-directory-missing", ("check", "-o", "nodir/report.txt"), 2,
+        r"obs-lint: error: nodir/report\.txt: cannot write report: directory nodir does not "
+        r"exist\n"),
     # ---- 2: configuration ------------------------------------------------------------------
     Row("2-config-unknown-key", ("check",), 2,
         r"obs-lint: error: \.obs-lint\.yaml:2: unknown key 'exlude' \(did you mean 'exclude'\?\)\n",

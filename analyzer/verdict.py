@@ -47,58 +47,57 @@ def exit_status(result: Result) -> int:
     return EXIT_OK
 
 
-def _plural(n: int, word: str, plural: str | None = None) -> str:
-    return f"{n} {word if n == 1 else (plural or word + 's')}"
+_CHECK_CAUSES = ("baselined", "suppressed", "outside", "below", "undecided")
+_CAUSE_TEXT = {
+    "baselined": "findings accepted by the baseline ({n})",
+    "suppressed": "suppressed findings ({n})",
+    "outside": "findings outside the selected paths or lines ({n})",
+    "below": "findings below fail-on = {fail_on} ({n})",
+    "undecided": "checks that could not be decided ({n})",
+}
 
 
-def _phase_name(ph: PhaseResult, multi: bool) -> str:
-    return f"{ph.pack} phase {ph.phase.id}" if multi else f"phase {ph.phase.id}"
+def _causes(ph: PhaseResult, reported: set[int]) -> dict[str, list[int]]:
+    """Why a phase is not PASS although nothing in it fails the run: cause -> counts
+    (``not-run``/``incomplete``: [tests that ran, tests expected])."""
+    out: dict[str, list[int]] = {}
 
+    def add(cause: str, n: int) -> None:
+        if n:
+            out.setdefault(cause, [0])[0] += n
 
-def _why_phase(ph: PhaseResult, result: Result, reported: set[int], multi: bool) -> str:
-    """Why a phase is not PASS although nothing in it fails the run."""
-    name = _phase_name(ph, multi)
-    if ph.status in ("not-run", "incomplete"):
-        t = ph.tests
-        assert t is not None
-        if ph.status == "not-run":
-            return f"{name}'s tests did not run (0 of {t.expected} expected)"
-        return f"{name} ran {t.ran} of its {t.expected} expected tests"
-    accepted = outside = below = undecided = 0
     for c in ph.checks:
         if c.status is Status.PASS:
             continue
-        if c.status is Status.UNKNOWN:
-            undecided += 1
-        for f in c.findings:
-            if id(f) not in reported:
-                outside += 1
-            elif f.severity.rank > 0:
-                below += 1
-        accepted += c.accepted
-    causes = []
-    if accepted:
-        kinds = []
-        if ph.baselined:
-            kinds.append(f"{ph.baselined} accepted by the baseline")
-        if ph.suppressed:
-            kinds.append(f"{ph.suppressed} suppressed")
-        causes.append("findings " + " and ".join(kinds))
-    if outside:
-        causes.append(f"{_plural(outside, 'finding')} outside the selected paths or lines")
-    if below:
-        causes.append(f"{_plural(below, 'finding')} below fail-on = {result.fail_on}")
-    if undecided:
-        causes.append(f"{_plural(undecided, 'check')} that could not be decided")
-    tail = ""
-    if ph.tests_state in ("not-run", "incomplete"):
-        tail = " (and its tests did not all run)"
-    return f"{name} fails on " + ", ".join(causes or ["checks without a reported finding"]) \
-        + tail
+        add("undecided", int(c.status is Status.UNKNOWN))
+        add("baselined", c.baselined)
+        add("suppressed", c.suppressed)
+        add("outside", sum(1 for f in c.findings if id(f) not in reported))
+        add("below", sum(1 for f in c.findings if id(f) in reported and f.severity.rank > 0))
+    if ph.tests_state in ("not-run", "incomplete") and ph.tests is not None:
+        out[ph.tests_state] = [ph.tests.ran, ph.tests.expected]
+    return out
+
+
+def _names(phases: list[PhaseResult], multi: bool) -> str:
+    """``phase 2``, ``phases 2-9``, ``phases 1, 3 and 5`` (with the pack when several)."""
+    if multi:
+        labels = [f"{ph.pack} phase {ph.phase.id}" for ph in phases]
+        return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+    ids = [ph.phase.id for ph in phases]
+    if len(ids) == 1:
+        return f"phase {ids[0]}"
+    if all(isinstance(i, int) for i in ids) and ids == list(range(ids[0], ids[0] + len(ids))) \
+            and len(ids) > 2:
+        return f"phases {ids[0]}-{ids[-1]}"
+    return "phases " + ", ".join(str(i) for i in ids[:-1]) + f" and {ids[-1]}"
 
 
 def explain(result: Result) -> str:
-    """One sentence when the run passes (exit 0) although a phase is not PASS; else ""."""
+    """One sentence when the run passes (exit 0) although a phase is not PASS; else "".
+
+    Phases with the same causes are named together (``phases 2-9 fail on findings accepted
+    by the baseline (97)``), so the sentence stays one line's worth on a 10-phase audit."""
     if exit_status(result) != EXIT_OK:
         return ""
     odd = [ph for ph in result.phases if ph.status not in ("pass", "n/a")]
@@ -106,8 +105,34 @@ def explain(result: Result) -> str:
         return ""
     multi = len({ph.pack for ph in result.phases}) > 1
     reported = {id(f) for f in result.findings}
-    parts = [_why_phase(ph, result, reported, multi) for ph in odd]
-    return ("The run passes (no new finding fails it) although " + "; ".join(parts) + ".")
+    groups: dict[tuple[str, ...], list[tuple[PhaseResult, dict[str, list[int]]]]] = {}
+    for ph in odd:
+        causes = _causes(ph, reported)
+        groups.setdefault(tuple(sorted(causes)), []).append((ph, causes))
+    parts = []
+    for kinds, members in groups.items():
+        total = {k: [sum(c[k][i] for _, c in members) for i in range(len(members[0][1][k]))]
+                 for k in kinds}
+        checks = [_CAUSE_TEXT[k].format(n=total[k][0], fail_on=result.fail_on)
+                  for k in _CHECK_CAUSES if k in total]
+        tests = ""
+        if "not-run" in total:
+            tests = f"tests that did not run (0 of {total['not-run'][1]} expected)"
+        elif "incomplete" in total:
+            ran, expected = total["incomplete"]
+            tests = f"tests that did not all run ({ran} of {expected} expected ran)"
+        names = _names([ph for ph, _ in members], multi)
+        plural = len(members) > 1
+        if checks:
+            text = f"{names} fail{'' if plural else 's'} on " + ", ".join(checks)
+            if tests:
+                text += f", with {tests}"
+        elif tests:
+            text = f"{names} ha{'ve' if plural else 's'} {tests}"
+        else:
+            text = f"{names} fail{'' if plural else 's'} on checks without a reported finding"
+        parts.append(text)
+    return "The run passes (no new finding fails it) although " + "; ".join(parts) + "."
 
 
 def verdict(result: Result) -> Verdict:

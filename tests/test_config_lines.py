@@ -185,5 +185,5 @@ def test_json_summary_explains_a_pass_beside_a_failing_phase(cli, tmp_path):
     doc = json.loads(cli("check", "--format", "json", cwd=tmp_path)[1])
     assert doc["summary"]["exit_status"] == 0
     assert doc["summary"]["explanation"] == (
-        "The run passes (no new finding fails it) although phase 2 fails on findings 1 "
-        "suppressed.")
+        "The run passes (no new finding fails it) although phase 2 fails on suppressed "
+        "findings (1).")

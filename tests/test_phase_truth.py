@@ -50,14 +50,16 @@ EXPECTED = {
     ("new", "passed"): ("fail", 0, 1, None),
     ("new", "failed"): ("fail", 0, 1, None),
     ("new", "not-run"): ("fail", 0, 1, None),
-    ("baselined", "passed"): ("fail", 1, 0, "phase 1 fails on findings 1 accepted by the "
-                                            "baseline"),
+    ("baselined", "passed"): ("fail", 1, 0, "phase 1 fails on findings accepted by the "
+                                            "baseline (1)."),
     ("baselined", "failed"): ("fail", 1, 1, None),
-    ("baselined", "not-run"): ("fail", 1, 0, "phase 1 fails on findings 1 accepted by the "
-                                             "baseline (and its tests did not all run)"),
+    ("baselined", "not-run"): ("fail", 1, 0, "phase 1 fails on findings accepted by the "
+                                             "baseline (1), with tests that did not run (0 of "
+                                             "2 expected)."),
     ("none", "passed"): ("pass", 0, 0, None),
     ("none", "failed"): ("fail", 0, 1, None),
-    ("none", "not-run"): ("not-run", 0, 0, "phase 1's tests did not run (0 of 2 expected)"),
+    ("none", "not-run"): ("not-run", 0, 0, "phase 1 has tests that did not run (0 of 2 "
+                                           "expected)."),
 }
 TEXT_STATUS = {"fail": "FAIL", "pass": "PASS", "not-run": "NOT RUN"}
 MD_STATUS = {"fail": "❌ FAIL", "pass": "✅ PASS", "not-run": "⚠️ TESTS NOT RUN"}
@@ -153,7 +155,7 @@ def test_suppressed_findings_keep_the_phase_failing(cli, tmp_path):
     assert code == 0, err
     row = next(line for line in out.splitlines() if line.startswith("|") and "Core" in line)
     assert row.rstrip("| ").endswith("FAIL (1 suppressed)")
-    assert "phase 1 fails on findings 1 suppressed" in out
+    assert "phase 1 fails on suppressed findings (1)." in out
 
 
 def test_a_junit_suite_of_accepted_rules_skips_instead_of_failing(cli, tmp_path):
@@ -162,3 +164,23 @@ def test_a_junit_suite_of_accepted_rules_skips_instead_of_failing(cli, tmp_path)
     assert code == 0
     assert 'failures="0"' in out and '<skipped type="accepted"' in out
     assert "1 accepted by the baseline" in out
+
+
+def test_phases_with_the_same_cause_are_named_together(cli, tmp_path):
+    root = tmp_path / "p"
+    (root / "src").mkdir(parents=True)
+    rules = "".join(
+        f"  - {{code: DEM{i}01, name: no-mod{i}, phase: {i}, severity: error, message: m,\n"
+        f"     check: {{kind: forbid-import, modules: [mod{i}]}}}}\n" for i in (1, 2, 3, 5))
+    (root / "rules.yaml").write_text(
+        "pack: {id: demo, title: Demo}\nphases:\n" +
+        "".join(f"  - {{id: {i}, title: P{i}}}\n" for i in (1, 2, 3, 4, 5)) + "rules:\n" + rules)
+    (root / ".obs-lint.yaml").write_text("packs: [rules.yaml]\n")
+    (root / "src" / "a.py").write_text("import mod1\nimport mod2\nimport mod3\n")
+    (root / "src" / "b.py").write_text("import mod5  # obs-lint: ignore[DEM501]\n")
+    cli("baseline", "create", cwd=root)
+    code, out, _ = cli("check", "--baseline", ".obs-lint-baseline.json", cwd=root)
+    assert code == 0
+    assert out.rstrip().endswith(
+        "The run passes (no new finding fails it) although phases 1-3 fail on findings "
+        "accepted by the baseline (3); phase 5 fails on suppressed findings (1).")

@@ -368,9 +368,8 @@ def _watch(run_once, config: Config, baseline_file: str | None) -> int:
     if baseline_file:
         extra.append(os.path.abspath(baseline_file))
 
-    def take():
-        return watcher.snapshot(config.root, config.exclude + config.extend_exclude,
-                                config.respect_gitignore, extra)
+    take = watcher.Poller(config.root, config.exclude + config.extend_exclude,
+                          config.respect_gitignore, extra).take
 
     def run(changed_paths: list[str]) -> None:
         if changed_paths:

@@ -48,7 +48,8 @@ class Progress:
         """Finish the bar (if it was shown) and clear its line, so the report starts clean."""
         if self.bar is not None:
             self.bar.finish()
-            self.stream.write("\r\x1b[2K")  # carriage return, erase the line
+            # carriage return, erase the line, show the cursor again (click hid it)
+            self.stream.write("\r\x1b[2K\x1b[?25h")
             self.stream.flush()
             self.bar = None
 

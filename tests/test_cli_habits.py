@@ -118,7 +118,7 @@ def test_progress_bar_appears_only_after_the_delay_and_only_on_a_terminal():
     assert "Checking" in tty.getvalue() and "50/100" in tty.getvalue()
     bar(100, 100)
     bar.close()
-    assert tty.getvalue().endswith("\r\x1b[2K")
+    assert tty.getvalue().endswith("\r\x1b[2K\x1b[?25h")  # line erased, cursor shown again
     plain, clock = io.StringIO(), _Clock()
     quiet = Progress(plain, delay=1.0, clock=clock)
     clock.now += 5
@@ -217,3 +217,23 @@ def test_snapshot_ignores_excluded_and_gitignored_files(project):
     write(project, "scratch/tmp.py", "x = 2\n")
     assert watcher.changed(before, watcher.snapshot(str(project), (".obs-lint-cache/",),
                                                     True)) == []
+
+
+def test_the_poller_sees_added_removed_and_edited_files_without_listing_every_time(project):
+    poller = watcher.Poller(str(project), (".obs-lint-cache/",), True, relist_every=1000)
+    first = poller.take()
+    write(project, "src/new.py", "x = 1\n")  # a new entry changes its directory's mtime
+    second = poller.take()
+    assert watcher.changed(first, second) == ["src/new.py"]
+    (project / "src" / "a.py").unlink()
+    third = poller.take()
+    assert watcher.changed(second, third) == ["src/a.py"]
+    write(project, "src/b.py", "import os  # edited, longer than before\n")
+    assert watcher.changed(third, poller.take()) == ["src/b.py"]
+    # a file in a directory that held nothing checked is found at the periodic listing
+    (project / "docs").mkdir()
+    periodic = watcher.Poller(str(project), (".obs-lint-cache/",), True, relist_every=2)
+    before = periodic.take()
+    write(project, "docs/conf.py", "x = 1\n")
+    periodic.take()
+    assert "docs/conf.py" in watcher.changed(before, periodic.take())

@@ -14,8 +14,9 @@ a line number) in a sorted, diff-friendly JSON file meant to be committed::
     }
 
 ``obs-lint check --baseline FILE`` reports only findings whose fingerprint is not in the file
-(baselined findings count like suppressed ones, so a rule whose only failures are baselined
-passes), and lists the entries that no longer occur so the baseline can be pruned with
+(baselined findings are not reported and do not fail the run, but the rule keeps its FAIL:
+the phase table shows it with the baselined count, because the violation is still there), and
+lists the entries that no longer occur so the baseline can be pruned with
 ``obs-lint baseline update`` (``--strict-baseline`` makes them fail the run). ``update`` never
 adds entries: a new finding stays new.
 

@@ -188,9 +188,10 @@ def _note(message: str) -> None:
     click.echo(f"obs-lint: {message}", err=True)
 
 
-def _config_notices(config: Config, packs: Sequence[str] | None = None) -> None:
+def _config_notices(config: Config) -> None:
     """What a user must know about how the configuration was found, on stderr, one line each:
-    no configuration at all (the first run), or two of them in one root."""
+    no configuration at all (the first run), or two of them in one root. (``-q`` leaves them
+    out, as ruff's does: the findings and nothing else.)"""
     if config.shadowed_config:
         _note(f"warning: {config.config_file} and [tool.obs-lint] in "
               f"{config.shadowed_config} both configure {config.root}; using "
@@ -198,7 +199,7 @@ def _config_notices(config: Config, packs: Sequence[str] | None = None) -> None:
               "keep one of them)")
     if config.config_file or dict(config.sources).get("*", "").endswith("(--no-config)"):
         return
-    names = list(packs if packs is not None else config.packs)
+    names = list(config.packs)
     bundled = set(bundled_packs())
     what = " and ".join((f"the bundled {n} pack" if n in bundled else f"the pack {n}")
                         for n in names) or "no pack"
@@ -300,7 +301,8 @@ def check(paths: Sequence[str], packs: Sequence[str], extend_packs: Sequence[str
     if watch and add_ignore:
         raise UsageError("--watch cannot be combined with --add-ignore (it writes into the "
                          "checked files, which would trigger the next run)")
-    _config_notices(config)
+    if not quiet:
+        _config_notices(config)
     report_paths = _default_paths(paths, config.root)
     text_opts = TextOptions(cwd=os.getcwd(), color=use_color(sys.stdout), quiet=quiet,
                             statistics=statistics, phase_table=phase_table)
@@ -485,6 +487,7 @@ def config_cmd(path: str | None, config_file: str | None, no_config: bool, fmt: 
     rows = describe_config(config)
     if fmt == "json":
         click.echo(json.dumps({"root": config.root, "config_file": config.config_file or None,
+                               "ignored_config": config.shadowed_config or None,
                                "settings": [{"key": k, "value": v, "source": src}
                                             for k, v, src in rows]}, indent=2))
         return

@@ -81,6 +81,13 @@ def test_quiet_prints_the_findings_only(cli, project):
     assert [l.split(":")[0] for l in out.splitlines()] == ["src/a.py", "src/b.py", "src/b.py"]
     code, out, _ = cli("check", "--quiet", "src/mlops", cwd=project)
     assert code == 0 and out == ""
+    # without configuration, the notice is left out too (findings and nothing else)
+    (project / ".obs-lint.yaml").unlink()
+    code, out, err = cli("check", "-q", "--pack", "rules/local.yaml", cwd=project)
+    assert code == 1 and err == "" and out.startswith("src/a.py:1:1: LOC201")
+    code, out, err = cli("check", "--pack", "rules/local.yaml", cwd=project)
+    assert err.startswith("obs-lint: no obs-lint configuration found; checking ")
+    assert "with the pack rules/local.yaml — run obs-lint init" in err
 
 
 def test_statistics_counts_findings_per_rule(cli, project):
@@ -237,3 +244,14 @@ def test_the_poller_sees_added_removed_and_edited_files_without_listing_every_ti
     write(project, "docs/conf.py", "x = 1\n")
     periodic.take()
     assert "docs/conf.py" in watcher.changed(before, periodic.take())
+
+
+def test_checks_in_no_phase_get_the_last_row_of_the_table(cli, project):
+    pack = (project / "rules" / "local.yaml").read_text()
+    (project / "rules" / "local.yaml").write_text(pack.replace(
+        "  - code: LOC101\n    name: obs-trace-agent\n    phase: 2",
+        "  - code: LOC101\n    name: obs-trace-agent\n    phase: null"))
+    code, out, _ = cli("check", cwd=project)
+    last = [l for l in out.splitlines() if l.startswith("|")][-1]
+    assert [c.strip() for c in last.strip("|").split("|")][:3] == [
+        "-", "(checks in no phase)", "1/1"]

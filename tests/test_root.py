@@ -51,6 +51,14 @@ def test_outside_the_repository_the_root_is_the_repository_not_the_current_direc
     assert doc["stats"]["files_discovered"] == 3  # the repository's files, not the 30 beside it
     assert [f["path"] for f in doc["findings"]] == ["src/agents/explainer/agent.py"]
     assert not (outer / ".obs-lint-cache").exists() and (repo / ".obs-lint-cache").is_dir()
+    # the text report's paths are relative to where the command ran (the root lies below it)
+    _, out, _ = cli("check", "repo/src/agents/explainer", "--select", "E2I201", "-q", cwd=outer)
+    assert out.startswith("repo/src/agents/explainer/agent.py:1:1: E2I201")
+    # from an unrelated directory: absolute paths, still clickable
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    _, out, _ = cli("check", str(repo / "src"), "--select", "E2I201", "-q", cwd=elsewhere)
+    assert out.splitlines()[0].startswith(f"{repo}/src/agents/explainer/agent.py:1:1: E2I201")
 
 
 def test_from_a_subdirectory_the_root_is_the_repository_and_paths_are_cwd_relative(
@@ -114,6 +122,8 @@ def test_both_configuration_files_say_which_one_is_used(cli, tmp_path):
     code, out, _ = cli("config", cwd=root)
     assert "ignored:      [tool.obs-lint] in pyproject.toml (.obs-lint.yaml takes precedence)" \
         in out
+    doc = json.loads(cli("config", "--format", "json", cwd=root)[1])
+    assert (doc["config_file"], doc["ignored_config"]) == (".obs-lint.yaml", "pyproject.toml")
 
 
 # -- nothing to check (item 2) ------------------------------------------------------------------

@@ -27,7 +27,7 @@ from typing import Callable, Sequence
 from .cache import FactCache, cache_dir, entry_key, run_key
 from .codec import DecodeError, decode, encode
 from .config import Config
-from .facts import EXTRACTORS, FileFacts, Prepared, finish_file, prepare_file
+from .facts import EXTRACTORS, FileFacts, Prepared, finish_file, prepare_file, preload
 from .facts.model import Problem
 from .plan import Coverage, Plan
 from .pool import OK, JobResult, Task, default_jobs, run_pool, run_with_budget
@@ -80,6 +80,15 @@ def _extract_objects(path: str, kind: str, text: str, needs: str = ""
 def extract_encoded(path: str, kind: str, text: str, needs: str = "") -> bytes:
     """The job a worker runs: extract, then encode (the parent decodes lazily)."""
     return encode(*_extract_objects(path, kind, text, needs))
+
+
+def _warm(task: Task) -> None:
+    preload(FileKind(task.kind))
+
+
+# set-up run before a job's time budget starts (pool.run_with_budget)
+_extract_objects.warm = _warm  # type: ignore[attr-defined]
+extract_encoded.warm = _warm  # type: ignore[attr-defined]
 
 
 def _entry_key(run: str, src: SourceFile, needs: str, digest: str) -> str:

@@ -25,7 +25,7 @@ from .packs import (LOCAL_PACK, LOCAL_PHASE, check_unique, load_pack, pack_from_
                     read_pack, rules_from_mappings)
 from .plan import build_plan
 from .select_findings import LineRanges, Selection, named_paths, select
-from .suppress import apply as apply_suppressions, recompute_statuses
+from .suppress import apply as apply_suppressions, set_aside_baselined
 from .types import (BaselineEntry, CheckResult, Finding, Pack, PhaseResult, Result, RunStats,
                     SourceFile)
 
@@ -196,7 +196,7 @@ def apply_baseline(result: Result, entries: Sequence[BaselineEntry],
     new, accepted, stale = baseline_match(result.findings, entries, active)
     if not accepted and not stale:
         return result
-    checks = recompute_statuses(result.checks, {id(f) for f in accepted})
+    checks = set_aside_baselined(result.checks, {id(f) for f in accepted})
     return replace(result, findings=tuple(new), checks=tuple(checks),
                    phases=tuple(phases_of(result.packs, checks)),
                    baselined=tuple(accepted), stale_baseline=tuple(stale))

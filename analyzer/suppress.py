@@ -99,7 +99,7 @@ def _unused(facts: Sequence[FileFacts], used: set[tuple[str, int]], known: set[s
     return out
 
 
-def recompute_statuses(results: Iterable[CheckResult],
+def set_aside_baselined(results: Iterable[CheckResult],
                        dropped_ids: set[int]) -> list[CheckResult]:
     """Results after some findings (by ``id``) were accepted by a baseline: those findings
     leave ``findings`` and are counted in ``baselined``; statuses stay as evaluated."""

@@ -19,7 +19,7 @@ from .config import Config, load_config, locate_root
 from .discover import discover, kind_of
 from .errors import ConfigError, PackError, UsageError
 from .evaluate import problem_findings
-from .extract import extract_all
+from .extract import extract_all, extract_on_demand
 from .memo import evaluate_cached
 from .packs import (LOCAL_PACK, LOCAL_PHASE, check_unique, load_pack, pack_from_bytes,
                     read_pack, rules_from_mappings)
@@ -164,7 +164,8 @@ def check(paths: Sequence[str], config: Config, *, packs: tuple[Pack, ...] | Non
     _require_files(files, config.root, named, report_paths or ())
     facts = extract_all(files, plan, config, packs=packs, use_cache=use_cache,
                         progress=progress)
-    results, engine_errors = evaluate_cached(plan, files, facts, config, packs, use_cache)
+    load = extract_on_demand(files, plan, config, packs=packs, use_cache=use_cache)
+    results, engine_errors = evaluate_cached(plan, files, facts, config, packs, use_cache, load)
     findings: list[Finding] = problem_findings(facts, plan) + engine_errors
     for r in results:
         findings.extend(r.findings)

@@ -98,6 +98,9 @@ class DecodeError(Exception):
     """The bytes are not an encoding this version wrote (corrupt, foreign, or older)."""
 
 
+_SAFE_DATETIME = frozenset({"date", "datetime", "time", "timedelta", "timezone"})
+
+
 class _Unpickler(pickle.Unpickler):
     """Builds only obs-lint's dataclasses and enums and a few inert builtins."""
 
@@ -106,6 +109,9 @@ class _Unpickler(pickle.Unpickler):
             return getattr(__import__("builtins"), name)
         if module == "copyreg" and name == "__newobj__":
             return copyreg.__newobj__  # type: ignore[attr-defined]
+        if module == "datetime" and name in _SAFE_DATETIME:
+            # YAML timestamps (``2024-01-31``) are constructed as dates: inert values
+            return getattr(__import__("datetime"), name)
         if module == "obs_lint" or module.startswith("obs_lint."):
             mod = sys.modules.get(module)
             if mod is None:

@@ -8,13 +8,19 @@ rules still run.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 from .builtin import BY_NAME, INTERNAL_ERROR
 from .checks.base import RuleContext
+from .checks.resolve import ProjectIndex, ProjectView
 from .facts.model import FileFacts
 from .plan import Plan
 from .types import CheckResult, Finding, Location, SourceFile, Status
+
+# extracts the full facts of project files a rule asks for (``extract.extract_on_demand``)
+Loader = Callable[[Sequence[str]], "list[FileFacts]"]
+MAX_ROUNDS = 8
+SEARCHED = "*"  # in a rule's consulted files: it searched the text of every Python file
 
 
 def problem_findings(facts: Sequence[FileFacts], plan: Plan) -> list[Finding]:
@@ -33,27 +39,77 @@ def problem_findings(facts: Sequence[FileFacts], plan: Plan) -> list[Finding]:
 
 
 def evaluate(plan: Plan, files: Sequence[SourceFile], facts: Sequence[FileFacts],
-             root: str) -> tuple[list[CheckResult], list[Finding]]:
-    """Run every active rule over the facts of the files it covers."""
+             root: str, load: Loader | None = None,
+             consulted: dict[int, tuple[str, ...]] | None = None
+             ) -> tuple[list[CheckResult], list[Finding]]:
+    """Run every active rule over the facts of the files it covers.
+
+    A rule that resolves names across the project (``RuleContext.project``) may need a file
+    the prefilter did not parse (a base class's module, a re-exporting package): ``load``
+    extracts those on request and the rule runs again with them, until it asks for nothing new
+    (at most ``MAX_ROUNDS``). ``consulted`` (if given) receives, per rule, the files beyond its
+    scope it was allowed to read: the rule's cached result depends on them (``memo``)."""
     by_path = {f.path: f for f in facts}
     all_paths = frozenset(by_path)
     results: list[CheckResult] = []
     errors: list[Finding] = []
     coverage = plan.coverage(files)  # rule -> files, computed once (the prefilter built it)
+    index: ProjectIndex | None = None
+    marked = [f for f in facts if f.marks and f.parsed and not f.skip_file]
     for active in plan.rules:
         scoped = [by_path[s.path] for s in coverage.files(active) if s.path in by_path
                   and not by_path[s.path].skip_file]
-        ctx = RuleContext(rule=active.rule, files=scoped, root=root, scope_hint=active.hint,
-                          all_paths=all_paths, patterns=active.patterns)
-        try:
-            results.append(active.check.evaluate(ctx))
-        except Exception as exc:  # noqa: BLE001 - one broken rule must not stop the run
-            msg = (f"rule {active.rule.code} ({active.rule.name}) crashed: "
-                   f"{type(exc).__name__}: {exc}")
-            where = active.rule.source or active.rule.pack
-            errors.append(Finding(code=INTERNAL_ERROR.code, name=INTERNAL_ERROR.name,
-                                  severity=INTERNAL_ERROR.severity, message=msg,
-                                  location=Location(ctx.anchor_path()), fingerprint_source=msg))
-            results.append(CheckResult(rule=active.rule, status=Status.UNKNOWN,
-                                       note=f"could not decide: {msg} ({where})"))
+        uses_project = bool(active.reach) or active._con is not None or \
+            active.check.uses_project
+        allowed: set[str] = set()
+        if uses_project:
+            if index is None:  # built once, on first use: most runs of most rules need none
+                index = ProjectIndex(facts, all_paths)
+                index.searcher = getattr(load, "search", None)
+            allowed = {f.path for f in scoped}
+            allowed.update(f.path for f in marked if not f.marks.isdisjoint(active.reach))
+            allowed.update(s.path for s in coverage.consulted_by.get(id(active), ()))
+        rounds = 0
+        tried: set[str] = set()
+        while True:
+            project = ProjectView(index, frozenset(allowed)) if uses_project else None
+            ctx = RuleContext(rule=active.rule, files=scoped, root=root,
+                              scope_hint=active.hint, all_paths=all_paths,
+                              patterns=active.patterns, project=project)
+            try:
+                result = active.check.evaluate(ctx)
+            except Exception as exc:  # noqa: BLE001 - one broken rule must not stop the run
+                msg = (f"rule {active.rule.code} ({active.rule.name}) crashed: "
+                       f"{type(exc).__name__}: {exc}")
+                where = active.rule.source or active.rule.pack
+                errors.append(Finding(code=INTERNAL_ERROR.code, name=INTERNAL_ERROR.name,
+                                      severity=INTERNAL_ERROR.severity, message=msg,
+                                      location=Location(ctx.anchor_path()),
+                                      fingerprint_source=msg))
+                result = CheckResult(rule=active.rule, status=Status.UNKNOWN,
+                                     note=f"could not decide: {msg} ({where})")
+                break
+            if project is None or load is None or rounds >= MAX_ROUNDS:
+                break
+            assert index is not None
+            new = {p for p in project.wanted if p not in tried and (
+                p not in allowed or not _loaded(index, p))}
+            if not new:
+                break
+            tried |= new
+            index.add(load(sorted(p for p in new if not _loaded(index, p))))
+            allowed |= new
+            rounds += 1
+        results.append(result)
+        if consulted is not None and uses_project:
+            scope_paths = {f.path for f in scoped}
+            deps = tuple(sorted(allowed - scope_paths))
+            if project is not None and project.searched:
+                deps = (SEARCHED,) + deps  # the answer depends on what every file says
+            consulted[id(active)] = deps
     return results, errors
+
+
+def _loaded(index: ProjectIndex, path: str) -> bool:
+    f = index.facts.get(path)
+    return f is not None and (f.parsed or bool(f.problems))

@@ -27,7 +27,8 @@ from typing import Callable, Sequence
 from .cache import FactCache, cache_dir, entry_key, run_key
 from .codec import DecodeError, decode, encode
 from .config import Config
-from .facts import EXTRACTORS, FileFacts, Prepared, finish_file, prepare_file, preload
+from .facts import (EXTRACTORS, FileFacts, Prepared, finish_file, prepare_file, preload,
+                    read_bytes)
 from .facts.model import Problem
 from .plan import Coverage, Plan
 from .pool import OK, JobResult, Task, default_jobs, run_pool, run_with_budget
@@ -116,7 +117,7 @@ def _from_index(src: SourceFile, seen: Seen, run: str, cache: FactCache, needs: 
         return None  # a broken file is read again: which rule texts it holds (FileFacts.hits)
     return FileFacts(path=src.path, kind=src.kind, digest=seen.digest, parsed=True,
                      problems=seen.problems + tuple(problems), suppressions=seen.suppressions,
-                     payload=payload, lines=seen.lines)
+                     payload=payload, lines=seen.lines, marks=seen.marks)
 
 
 def _problem_result(prep: Prepared, result: JobResult, coverage: Coverage) -> FileFacts:
@@ -150,13 +151,14 @@ def extract_all(files: Sequence[SourceFile], plan: Plan, config: Config, *,
     for i, src in enumerate(files):
         sig, seen = index.lookup(src)
         if seen is not None:
-            known = _from_index(src, seen, run, cache, coverage.needs_for(src))
+            known = _from_index(src, seen, run, cache, coverage.needs_for(src, seen.marks))
             if known is not None:
                 out[i] = known
                 if known.parsed:
                     report.parsed_paths.append(src.path)
                 continue
-        prep = prepare_file(src, coverage.patterns_for(src), max_bytes=config.max_file_bytes)
+        prep = prepare_file(src, coverage.patterns_for(src), max_bytes=config.max_file_bytes,
+                            reach=coverage.reach_for(src))
         if isinstance(prep, FileFacts):
             out[i] = prep
             if not prep.problems and prep.digest:
@@ -164,9 +166,9 @@ def extract_all(files: Sequence[SourceFile], plan: Plan, config: Config, *,
                                             prep.skip_file, False))
             continue
         index.record(src, sig, Seen(prep.digest, prep.lines, prep.suppressions, prep.problems,
-                                    False, True))
+                                    False, True, prep.marks))
         report.parsed_paths.append(src.path)
-        needs = coverage.needs_for(src)
+        needs = coverage.needs_for(src, prep.marks)
         key = _entry_key(run, src, needs, prep.digest) if cache.enabled else ""
         body = cache.get(key) if cache.enabled else None
         if body is not None:
@@ -229,3 +231,92 @@ def extract_all(files: Sequence[SourceFile], plan: Plan, config: Config, *,
     if progress is not None:
         progress(total, total)
     return [f for f in out if f is not None]
+
+
+class OnDemand:
+    """What the evaluation stage may ask of extraction while a rule resolves names: the full
+    facts of some project files (``load``), and which Python files' text holds a word
+    (``search``: who calls ``X``? — a file that does not name ``X`` cannot). Both never raise."""
+
+    def __init__(self, load: "Callable[[Sequence[str]], list[FileFacts]]",
+                 search: "Callable[[str], list[str]]") -> None:
+        self.load = load
+        self.search = search
+
+    def __call__(self, paths: Sequence[str]) -> list[FileFacts]:
+        return self.load(paths)
+
+
+def extract_on_demand(files: Sequence[SourceFile], plan: Plan, config: Config, *,
+                      packs: Sequence[Pack] = (), use_cache: bool = True) -> OnDemand:
+    """A loader for the evaluation stage: the full facts of project files a rule asks for
+    while resolving a name (``checks.resolve.ProjectView.wanted``) — a base class or an
+    imported module that the prefilter had no reason to parse.
+
+    Files are read, prepared and extracted exactly as ``extract_all`` does for a file some rule
+    reacts to (every fact, the content-addressed cache shared with normal runs), one at a time
+    in this process with the per-file time budget. What the rule consulted is recorded with
+    its cached result (``memo``), so a warm run does not load anything."""
+    by_path = {f.path: f for f in files}
+    cache = FactCache(cache_dir(config.root, config.cache_dir) if use_cache else None)
+    run = run_key(plan.digest, [p.digest for p in packs]) if cache.enabled else ""
+    coverage = plan.coverage(files)
+    budget = float(config.max_file_seconds or 0)
+    done: dict[str, FileFacts] = {}
+
+    def load(paths: Sequence[str]) -> list[FileFacts]:
+        out = []
+        for path in paths:
+            if path in done:
+                out.append(done[path])
+                continue
+            src = by_path.get(path)
+            if src is None or src.kind is not FileKind.PYTHON:
+                continue
+            prep = prepare_file(src, None, max_bytes=config.max_file_bytes,
+                                reach=coverage.reach_for(src))
+            if isinstance(prep, FileFacts):
+                facts = prep
+            else:
+                key = _entry_key(run, src, "", prep.digest) if cache.enabled else ""
+                body = cache.get(key) if cache.enabled else None
+                facts = None
+                if body is not None:
+                    try:
+                        payload, problems = decode(body)
+                        facts = _finish(prep, payload, problems, coverage)
+                    except DecodeError:
+                        cache.rejected += 1
+                if facts is None:
+                    task = Task(0, src.path, src.kind.value, prep.text, "")
+                    result = run_with_budget(_extract_objects, task, budget)
+                    if result.status != OK:
+                        facts = _problem_result(prep, result, coverage)
+                    else:
+                        payload, problems = result.body  # type: ignore[misc]
+                        if cache.enabled:
+                            body = encode(payload, problems)
+                            cache.put(key, body)
+                            payload, problems = decode(body)
+                        facts = _finish(prep, payload, problems, coverage)
+            done[path] = facts
+            out.append(facts)
+        return out
+
+    texts: dict[str, str] = {}
+
+    def search(word: str) -> list[str]:
+        """Python files (in discovery order) whose text holds ``word``; read once a run."""
+        hits = []
+        for src in files:
+            if src.kind is not FileKind.PYTHON:
+                continue
+            text = texts.get(src.path)
+            if text is None:
+                data, _problem = read_bytes(src, config.max_file_bytes)
+                text = texts[src.path] = data.decode("utf-8", "replace") if data else ""
+            if word in text:
+                hits.append(src.path)
+        return hits
+
+    return OnDemand(load, search)

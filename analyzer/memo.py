@@ -9,7 +9,9 @@ kinds never read files), so its ``CheckResult`` can be keyed by exactly that:
                   source of the check kinds and of evaluation, the project root,
                   the set of all discovered paths (``RuleContext.all_paths``),
                   the rule's pack and code, its scope hint,
-                  for each file in its scope: path, content digest, parsed?, skip-file?, problems)
+                  for each file in its scope: path, content digest, parsed?, skip-file?, problems,
+                  and for a rule with reach (``CheckKind.reach``) the same of every parsed file
+                  marked with one of its reach patterns: what it may consult beyond its scope)
 
 A warm run then decodes one small entry per rule and no facts at all; after an edit only the
 rules whose scope holds the edited file run again (and decode only the facts they read). A rule
@@ -26,7 +28,7 @@ from typing import Sequence
 from .cache import RESULTS, FactCache, cache_dir, run_key, source_digest
 from .codec import DecodeError, decode_object, encode_object
 from .config import Config
-from .evaluate import evaluate
+from .evaluate import SEARCHED, Loader, evaluate
 from .facts.model import FileFacts
 from .plan import Plan
 from .types import CheckResult, Finding, Pack, SourceFile
@@ -51,48 +53,76 @@ def rule_keys(plan: Plan, files: Sequence[SourceFile], facts: Sequence[FileFacts
             (f.path, f.digest, "p" if f.parsed else "-", "s" if f.skip_file else "-",
              repr(f.problems))).encode("utf-8", "surrogateescape") + b"\x01"
     coverage = plan.coverage(files)
+    marked = [f for f in facts if f.marks and f.parsed]
     keys = {}
     for active in plan.rules:
         h = base.copy()
         h.update(f"{active.rule.pack}\x00{active.rule.code}\x00{active.hint}\x00".encode())
         for src in coverage.files(active):
             h.update(per_file.get(src.path, b"?\x01"))
+        if active.reach:
+            h.update(b"\x02reach\x02")
+            for f in marked:
+                if not f.marks.isdisjoint(active.reach):
+                    h.update(per_file[f.path])
+        consulted = coverage.consulted_by.get(id(active))
+        if consulted:
+            h.update(b"\x02consult\x02")
+            for src in consulted:
+                h.update(per_file.get(src.path, b"?\x01"))
         keys[id(active)] = h.hexdigest()
     return keys
 
 
 def evaluate_cached(plan: Plan, files: Sequence[SourceFile], facts: Sequence[FileFacts],
-                    config: Config, packs: Sequence[Pack], use_cache: bool
-                    ) -> tuple[list[CheckResult], list[Finding]]:
+                    config: Config, packs: Sequence[Pack], use_cache: bool,
+                    load: Loader | None = None) -> tuple[list[CheckResult], list[Finding]]:
     """``evaluate`` through the project's cache (unless ``use_cache`` is False)."""
     if not use_cache:
-        return evaluate(plan, files, facts, config.root)
+        return evaluate(plan, files, facts, config.root, load)
     store = FactCache(cache_dir(config.root, config.cache_dir), RESULTS)
     run = run_key(plan.digest, [p.digest for p in packs])
-    return evaluate_memo(plan, files, facts, config.root, store, run)
+    return evaluate_memo(plan, files, facts, config.root, store, run, load)
 
 
 def evaluate_memo(plan: Plan, files: Sequence[SourceFile], facts: Sequence[FileFacts],
-                  root: str, cache: FactCache, run: str
+                  root: str, cache: FactCache, run: str, load: Loader | None = None
                   ) -> tuple[list[CheckResult], list[Finding]]:
-    """``evaluate``, reusing stored results of rules whose inputs are unchanged."""
+    """``evaluate``, reusing stored results of rules whose inputs are unchanged.
+
+    An entry is ``(result, consulted)``: the files beyond its scope a rule read while resolving
+    names (loaded on demand, ``evaluate.py``) with their content digests; the entry is reused
+    only while each of them still has that digest (like a build system's discovered
+    dependencies)."""
     keys = rule_keys(plan, files, facts, root, run)
+    digests = {f.path: f.digest for f in facts}
+    everything = hashlib.blake2b(digest_size=16)
+    for f in facts:
+        if f.kind.value == "python":
+            everything.update(f"{f.path}\x00{f.digest}\x01".encode("utf-8", "surrogateescape"))
+    digests[SEARCHED] = everything.hexdigest()
     known: dict[int, CheckResult] = {}
     for active in plan.rules:
         body = cache.get(keys[id(active)])
         if body is None:
             continue
         try:
-            result = decode_object(body)
+            entry = decode_object(body)
         except DecodeError:
             continue
-        if isinstance(result, CheckResult) and result.rule == active.rule:
+        if not (isinstance(entry, tuple) and len(entry) == 2):
+            continue
+        result, deps = entry
+        if isinstance(result, CheckResult) and result.rule == active.rule and all(
+                digests.get(path) == digest for path, digest in deps):
             known[id(active)] = result
     missing = tuple(a for a in plan.rules if id(a) not in known)
     fresh: dict[int, CheckResult] = {}
     errors: list[Finding] = []
+    consulted: dict[int, tuple[str, ...]] = {}
     if missing:
-        computed, errors = evaluate(replace(plan, rules=missing), files, facts, root)
+        computed, errors = evaluate(replace(plan, rules=missing), files, facts, root, load,
+                                    consulted)
         fresh = {id(a): r for a, r in zip(missing, computed)}  # evaluate keeps the order
     crashed = [f.message for f in errors]
     results = []
@@ -105,5 +135,6 @@ def evaluate_memo(plan: Plan, files: Sequence[SourceFile], facts: Sequence[FileF
         results.append(result)
         tag = f"rule {active.rule.code} ({active.rule.name}) crashed"
         if not any(m.startswith(tag) for m in crashed):  # a crash is retried next time
-            cache.put(keys[id(active)], encode_object(result))
+            deps = tuple((p, digests.get(p, "")) for p in consulted.get(id(active), ()))
+            cache.put(keys[id(active)], encode_object((result, deps)))
     return results, errors

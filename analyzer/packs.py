@@ -49,7 +49,7 @@ _PHASE_KEYS = {"id", "title", "tests", "min_tests", "description"}
 _RULE_KEYS = {"code", "name", "phase", "severity", "message", "description", "checklist",
               "section", "example", "tags", "where", "check"}
 _RULE_REQUIRED = ("code", "name", "phase", "severity", "message", "check")
-_WHERE_KEYS = {"include", "exclude"}
+_WHERE_KEYS = {"include", "exclude", "consult"}
 _EXAMPLE_KEYS = {"violation", "fix"}
 
 
@@ -211,7 +211,9 @@ def parse_rule(v: _Validator, node: YNode, pack_id: str, phase_ids: set[Any]) ->
         w = v.mapping(r["where"], "where", _WHERE_KEYS)
         where = Where(include=v.str_list(w["include"], "where.include") if "include" in w
                       else ("**",),
-                      exclude=v.str_list(w["exclude"], "where.exclude") if "exclude" in w else ())
+                      exclude=v.str_list(w["exclude"], "where.exclude") if "exclude" in w else (),
+                      consult=v.str_list(w["consult"], "where.consult") if "consult" in w
+                      else ())
     example = Example()
     if "example" in r:
         e = v.mapping(r["example"], "example", _EXAMPLE_KEYS)

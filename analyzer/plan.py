@@ -142,6 +142,11 @@ class ActiveRule:
     file_kinds: frozenset[FileKind]
     patterns: tuple[str, ...] | None
     hint: str
+    # names the rule resolves beyond its scope (``CheckKind.reach``): parsed files whose text
+    # holds one of them are consulted too (``FileFacts.marks``)
+    reach: tuple[str, ...] = ()
+    # ``where.consult``: files the rule may read beyond its scope (parsed with every fact)
+    _con: Callable[[str], bool] | None = field(default=None, compare=False, repr=False)
     # compiled include/exclude matchers (``Coverage.build`` asks them once per file and scope)
     _inc: Callable[[str], bool] = field(default=lambda path: True, compare=False, repr=False)
     _exc: Callable[[str], bool] = field(default=lambda path: False, compare=False, repr=False)
@@ -153,6 +158,9 @@ class Plan:
     builtins: tuple[Rule, ...]
     digest: str  # identifies the active rule set (cache key component)
     prefilter: bool = True
+    # every active rule's reach patterns: a Python file holding one is parsed (with all its
+    # facts) wherever it is, since some rule may resolve a name defined or re-exported there
+    reach: tuple[str, ...] = ()
 
     _coverage: list[tuple[Sequence[SourceFile], "Coverage"]] = field(
         default_factory=list, compare=False, repr=False)
@@ -175,6 +183,10 @@ class Coverage:
     rules_of: dict[str, tuple[ActiveRule, ...]]
     files_of: dict[int, list[SourceFile]]  # id(ActiveRule) -> its files
     prefilter: bool
+    reach: tuple[str, ...] = ()  # Plan.reach
+    # ``where.consult``: id(ActiveRule) -> the Python files it consults; paths consulted by any
+    consulted_by: dict[int, list[SourceFile]] = field(default_factory=dict)
+    consulted: frozenset[str] = frozenset()
 
     @staticmethod
     def build(plan: "Plan", files: Sequence[SourceFile]) -> "Coverage":
@@ -197,10 +209,17 @@ class Coverage:
             for f in hit:
                 rules_of[f.path].extend(rules)
         order = {id(r): i for i, r in enumerate(plan.rules)}
+        consulted_by: dict[int, list[SourceFile]] = {}
+        for r in plan.rules:
+            if r._con is not None:
+                consulted_by[id(r)] = [f for f in files if f.kind is FileKind.PYTHON
+                                       and r._con(f.path)]
         return Coverage(
             rules_of={p: tuple(sorted(rs, key=lambda r: order[id(r)]))
                       for p, rs in rules_of.items()},
-            files_of=files_of, prefilter=plan.prefilter)
+            files_of=files_of, prefilter=plan.prefilter, reach=plan.reach,
+            consulted_by=consulted_by,
+            consulted=frozenset(f.path for fs in consulted_by.values() for f in fs))
 
     def files(self, rule: ActiveRule) -> list[SourceFile]:
         return self.files_of[id(rule)]
@@ -210,11 +229,17 @@ class Coverage:
         return frozenset(p for r in self.rules_of.get(src.path, ()) if r.patterns
                          for p in r.patterns)
 
-    def needs_for(self, src: SourceFile) -> str:
+    def reach_for(self, src: SourceFile) -> tuple[str, ...]:
+        """The reach patterns to look for in ``src``'s text (``FileFacts.marks``)."""
+        return self.reach if src.kind is FileKind.PYTHON else ()
+
+    def needs_for(self, src: SourceFile, marks: frozenset[str] = frozenset()) -> str:
         """Which Python facts the rules covering ``src`` read: ``IMPORTS_ONLY`` when none of
         them reads anything but imports, else "" (all). ``--no-prefilter`` extracts everything
-        (it is the do-all-the-work reference the prefilter and this are tested against)."""
-        if not self.prefilter or src.kind is not FileKind.PYTHON:
+        (it is the do-all-the-work reference the prefilter and this are tested against). A file
+        ``marks`` says some rule may resolve a name in gets every fact (definitions)."""
+        if not self.prefilter or src.kind is not FileKind.PYTHON or marks \
+                or src.path in self.consulted:
             return ""
         wanted: set[str] = set()
         for r in self.rules_of.get(src.path, ()):
@@ -228,9 +253,10 @@ class Coverage:
         """The prefilter's question for ``src``: None = parse whatever the text; () = nothing
         can react; else parse if one of these occurs."""
         rules = self.rules_of.get(src.path, ())
-        if not self.prefilter or any(r.patterns is None for r in rules):
+        if not self.prefilter or any(r.patterns is None for r in rules) \
+                or src.path in self.consulted:
             return None
-        return tuple(sorted(self.rule_patterns(src)))
+        return tuple(sorted(self.rule_patterns(src) | set(self.reach_for(src))))
 
 
 def _matches(rule: Rule, selectors: Iterable[str]) -> bool:
@@ -267,10 +293,14 @@ def build_plan(packs: tuple[Pack, ...], select: tuple[str, ...] = (),
             include=gitignore_spec(rule.where.include),
             exclude=gitignore_spec(rule.where.exclude),
             file_kinds=kind.file_kinds, patterns=check.patterns(),
-            hint=scope_hint(rule.where.include),
-            _inc=path_matcher(rule.where.include), _exc=path_matcher(rule.where.exclude)))
+            hint=scope_hint(rule.where.include), reach=check.reach(),
+            _inc=path_matcher(rule.where.include), _exc=path_matcher(rule.where.exclude),
+            _con=path_matcher(rule.where.consult) if rule.where.consult else None))
     builtins = tuple(b for b in BUILTINS if not _matches(b, ignore))
     blob = json.dumps([[r.pack, r.code, r.check_kind, repr(sorted(r.params.items())),
-                        r.where.include, r.where.exclude] for r in chosen], sort_keys=True)
+                        r.where.include, r.where.exclude, r.where.consult] for r in chosen],
+                      sort_keys=True)
     digest = hashlib.sha256(blob.encode()).hexdigest()[:32]
-    return Plan(rules=tuple(active), builtins=builtins, digest=digest, prefilter=prefilter)
+    reach = tuple(sorted({p for a in active for p in a.reach}))
+    return Plan(rules=tuple(active), builtins=builtins, digest=digest, prefilter=prefilter,
+                reach=reach)

@@ -45,6 +45,7 @@ class Seen:
     problems: tuple[Problem, ...]
     skip_file: bool
     wanted: bool  # some active rule can react to the text: it was (or must be) parsed
+    marks: frozenset[str] = frozenset()  # the reach patterns its text holds (FileFacts.marks)
 
 
 Signature = tuple[int, int, int, int, int]

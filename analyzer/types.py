@@ -126,6 +126,9 @@ class Where:
 
     include: tuple[str, ...] = ("**",)
     exclude: tuple[str, ...] = ()
+    # files the rule may read to resolve names (definitions its scope imports or calls) but
+    # does not judge: parsed with every fact and offered through ``RuleContext.project``
+    consult: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

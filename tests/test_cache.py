@@ -48,9 +48,9 @@ def poison(root: Path) -> int:
     results = cache_entries(root, "r")
     cache = FactCache(str(root / CACHE), "r")
     for path in results:
-        real = decode_object(cache.get(path.name))
-        cache.put(path.name, encode_object(replace(real, status=Status.PASS, findings=(),
-                                                   note="poisoned")))
+        real, deps = decode_object(cache.get(path.name))  # (result, files it consulted)
+        cache.put(path.name, encode_object((replace(real, status=Status.PASS, findings=(),
+                                                    note="poisoned"), deps)))
     return len(facts) + len(results)
 
 

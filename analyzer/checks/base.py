@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Mapping, Sequence
 
 from ..facts.model import FileFacts
 from ..types import CheckResult, FileKind, Finding, Location, Rule, Span, Status
+
+if TYPE_CHECKING:
+    from .resolve import ProjectView
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +51,9 @@ class RuleContext:
     all_paths: frozenset[str] = field(default_factory=frozenset)
     # the rule's text patterns (``CheckKind.patterns``; None: it may react to any text)
     patterns: tuple[str, ...] | None = None
+    # the project beyond the scope (``CheckKind.reach``): every parsed file's facts, of which
+    # the rule may consult its scope and the files marked with one of its reach patterns
+    project: "ProjectView | None" = None
 
     # -- helpers shared by check kinds ------------------------------------------------------
     def finding(self, path: str, span: Span | None, message: str, source: str = "",
@@ -96,6 +102,9 @@ class CheckKind:
     # A file covered only by rules that read ``imports`` is extracted without entering a single
     # expression (``facts/python.py``): declare it only if that is all the kind ever reads.
     facts: ClassVar[frozenset[str] | None] = None
+    # True: the kind resolves names across files and always gets ``RuleContext.project`` (its
+    # scope, ``where.consult`` files and the files marked with its ``reach`` names)
+    uses_project: ClassVar[bool] = False
 
     def __init__(self, rule: Rule) -> None:
         self.rule = rule
@@ -113,6 +122,14 @@ class CheckKind:
         in its text. ``None`` means "every file in scope must be parsed" (the safe default).
         """
         return None
+
+    def reach(self) -> tuple[str, ...]:
+        """Names this rule resolves *outside* its scope: a class required in module M that M
+        imports from elsewhere, the accessor a receiver comes from. Any Python file whose text
+        holds one of them is parsed (with every fact) and offered to the rule through
+        ``RuleContext.project``; its content is part of the rule's cached inputs. () = the
+        rule reads its scope only (the default)."""
+        return ()
 
     def evaluate(self, ctx: RuleContext) -> CheckResult:
         raise NotImplementedError

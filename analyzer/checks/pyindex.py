@@ -15,12 +15,15 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 from ..facts.model import (AssignFact, CallValue, ClassFact, DictValue, FileFacts, FStr,
                            FunctionFact, PythonFacts, Ref, Seq, Unknown, Value)
 from ..types import Finding, Span
 from .base import RuleContext
+
+if TYPE_CHECKING:
+    from .resolve import ProjectView
 
 # bases that never contribute methods or attributes a contract could ask for
 NEUTRAL_BASES = frozenset({
@@ -108,9 +111,11 @@ def call_literals(patterns: Iterable[str]) -> tuple[str, ...] | None:
     ``*.log_params`` -> ``log_params``; a glob in the last component keeps its literal part
     before the glob (``log_*`` -> ``log_``); None when some pattern has no literal text.
     """
+    from .require_call import split_literal
+
     out = set()
     for pat in patterns:
-        last = pat.rsplit(".", 1)[-1]
+        last = split_literal(pat)[0].rsplit(".", 1)[-1]
         cut = min([last.index(c) for c in "*?[" if c in last] or [len(last)])
         if not last[:cut]:
             return None
@@ -143,9 +148,13 @@ class ClassRef:
 
 
 class PyIndex:
-    """Lookups across the parsed Python files of one rule's scope (in scope order)."""
+    """Lookups across the parsed Python files of one rule's scope (in scope order).
 
-    def __init__(self, files: Sequence[FileFacts]) -> None:
+    With a ``project`` view (rules with reach, ``CheckKind.reach``), a class the scope's files
+    import is found where it is defined, and base classes are followed into the project files
+    the rule may consult (``checks/resolve.py``)."""
+
+    def __init__(self, files: Sequence[FileFacts], project: "ProjectView | None" = None) -> None:
         self.files: list[Located] = [Located(f.path, f.python) for f in files
                                      if f.python is not None]
         self._by_path = {x.path: x.facts for x in self.files}
@@ -153,9 +162,17 @@ class PyIndex:
         for x in self.files:
             for c in x.facts.classes:
                 self._classes.setdefault(c.name, []).append(ClassRef(x.path, c))
+        self.project = project
 
     def facts(self, path: str) -> PythonFacts:
-        return self._by_path[path]
+        hit = self._by_path.get(path)
+        if hit is None and self.project is not None:
+            fi = self.project.file(path)
+            if fi is not None:
+                return fi.facts
+        if hit is None:
+            raise KeyError(path)
+        return hit
 
     # -- classes ------------------------------------------------------------------------------
     def find_class(self, name: str, prefer_path: str = "") -> list[ClassRef]:
@@ -166,11 +183,42 @@ class PyIndex:
         return sorted(hits, key=lambda c: (c.path != prefer_path, c.cls.scope != "",
                                            "<locals>" in c.cls.qualname))
 
+    def imported_class(self, name: str) -> tuple[ClassRef | None, str]:
+        """A class the scope's files import under ``name``, at its definition (through
+        re-exports); ("", reason) when an import of that name cannot be followed."""
+        if self.project is None:
+            return None, ""
+        from .resolve import ClassDef, Unknown
+
+        reasons = []
+        for x in self.files:
+            if not any(n.asname == name or (n.asname is None and n.name == name)
+                       for imp in x.facts.imports if imp.kind == "from" for n in imp.names):
+                continue
+            hit = self.project.find_class(x.path, name)
+            if isinstance(hit, ClassDef):
+                return ClassRef(hit.path, hit.cls), ""
+            if isinstance(hit, Unknown):
+                reasons.append(f"{x.path} imports `{name}`, but {hit.reason}")
+            else:
+                reasons.append(f"{x.path} imports `{name}` from outside the project "
+                               f"(`{getattr(hit, 'qualname', name)}`)")
+        return None, "; ".join(reasons[:2])
+
     def resolve_base(self, base: str, path: str) -> ClassRef | None:
-        """The in-scope class a base expression names (``Base``, ``pkg.mod.Base``), if any."""
+        """The class a base expression names (``Base``, ``pkg.mod.Base``): through the file's
+        imports into the project when a view is given, else by name among the scope's files."""
         last = base.rsplit(".", 1)[-1]
         if not last.isidentifier():
             return None
+        if self.project is not None:
+            from .resolve import ClassDef
+
+            text = base.split("[")[0]
+            if re.fullmatch(r"[\w.]+", text) and self.project.file(path) is not None:
+                hit = self.project.find_class(path, text)
+                if isinstance(hit, ClassDef):
+                    return ClassRef(hit.path, hit.cls)
         hits = self.find_class(last, prefer_path=path)
         if not hits:
             return None

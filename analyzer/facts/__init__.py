@@ -160,12 +160,15 @@ class Prepared:
     suppressions: tuple[Suppression, ...]
     problems: tuple[Problem, ...]  # malformed suppression markers
     lines: int
+    marks: frozenset[str] = frozenset()  # FileFacts.marks
 
 
 def prepare_file(src: SourceFile, patterns: tuple[str, ...] | None, data: bytes | None = None,
-                 max_bytes: int = DEFAULT_MAX_BYTES) -> FileFacts | Prepared:
+                 max_bytes: int = DEFAULT_MAX_BYTES, reach: tuple[str, ...] = ()
+                 ) -> FileFacts | Prepared:
     """Read, hash, decode and prefilter one file: its final FileFacts if nothing needs parsing
-    (unreadable, undecodable, skip-file, or no rule can react to its text), else ``Prepared``."""
+    (unreadable, undecodable, skip-file, or no rule can react to its text), else ``Prepared``.
+    ``reach``: the plan's reach patterns; those the text holds become ``marks``."""
     problem: Problem | None = None
     if data is None:
         data, problem = read_bytes(src, max_bytes)
@@ -188,8 +191,9 @@ def prepare_file(src: SourceFile, patterns: tuple[str, ...] | None, data: bytes 
     if not wanted:
         return FileFacts(path=src.path, kind=src.kind, digest=dig, suppressions=sups,
                          problems=sup_problems, lines=lines)
+    marks = frozenset(p for p in reach if p in text)
     return Prepared(src=src, digest=dig, text=text, suppressions=sups, problems=sup_problems,
-                    lines=lines)
+                    lines=lines, marks=marks)
 
 
 def finish_file(prep: Prepared, payload: object, problems: tuple[Problem, ...],
@@ -205,7 +209,7 @@ def finish_file(prep: Prepared, payload: object, problems: tuple[Problem, ...],
         hits = frozenset(p for p in patterns() if p in prep.text)
     return FileFacts(path=src.path, kind=src.kind, digest=prep.digest, parsed=True,
                      problems=every, suppressions=prep.suppressions, payload=payload,
-                     lines=prep.lines, hits=hits)
+                     lines=prep.lines, hits=hits, marks=prep.marks)
 
 
 def extract_file(src: SourceFile, patterns: tuple[str, ...] | None,

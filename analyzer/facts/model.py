@@ -78,12 +78,17 @@ class DictValue:
 
 @dataclass(frozen=True, slots=True)
 class CallValue:
-    """A call expression used as a value, e.g. ``field(default=0.8)`` or ``dict(a=1)``."""
+    """A call expression used as a value, e.g. ``field(default=0.8)`` or ``dict(a=1)``.
+
+    ``receiver`` is the value of the object a method is called on (``client.table("t")`` ->
+    ``Ref("client")``; None for a plain function call), so chains such as
+    ``client.table("t").insert({...})`` keep every link's arguments."""
 
     callee: str
     qualname: str
     args: tuple["Value", ...] = ()
     kwargs: tuple[tuple[str, "Value"], ...] = ()
+    receiver: "Value" = None
 
 
 Value = Union[str, int, float, bool, None, bytes, Unknown, Ref, FStr, Seq, DictValue, CallValue]
@@ -142,6 +147,72 @@ class CallFact:
     scope: str
     span: Span
     text: str
+    # the value of the object a method is called on (see ``CallValue.receiver``); None for a
+    # plain function call or a decorator
+    receiver: Value = None
+    star_args: bool = False  # the call unpacks ``*x`` (positional arguments not all known)
+    star_kwargs: bool = False  # the call unpacks ``**x`` (keyword arguments not all known)
+    in_finally: bool = False  # the call sits in a ``finally:`` block of its function
+    discarded: bool = False  # the call is a whole expression statement: its value is dropped
+    # callee texts of the ``with``/``async with`` items whose body holds the call, innermost
+    # last, within its function (``("opik.trace_agent",)``): what span it runs under
+    within: tuple[str, ...] = ()
+    in_main: bool = False  # the call sits under a module-level ``if __name__ == "__main__":``
+
+
+@dataclass(frozen=True, slots=True)
+class ParamFact:
+    """One parameter of a ``def``, as the signature declares it.
+
+    ``kind``: "posonly" (before ``/``), "pos" (positional or keyword), "vararg" (``*args``),
+    "kwonly" (after ``*``/``*args``) or "kwarg" (``**kwargs``). ``annotation`` is dotted text
+    resolved through the file's imports when it is a plain (dotted) name, else its source text
+    (``Optional[OpikConnector]``, ``"OpikConnector"``); "" when there is none.
+    """
+
+    name: str
+    kind: str
+    has_default: bool = False
+    annotation: str = ""
+    default: "Value" = None  # the default's value (``has_default`` tells None from no default)
+
+
+@dataclass(frozen=True, slots=True)
+class Guard:
+    """One condition on the way to a ``return`` (or a branch of a conditional expression).
+
+    ``subject`` is the tested operand as canonical text when it is a plain access: a dotted
+    name (``decision``, ``self.mode``), a literal-key subscript or ``.get`` of one
+    (``state['status']`` for both ``state["status"]`` and ``state.get("status")``), optionally
+    followed by ``.value``; "" when the test is anything else (a call, ``a or b``, a loop).
+    ``op`` is ``==``, ``!=``, ``in``, ``not in``, ``is``, ``is not`` (``value`` is the other
+    operand, a ``Seq`` for ``in``), ``truthy`` (``if x:``), or "" (opaque: the condition of a
+    ``for``/``while`` body, an ``except`` handler, a ``match`` case, a compound test).
+    ``negated``: the return lies on the false side of the test (``else``/``elif``, the branch
+    after ``else`` of ``a if t else b``, ``if not x``).
+    """
+
+    subject: str
+    op: str
+    value: "Value" = None
+    negated: bool = False
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnPath:
+    """A value a function returns (or a lambda evaluates to), with the conditions that lead to
+    it, in source order. ``a if t else b`` is split into its two branches. ``subject`` is the
+    returned expression as a canonical access (see ``Guard.subject``) when it is one, else "".
+    ``span`` is the ``return`` statement's (the lambda's, for a lambda). ``await e`` and
+    ``typing.cast(T, e)`` (imported from typing or typing_extensions) are ``e``.
+    """
+
+    value: "Value"
+    guards: tuple[Guard, ...] = ()
+    subject: str = ""
+    span: Span | None = None
+    awaited: bool = False  # ``return await e``: ``value`` is e's
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +235,29 @@ class FunctionFact:
     # source text of the ``if``/``elif`` tests directly in this function (not nested defs),
     # whitespace-normalised, e.g. "_connector is None" (a caching accessor's guard)
     conditions: tuple[str, ...] = ()
+    # the full signature (names, kinds, defaults, annotations), parallel to ``params``
+    signature: tuple[ParamFact, ...] = ()
+    # the return annotation as ``ParamFact.annotation`` ("" when there is none)
+    return_annotation: str = ""
+    yield_values: tuple[Value, ...] = ()  # values of its ``yield`` expressions (not nested defs)
+    # its ``return`` statements with the ``if``/loop/handler conditions around each (not nested
+    # defs), conditional expressions split: what a router returns under which condition
+    return_paths: tuple[ReturnPath, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LambdaFact:
+    """A ``lambda`` expression: its parameters, where it is, and what it evaluates to.
+
+    Its body's calls, subscripts and strings are facts of the enclosing ``scope`` (a lambda is
+    not a scope of its own); they lie within ``span``.
+    """
+
+    params: tuple[str, ...]
+    scope: str
+    span: Span
+    results: tuple[ReturnPath, ...]
+    text: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +281,10 @@ class AssignFact:
     ``scope`` tells where it happened (a class body's scope is the class qualname).
     ``annotated`` is True for ``x: T = v`` (dataclass fields); ``value`` is None-literal when
     absent (``x: T``) and ``has_value`` False.
+
+    ``via`` is "" for an assignment statement, or "with" / "async with" for the name a
+    ``with ... as name`` binds (``value`` is then the context manager expression, e.g.
+    ``CallValue("connector.start_run")``): receivers are typed from both.
     """
 
     target: str
@@ -197,6 +295,11 @@ class AssignFact:
     augmented: bool
     scope: str
     span: Span
+    via: str = ""
+    # the values the right-hand side may take when it is a conditional expression (``a if t
+    # else b``: each branch, nested ones flattened), an ``await e`` or a ``typing.cast(T, e)``
+    # (e's value; inside branches too); () otherwise
+    alternatives: tuple[Value, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +309,44 @@ class SubscriptStoreFact:
     target: str
     key: Value
     value: Value
+    scope: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class KeyReadFact:
+    """A key read from a mapping: ``cfg["a"]["b"]`` (a load, not a store target) or
+    ``"a" in cfg`` (``how`` "subscript" | "in").
+
+    ``target`` is the dotted text of the subscripted name (``cfg``, ``self.config``); ``keys``
+    the chain of subscripts, outermost last (``("a", "b")``; a non-literal key is its Value).
+    Every subscript of a chain is recorded (``cfg["a"]`` and ``cfg["a"]["b"]``)."""
+
+    target: str
+    keys: tuple[Value, ...]
+    scope: str
+    span: Span
+    how: str = "subscript"
+
+
+@dataclass(frozen=True, slots=True)
+class LoopFact:
+    """``for target in iterable:`` (also ``async for``) with a name (or attribute) target: the
+    loop variable takes the iterable's items (``Seq`` items when it is a literal display)."""
+
+    target: str
+    iterable: Value
+    scope: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptLoadFact:
+    """``target[key]`` read (not assigned or deleted; ``x[k] += 1`` is both), where ``target``
+    is a dotted name and ``key`` a string literal or a name (e.g. ``state["status"]``)."""
+
+    target: str
+    key: Value
     scope: str
     span: Span
 
@@ -234,13 +375,15 @@ class NameFact:
     ``x: OpikConnector``, ``except OpikError``); kind "attribute": an attribute name
     (``metrics.roc_auc`` gives "roc_auc"; its head ``metrics`` is a "name"). Definitions
     (def/class names, parameters, imported names) are not uses. Only the first use per
-    (name, kind, scope) is recorded: a compact "is it referenced here" index, not every use.
+    (name, kind, scope) is recorded: a compact "is it referenced here" index, not every use;
+    ``uses`` counts them all (a check can tell whether the uses it understood are all there are).
     """
 
     name: str
     kind: str  # "name" | "attribute"
     scope: str
     span: Span
+    uses: int = 1  # how many times the identifier is used in that scope (all uses, not the first)
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +397,10 @@ class PythonFacts:
     strings: tuple[StringFact, ...] = ()
     aliases: tuple[tuple[str, str], ...] = ()  # module-scope import table: local name -> qualname
     names: tuple[NameFact, ...] = ()  # identifiers used in code (first use per scope)
+    key_reads: tuple[KeyReadFact, ...] = ()  # ``x["k"]`` loads and ``"k" in x`` tests
+    loops: tuple[LoopFact, ...] = ()  # ``for x in ...`` with a name target
+    subscript_loads: tuple[SubscriptLoadFact, ...] = ()
+    lambdas: tuple[LambdaFact, ...] = ()
     # which facts were extracted: "" = all of the above; "imports" = only ``imports`` and
     # ``aliases`` (every rule covering the file reads nothing else: see ``CheckKind.facts``)
     extracted: str = ""
@@ -310,6 +457,10 @@ class FileFacts:
     payload: object = None
     lines: int = 0
     hits: frozenset[str] | None = None
+    # for a parsed Python file: which of the plan's *reach* patterns (``CheckKind.reach``: names
+    # rules resolve across the project) its text holds; a rule consults, beyond its own scope,
+    # exactly the parsed files marked with one of its reach patterns
+    marks: frozenset[str] = frozenset()
 
     @property
     def python(self) -> PythonFacts | None:

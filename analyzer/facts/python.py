@@ -23,8 +23,9 @@ from typing import Any, Callable, Iterable
 import libcst as cst
 
 from .model import (IMPORTS_ONLY, AssignFact, CallFact, CallValue, ClassFact, DictValue, FStr,
-                    FunctionFact, ImportedName, ImportFact, NameFact, Problem, PythonFacts, Ref,
-                    Seq, StringFact, SubscriptStoreFact, Unknown, Value)
+                    FunctionFact, Guard, ImportedName, ImportFact, KeyReadFact, LambdaFact,
+                    LoopFact, NameFact, ParamFact, Problem, PythonFacts, Ref, ReturnPath, Seq,
+                    StringFact, SubscriptLoadFact, SubscriptStoreFact, Unknown, Value)
 from .ast_positions import import_spans
 from .positions import code_of, ranges_for, spans_for
 from .source import LINE_BREAK
@@ -227,7 +228,8 @@ class _Scope:
 
 class _FuncInfo:
     __slots__ = ("node", "name", "qualname", "is_async", "decorators", "params", "globals",
-                 "returns", "yields", "scope", "conditions")
+                 "returns", "yields", "scope", "conditions", "yield_values", "guards",
+                 "return_paths")
 
     def __init__(self, node: cst.FunctionDef, qualname: str, scope: str) -> None:
         self.node = node
@@ -239,8 +241,15 @@ class _FuncInfo:
         self.globals: list[str] = []
         self.returns: list[cst.BaseExpression | None] = []
         self.yields = False
+        self.yield_values: list[cst.BaseExpression] = []
         self.scope = scope
         self.conditions: list[cst.BaseExpression] = []  # `if` tests directly in the body
+        # the conditions around the statement being walked: (test node, negated), or
+        # (node, None) for an opaque one (a loop body, an except handler, a match case)
+        self.guards: list[tuple[cst.CSTNode, bool | None]] = []
+        # each ``return``: (statement, value, the guards around it)
+        self.return_paths: list[tuple[cst.Return, cst.BaseExpression | None,
+                                      tuple[tuple[cst.CSTNode, bool | None], ...]]] = []
 
 
 def _all_params(params: cst.Parameters) -> Iterable[cst.Param]:
@@ -262,6 +271,9 @@ class _Extractor:
         self._lines: list[str] | None = None
         self.scope = _Scope("", "module", None)
         self.type_checking = 0
+        self.in_finally = 0  # depth of ``finally:`` blocks around the node being walked
+        self.within: list[str] = []  # callee texts of the with-items around the node
+        self.in_main = 0  # inside a module-level ``if __name__ == "__main__":`` body
         self.pending_imports: list[tuple[cst.CSTNode, dict[str, Any], _Scope]] = []
         self.pending_calls: list[tuple[cst.CSTNode, cst.BaseExpression, dict[str, Any], _Scope]] = []
         self.pending_funcs: list[_FuncInfo] = []
@@ -269,9 +281,17 @@ class _Extractor:
         self.pending_assigns: list[tuple[cst.CSTNode, dict[str, Any]]] = []
         self.pending_subs: list[tuple[cst.CSTNode, dict[str, Any]]] = []
         self.pending_strings: list[tuple[cst.CSTNode, str, str, str]] = []
+        # key reads: (node, target text, key nodes (outermost last), scope, how)
+        self.pending_reads: list[tuple[cst.CSTNode, str, list[cst.BaseExpression], str, str]] = []
+        self.pending_loops: list[tuple[cst.For, str, str]] = []  # (node, target, scope)
+        # ``x[k]`` reads: (subscript node, target text, key node, scope)
+        self.pending_loads: list[tuple[cst.Subscript, str, cst.BaseExpression, _Scope]] = []
+        self.pending_lambdas: list[tuple[cst.Lambda, _Scope]] = []
+        self.store_targets: set[int] = set()  # ids of subscripts that are assigned/deleted
         self.call_ctx: dict[int, dict[str, Any]] = {}  # id(Call) -> overrides
         # first use of each identifier per (name, kind, scope) -> its node (NameFact)
         self.pending_names: dict[tuple[str, str, str], cst.CSTNode] = {}
+        self.name_uses: dict[tuple[str, str, str], int] = {}
         # nodes whose place a Value needs (dict keys, `**spread` entries): located in finish()
         self.pending_keys: list[cst.CSTNode] = []
         self.spans: dict[int, Span] = {}
@@ -297,12 +317,17 @@ class _Extractor:
             cst.AugAssign: self.on_aug_assign,
             cst.Return: self.on_return,
             cst.Yield: self.on_yield,
+            cst.Try: self.on_try,
+            cst.TryStar: self.on_try,
             cst.Global: self.on_global,
             cst.Dict: self.on_dict,
             cst.Subscript: self.on_subscript,
             cst.Comparison: self.on_comparison,
             cst.SimpleStatementLine: self.on_simple_line,
             cst.Lambda: self.on_lambda,
+            cst.For: self.on_loop,
+            cst.While: self.on_loop,
+            cst.Del: self.on_del,
             cst.Name: self.on_name,
             cst.Attribute: self.on_attribute,
             cst.DictComp: self.on_dict_comp,
@@ -452,8 +477,11 @@ class _Extractor:
 
     def on_simple_line(self, node: cst.SimpleStatementLine) -> bool:
         for stmt in node.body:
-            if type(stmt) is cst.Expr and type(stmt.value) in _STRING_TYPES:
-                continue  # a bare string statement is documentation, never a fact
+            if type(stmt) is cst.Expr:
+                if type(stmt.value) in _STRING_TYPES:
+                    continue  # a bare string statement is documentation, never a fact
+                if type(stmt.value) is cst.Call:
+                    self.call_ctx.setdefault(id(stmt.value), {})["discarded"] = True
             self.walk(stmt)
         return True
 
@@ -499,6 +527,12 @@ class _Extractor:
         ctx = self.call_ctx.pop(id(node), None) or {}
         if self.type_checking:
             ctx["type_checking"] = True
+        if self.in_finally:
+            ctx["in_finally"] = True
+        if self.within:
+            ctx["within"] = tuple(self.within)
+        if self.in_main:
+            ctx["in_main"] = True
         self.pending_calls.append((node, node.func, ctx, self.scope))
         if type(node.func) is cst.Name and node.func.value == "dict":
             for arg in node.args:  # dict(a=1, **kw): keys and spreads become DictValue items
@@ -535,25 +569,90 @@ class _Extractor:
                 expr = expr.expression
             if type(expr) is cst.Call:
                 self.call_ctx.setdefault(id(expr), {})["with_item"] = kind
-        return False
+            if item.asname is not None and type(item.asname.name) is cst.Name:
+                # ``with cm as name``: the name is bound to what ``cm`` enters (a receiver)
+                self._assign_target(item.asname.name, item.item, item, annotated=False,
+                                    annotation="", augmented=False, via=kind)
+        entered = []
+        for item in node.items:
+            self.walk(item)
+            expr = item.item.expression if type(item.item) is cst.Await else item.item
+            if type(expr) is cst.Call:
+                entered.append(dotted(expr.func))
+        self.within.extend(entered)
+        self.walk(node.body)
+        del self.within[len(self.within) - len(entered):]
+        return True
 
     def on_if(self, node: cst.If) -> bool:
         test = dotted(node.test) if type(node.test) in (cst.Name, cst.Attribute) else ""
         is_tc = bool(test) and (test == "TYPE_CHECKING" or test.endswith(".TYPE_CHECKING")) and (
             self.resolve(test) in ("typing.TYPE_CHECKING", "typing_extensions.TYPE_CHECKING")
             or test in ("typing.TYPE_CHECKING", "TYPE_CHECKING"))
-        if self.scope.func is not None:
-            self.scope.func.conditions.append(node.test)
+        func = self.scope.func
+        if func is not None:
+            func.conditions.append(node.test)
         self.walk(node.test)
+        is_main = self.scope.kind == "module" and _is_main_test(node.test)
+        if func is not None:
+            func.guards.append((node.test, False))
         if is_tc:
             self.type_checking += 1
             self.walk(node.body)
             self.type_checking -= 1
+        elif is_main:
+            self.in_main += 1
+            self.walk(node.body)
+            self.in_main -= 1
         else:
             self.walk(node.body)
+        if func is not None:
+            func.guards[-1] = (node.test, True)
         if node.orelse is not None:
             self.walk(node.orelse)
+        if func is not None:
+            func.guards.pop()
         return True
+
+    def _opaque(self, node: cst.CSTNode, body: Iterable[cst.CSTNode | None]) -> None:
+        """Walk ``body`` under a condition facts do not model (returns there are guarded)."""
+        func = self.scope.func
+        if func is not None:
+            func.guards.append((node, None))
+        for b in body:
+            if b is not None:
+                self.walk(b)
+        if func is not None:
+            func.guards.pop()
+
+    def on_loop(self, node: cst.For | cst.While) -> bool:
+        if type(node) is cst.For and type(node.target) in (cst.Name, cst.Attribute):
+            self.pending_loops.append((node, dotted(node.target), self.scope.qualname))
+        if type(node) is cst.For:
+            self.walk(node.target)
+            self.walk(node.iter)
+            head = node.iter
+        else:
+            self.walk(node.test)
+            head = node.test
+        self._opaque(head, (node.body, node.orelse))
+        return True
+
+    def on_del(self, node: cst.Del) -> bool:
+        self._mark_stores(node.target)
+        self.walk(node.target)
+        return True
+
+    def _mark_stores(self, target: cst.CSTNode) -> None:
+        """Subscripts assigned or deleted through ``target`` are not reads."""
+        cls = type(target)
+        if cls is cst.Subscript:
+            self.store_targets.add(id(target))
+        elif cls in (cst.Tuple, cst.List):
+            for el in target.elements:
+                self._mark_stores(el.value)
+        elif cls is cst.StarredElement:
+            self._mark_stores(target.value)
 
     def _enter(self, scope: _Scope) -> None:
         self.scopes.append(scope)
@@ -577,11 +676,15 @@ class _Extractor:
         if node.returns is not None:
             self._names_only(node.returns.annotation)
         self._enter(_Scope(qual, "function", parent, info))
+        outer_finally, self.in_finally = self.in_finally, 0
+        outer_within, self.within = self.within, []
         self.walk_body(node.body)
+        self.in_finally, self.within = outer_finally, outer_within
         self._leave()
         return True
 
     def on_lambda(self, node: cst.Lambda) -> bool:
+        self.pending_lambdas.append((node, self.scope))
         self.walk(node.body)
         return True
 
@@ -600,8 +703,10 @@ class _Extractor:
         return True
 
     def on_return(self, node: cst.Return) -> bool:
-        if self.scope.func is not None:
-            self.scope.func.returns.append(node.value)
+        func = self.scope.func
+        if func is not None:
+            func.returns.append(node.value)
+            func.return_paths.append((node, node.value, tuple(func.guards)))
         if type(node.value) is cst.SimpleString:
             self._string(node.value, "value")
             return True
@@ -610,7 +715,21 @@ class _Extractor:
     def on_yield(self, node: cst.Yield) -> bool:
         if self.scope.func is not None:
             self.scope.func.yields = True
+            if type(node.value) is not cst.From and node.value is not None:
+                self.scope.func.yield_values.append(node.value)
         return False
+
+    def on_try(self, node: cst.Try) -> bool:
+        self.walk(node.body)
+        for h in node.handlers:
+            self._opaque(h, (h,))
+        if node.orelse is not None:
+            self.walk(node.orelse)
+        if node.finalbody is not None:
+            self.in_finally += 1
+            self.walk(node.finalbody)
+            self.in_finally -= 1
+        return True
 
     def on_global(self, node: cst.Global) -> bool:
         if self.scope.func is not None:
@@ -625,6 +744,7 @@ class _Extractor:
                 **extra}))
         elif type(target) is cst.Subscript and len(target.slice) == 1 and type(
                 target.slice[0].slice) is cst.Index:
+            self.store_targets.add(id(target))
             key = target.slice[0].slice.value
             self.pending_subs.append((node, {
                 "target": dotted(target.value), "key_node": key, "value_node": value,
@@ -638,6 +758,7 @@ class _Extractor:
             self._assign_target(t.target, node.value, node, annotated=False, annotation="",
                                 augmented=False)
             if type(t.target) is not cst.Name:
+                self._mark_stores(t.target)
                 self.walk(t.target)
         if type(node.value) is cst.SimpleString:
             self._string(node.value, "value")
@@ -652,6 +773,7 @@ class _Extractor:
                             else node.annotation.annotation,  # its text, in finish()
                             augmented=False)
         if type(node.target) is not cst.Name:
+            self._mark_stores(node.target)
             self.walk(node.target)
         self._names_only(node.annotation.annotation)
         if type(node.value) is cst.SimpleString:
@@ -663,6 +785,8 @@ class _Extractor:
     def on_aug_assign(self, node: cst.AugAssign) -> bool:
         self._assign_target(node.target, node.value, node, annotated=False, annotation="",
                             augmented=True)
+        if type(node.target) is cst.Subscript:
+            self._load(node.target)  # ``x[k] += v`` reads x[k] first
         self.walk(node.value)
         return True
 
@@ -707,6 +831,9 @@ class _Extractor:
         key = (name, kind, self.scope.qualname)
         if key not in self.pending_names:
             self.pending_names[key] = node
+            self.name_uses[key] = 1
+        else:
+            self.name_uses[key] += 1
 
     def on_name(self, node: cst.Name) -> bool:
         if node.value not in _NOT_REFERENCES:
@@ -735,7 +862,35 @@ class _Extractor:
             elif type(node) not in _NOT_NAME_HOLDERS:
                 stack.extend(child_nodes(node))
 
+    def _key_chain(self, node: cst.BaseExpression) -> tuple[str, list[cst.BaseExpression]] | None:
+        """``cfg["a"]["b"]`` -> ("cfg", [a, b]); None unless a name or attribute is
+        subscripted with one index at each step."""
+        keys: list[cst.BaseExpression] = []
+        while type(node) is cst.Subscript:
+            if len(node.slice) != 1 or type(node.slice[0].slice) is not cst.Index:
+                return None
+            keys.append(node.slice[0].slice.value)
+            node = node.value
+        if type(node) not in (cst.Name, cst.Attribute) or not keys:
+            return None
+        keys.reverse()
+        return dotted(node), keys
+
+    def _load(self, node: cst.Subscript) -> None:
+        if len(node.slice) != 1 or type(node.slice[0].slice) is not cst.Index \
+                or type(node.value) not in (cst.Name, cst.Attribute):
+            return
+        key = node.slice[0].slice.value
+        if type(key) in (cst.SimpleString, cst.Name, cst.Attribute):
+            self.pending_loads.append((node, dotted(node.value), key, self.scope))
+
     def on_subscript(self, node: cst.Subscript) -> bool:
+        if id(node) not in self.store_targets:
+            chain = self._key_chain(node)
+            if chain is not None:
+                self.pending_reads.append((node, chain[0], chain[1], self.scope.qualname,
+                                           "subscript"))
+            self._load(node)
         self.walk(node.value)
         for el in node.slice:
             if type(el.slice) is cst.Index and type(el.slice.value) is cst.SimpleString:
@@ -745,6 +900,14 @@ class _Extractor:
         return True
 
     def on_comparison(self, node: cst.Comparison) -> bool:
+        if len(node.comparisons) == 1 and type(node.comparisons[0].operator) in (
+                cst.In, cst.NotIn) and type(node.left) is cst.SimpleString:
+            target = node.comparisons[0].comparator
+            chain = ((dotted(target), []) if type(target) in (cst.Name, cst.Attribute)
+                     else self._key_chain(target))
+            if chain is not None:  # ``"k" in cfg``: the key chain of cfg, then k
+                self.pending_reads.append((node, chain[0], [*chain[1], node.left],
+                                           self.scope.qualname, "in"))
         for part in (node.left, *(c.comparator for c in node.comparisons)):
             if type(part) is cst.SimpleString:
                 self._string(part, "compare")
@@ -779,12 +942,18 @@ class _Extractor:
         wanted += [n for n, _ in self.pending_assigns]
         wanted += [n for n, _ in self.pending_subs]
         wanted += [n for n, *_ in self.pending_strings]
+        wanted += [n for n, *_ in self.pending_reads]
+        wanted += [n for n, *_ in self.pending_loops]
         wanted += self.pending_names.values()
         wanted += self.pending_keys
         wanted += [c for f in self.pending_funcs for c in f.conditions]
+        wanted += [n for n, *_ in self.pending_loads]
+        wanted += [n for n, _ in self.pending_lambdas]
+        wanted += [r for f in self.pending_funcs for r, *_ in f.return_paths]
         texts: list[cst.CSTNode] = []
         for root in self._value_roots():
             _text_nodes(root, texts)
+        texts += self._guard_text_nodes()
         spans, self.outer = ranges_for(self.module, wanted, texts)
         self.spans = spans  # _value reads the places of dict keys from here
         default = Span.file_start()
@@ -803,6 +972,8 @@ class _Extractor:
             if not qual and "." not in callee and callee == "__import__":
                 qual = "__import__"
             is_call = type(node) is cst.Call
+            receiver = self.value(func.value) if is_call and type(func) is cst.Attribute \
+                else None
             args = tuple(self.value(a.value) for a in node.args
                          if a.keyword is None and not a.star) if is_call else ()
             kwargs = tuple((a.keyword.value, self.value(a.value)) for a in node.args
@@ -813,7 +984,12 @@ class _Extractor:
                 callee=callee, qualname=qual, attr=attr, args=args, kwargs=kwargs,
                 context=ctx.get("context", "call"), awaited=ctx.get("awaited", False),
                 with_item=ctx.get("with_item", ""), scope=scope.qualname, span=sp(node),
-                text=text))
+                text=text, receiver=receiver,
+                star_args=is_call and any(a.star == "*" for a in node.args),
+                star_kwargs=is_call and any(a.star == "**" for a in node.args),
+                in_finally=ctx.get("in_finally", False),
+                discarded=ctx.get("discarded", False), within=ctx.get("within", ()),
+                in_main=ctx.get("in_main", False)))
             if qual in ("importlib.import_module", "__import__", "importlib.__import__") \
                     and args and isinstance(args[0], str):
                 dyn.append(ImportFact(kind="dynamic", module=args[0], names=(), level=0,
@@ -829,7 +1005,12 @@ class _Extractor:
                 returns=tuple(self.value(r) if r is not None else None for r in f.returns),
                 yields=f.yields, scope=f.scope, span=sp(f.node),
                 decorator_values=tuple(self.value(d) for d in f.decorators),
-                conditions=tuple(self.span_text(sp(c)) for c in f.conditions)))
+                conditions=tuple(self.span_text(sp(c)) for c in f.conditions),
+                signature=self._signature(f.node.params),
+                return_annotation=self._annotation(f.node.returns),
+                yield_values=tuple(self.value(y) for y in f.yield_values),
+                return_paths=tuple(p for r, v, g in f.return_paths
+                                   for p in self._paths(v, self._guard_list(g), sp(r)))))
         classes = []
         for node, qual, scope in self.pending_classes:
             methods = tuple(s.name.value for s in getattr(node.body, "body", ())
@@ -848,8 +1029,12 @@ class _Extractor:
             vn = d.pop("value_node")
             if not isinstance(d["annotation"], str):
                 d["annotation"] = self.text(d["annotation"])
+            core, _awaited, changed = self._unwrap(vn)
+            alts = tuple(self.value(self._unwrap(b)[0]) for b in _branches(core)) \
+                if type(core) is cst.IfExp or changed else ()
             assigns.append(AssignFact(value=self.value(vn) if vn is not None else None,
-                                      has_value=vn is not None, span=sp(node), **d))
+                                      has_value=vn is not None, span=sp(node),
+                                      alternatives=alts, **d))
         subs = []
         for node, d in self.pending_subs:
             subs.append(SubscriptStoreFact(
@@ -858,13 +1043,124 @@ class _Extractor:
                 scope=d["scope"], span=sp(node)))
         strings = tuple(StringFact(value=v, role=r, scope=s, span=sp(n))
                         for n, v, r, s in self.pending_strings)
-        names = tuple(NameFact(name=k[0], kind=k[1], scope=k[2], span=sp(n))
+        names = tuple(NameFact(name=k[0], kind=k[1], scope=k[2], span=sp(n),
+                               uses=self.name_uses.get(k, 1))
                       for k, n in self.pending_names.items())
+        reads = tuple(KeyReadFact(target=t, keys=tuple(self.value(k) for k in keys), scope=sc,
+                                  span=sp(n), how=how)
+                      for n, t, keys, sc, how in self.pending_reads)
+        loops = tuple(LoopFact(target=t, iterable=self.value(n.iter), scope=sc, span=sp(n))
+                      for n, t, sc in self.pending_loops)
+        loads = []
+        for node, target, key, scope in self.pending_loads:
+            self.scope = scope
+            loads.append(SubscriptLoadFact(target=target, key=self.value(key),
+                                           scope=scope.qualname, span=sp(node)))
+        lambdas = []
+        for node, scope in self.pending_lambdas:
+            self.scope = scope
+            lambdas.append(LambdaFact(
+                params=tuple(p.name.value for p in _all_params(node.params)),
+                scope=scope.qualname, span=sp(node),
+                results=tuple(self._paths(node.body, (), sp(node))), text=self.text(node)))
+        self.scope = self.scopes[0]
         return PythonFacts(
             imports=tuple(sorted(imports + tuple(dyn), key=lambda i: (i.span.line, i.span.column))),
             calls=tuple(calls), functions=tuple(functions), classes=tuple(classes),
             assigns=tuple(assigns), subscript_stores=tuple(subs), strings=strings,
-            aliases=tuple(sorted(self.scopes[0].aliases.items())), names=names)
+            aliases=tuple(sorted(self.scopes[0].aliases.items())), names=names,
+            key_reads=reads, loops=loops, subscript_loads=tuple(loads), lambdas=tuple(lambdas))
+
+    # -- return paths -------------------------------------------------------------------------
+    def _guard_list(self, entries: tuple[tuple[cst.CSTNode, bool | None], ...]
+                    ) -> tuple[Guard, ...]:
+        out: list[Guard] = []
+        for node, negated in entries:
+            if negated is None:
+                out.append(Guard("", "", None, False, self.text(node)))
+            else:
+                out.extend(self._guards(node, negated))
+        return tuple(out)
+
+    def _guards(self, test: cst.BaseExpression, negated: bool) -> list[Guard]:
+        """A test as guards: ``not`` flips, ``a and b`` (true side) / ``a or b`` (false side)
+        split into one guard per operand; a single comparison of a plain access is
+        structured, anything else opaque."""
+        cls = type(test)
+        if cls is cst.UnaryOperation and type(test.operator) is cst.Not:
+            return self._guards(test.expression, not negated)
+        if cls is cst.BooleanOperation and (
+                (type(test.operator) is cst.And and not negated)
+                or (type(test.operator) is cst.Or and negated)):
+            return self._guards(test.left, negated) + self._guards(test.right, negated)
+        text = self.text(test)
+        if cls is cst.Comparison and len(test.comparisons) == 1:
+            op = _COMPARE_OPS.get(type(test.comparisons[0].operator), "")
+            left, right = test.left, test.comparisons[0].comparator
+            subject, other = access_subject(left), right
+            if not subject and op in ("==", "!=", "is", "is not"):
+                subject, other = access_subject(right), left
+            if subject and op:
+                return [Guard(subject, op, self.value(other), negated, text)]
+            return [Guard("", "", None, negated, text)]
+        subject = access_subject(test)
+        return [Guard(subject, "truthy" if subject else "", None, negated, text)]
+
+    def _unwrap(self, expr: cst.BaseExpression | None
+                ) -> tuple[cst.BaseExpression | None, bool, bool]:
+        """``await e`` and ``typing.cast(T, e)`` are ``e`` as a value: (e, awaited, changed)."""
+        awaited = changed = False
+        for _ in range(8):
+            if type(expr) is cst.Await:
+                expr, awaited, changed = expr.expression, True, True
+            elif (type(expr) is cst.Call and len(expr.args) == 2
+                  and all(a.keyword is None and not a.star for a in expr.args)
+                  and self.resolve(dotted(expr.func)) in _CASTS):
+                expr, changed = expr.args[1].value, True
+            else:
+                break
+        return expr, awaited, changed
+
+    def _paths(self, expr: cst.BaseExpression | None, guards: tuple[Guard, ...],
+               span: Span | None, awaited: bool = False) -> list[ReturnPath]:
+        """The values ``expr`` may evaluate to, each with its guards (``a if t else b``)."""
+        expr, aw, _changed = self._unwrap(expr)
+        awaited = awaited or aw
+        if type(expr) is cst.IfExp:
+            return (self._paths(expr.body, guards + tuple(self._guards(expr.test, False)), span,
+                                awaited)
+                    + self._paths(expr.orelse, guards + tuple(self._guards(expr.test, True)),
+                                  span, awaited))
+        subject = access_subject(expr) if expr is not None else ""
+        return [ReturnPath(self.value(expr), guards, subject, span, awaited)]
+
+    def _guard_text_nodes(self) -> list[cst.CSTNode]:
+        """Tests and operands whose text the return paths and lambdas record."""
+        out: list[cst.CSTNode] = []
+
+        def test(node: cst.CSTNode) -> None:
+            out.append(node)
+            if type(node) is cst.Comparison:
+                for c in node.comparisons:
+                    _text_nodes(c.comparator, out)
+                _text_nodes(node.left, out)
+
+        def expr(node: cst.CSTNode | None) -> None:
+            while type(node) is cst.IfExp:
+                test(node.test)
+                expr(node.body)
+                node = node.orelse
+            _text_nodes(_unawait(node) if node is not None else None, out)
+
+        for f in self.pending_funcs:
+            for _, value, guards in f.return_paths:
+                for node, _neg in guards:
+                    test(node)
+                expr(value)
+        for node, _ in self.pending_lambdas:
+            out.append(node)
+            expr(node.body)
+        return out
 
     def _value_roots(self) -> Iterable[cst.CSTNode | None]:
         """Every expression ``finish`` turns into a Value (or whose text it records)."""
@@ -872,24 +1168,129 @@ class _Extractor:
             if type(node) is cst.Call:
                 for a in node.args:
                     yield a.value
+                if type(node.func) is cst.Attribute:
+                    yield node.func.value
         for f in self.pending_funcs:
             yield from f.returns
+            yield from f.yield_values
             yield from f.decorators
+            for p in _all_params(f.node.params):
+                if p.annotation is not None:
+                    yield p.annotation.annotation
+                if p.default is not None:
+                    yield p.default
+            if f.node.returns is not None:
+                yield f.node.returns.annotation
         for node, *_ in self.pending_classes:
             for d in node.decorators:
                 yield d.decorator
         for _, d in self.pending_assigns:
             yield d["value_node"]
+            vn = d["value_node"]
+            if type(vn) in (cst.IfExp, cst.Await):
+                yield from (_unawait(b) for b in _branches(vn))
             if not isinstance(d["annotation"], str):
                 yield d["annotation"]
         for _, d in self.pending_subs:
             yield d["key_node"]
             yield d["value_node"]
+        for _, _, keys, *_ in self.pending_reads:
+            yield from keys
+        for n, *_ in self.pending_loops:
+            yield n.iter
+
+    def _signature(self, params: cst.Parameters) -> tuple[ParamFact, ...]:
+        out = []
+        for kind, group in (("posonly", params.posonly_params), ("pos", params.params)):
+            out.extend(ParamFact(p.name.value, kind, p.default is not None,
+                                 self._annotation(p.annotation), self.value(p.default))
+                       for p in group)
+        if type(params.star_arg) is cst.Param:
+            out.append(ParamFact(params.star_arg.name.value, "vararg", False,
+                                 self._annotation(params.star_arg.annotation)))
+        out.extend(ParamFact(p.name.value, "kwonly", p.default is not None,
+                             self._annotation(p.annotation), self.value(p.default))
+                   for p in params.kwonly_params)
+        if params.star_kwarg is not None:
+            out.append(ParamFact(params.star_kwarg.name.value, "kwarg", False,
+                                 self._annotation(params.star_kwarg.annotation)))
+        return tuple(out)
+
+    def _annotation(self, ann: cst.Annotation | None) -> str:
+        """An annotation's text as written (dotted text for a plain name; resolution through
+        the file's imports, relative ones included, is the resolver's job)."""
+        if ann is None:
+            return ""
+        expr = ann.annotation
+        if type(expr) in (cst.Name, cst.Attribute):
+            return dotted(expr)
+        return self.text(expr)
 
     def _ref_name(self, expr: cst.BaseExpression, scope_qual: str) -> str:
         target = expr.func if type(expr) is cst.Call else expr
         text = dotted(target)
         return self.resolve(text) or text
+
+
+def _is_main_test(test: cst.BaseExpression) -> bool:
+    """``__name__ == "__main__"`` (either way round)."""
+    if type(test) is not cst.Comparison or len(test.comparisons) != 1 or type(
+            test.comparisons[0].operator) is not cst.Equal:
+        return False
+    sides = (test.left, test.comparisons[0].comparator)
+    names = [s for s in sides if type(s) is cst.Name and s.value == "__name__"]
+    strings = [s for s in sides if type(s) is cst.SimpleString
+               and s.value.strip("'\"") == "__main__"]
+    return len(names) == 1 and len(strings) == 1
+
+
+_CASTS = ("typing.cast", "typing_extensions.cast")
+_COMPARE_OPS: dict[type, str] = {
+    cst.Equal: "==", cst.NotEqual: "!=", cst.In: "in", cst.NotIn: "not in", cst.Is: "is",
+    cst.IsNot: "is not",
+}
+
+
+def access_subject(expr: cst.BaseExpression) -> str:
+    """Canonical text of a plain access (``Guard.subject``): a dotted name, ``x['k']`` for
+    ``x["k"]`` and ``x.get("k", ...)``, any of them followed by ``.value``; "" otherwise."""
+    cls = type(expr)
+    if cls is cst.Attribute and expr.attr.value == "value" and type(expr.value) in (
+            cst.Subscript, cst.Call):
+        inner = access_subject(expr.value)
+        return f"{inner}.value" if inner else ""
+    if cls is cst.Name or cls is cst.Attribute:
+        text = dotted(expr)
+        return text if "?" not in text and "(" not in text and "[" not in text else ""
+    key: cst.BaseExpression | None = None
+    base: cst.BaseExpression | None = None
+    if cls is cst.Subscript and len(expr.slice) == 1 and type(expr.slice[0].slice) is cst.Index:
+        base, key = expr.value, expr.slice[0].slice.value
+    elif cls is cst.Call and type(expr.func) is cst.Attribute and expr.func.attr.value == "get" \
+            and expr.args and expr.args[0].keyword is None and not expr.args[0].star:
+        base, key = expr.func.value, expr.args[0].value
+    if base is None or type(key) is not cst.SimpleString or type(base) not in (
+            cst.Name, cst.Attribute):
+        return ""
+    try:
+        k = string_value(key.value)
+    except Exception:
+        return ""
+    head = dotted(base)
+    if not isinstance(k, str) or "(" in head or "[" in head or "?" in head:
+        return ""
+    return f"{head}[{k!r}]"
+
+
+def _unawait(expr: cst.BaseExpression) -> cst.BaseExpression:
+    return expr.expression if type(expr) is cst.Await else expr
+
+
+def _branches(expr: cst.BaseExpression) -> list[cst.BaseExpression]:
+    """The branches of a (nested) conditional expression."""
+    if type(expr) is cst.IfExp:
+        return _branches(expr.body) + _branches(expr.orelse)
+    return [expr]
 
 
 def _value(expr: cst.BaseExpression | None, ex: _Extractor, depth: int = 0) -> Value:
@@ -988,7 +1389,9 @@ def _value(expr: cst.BaseExpression | None, ex: _Extractor, depth: int = 0) -> V
             args=tuple(_value(a.value, ex, depth + 1) for a in expr.args
                        if a.keyword is None and not a.star),
             kwargs=tuple((a.keyword.value, _value(a.value, ex, depth + 1)) for a in expr.args
-                         if a.keyword is not None))
+                         if a.keyword is not None),
+            receiver=_value(expr.func.value, ex, depth + 1)
+            if type(expr.func) is cst.Attribute else None)
     return Unknown(ex.text(expr))
 
 
@@ -1031,6 +1434,9 @@ def _text_nodes(expr: cst.CSTNode | None, out: list[cst.CSTNode], depth: int = 0
         if cls is cst.Call:
             for a in expr.args:
                 _text_nodes(a.value, out, depth + 1)
+            if type(expr.func) is cst.Attribute:
+                expr, depth = expr.func.value, depth + 1
+                continue
             return
         out.append(expr)  # FormattedString, and every other expression: an Unknown's text
         return

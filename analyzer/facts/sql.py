@@ -195,6 +195,20 @@ class SqlDrop:
 
 
 @dataclass(frozen=True, slots=True)
+class SqlOpaque:
+    """A statement whose effect is not known: it did not parse (also a ``parse-error``
+    problem), or it is a ``DO`` block whose PL/pgSQL body could not be read.
+
+    ``words`` are the identifiers its text mentions (lower-cased; quoted ones as written): only
+    requirements about an object named there can be explained by it, so only those become
+    undecidable (``sql-schema``)."""
+
+    span: Span
+    words: frozenset[str]
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class SqlFacts:
     """What one SQL file defines, after applying its statements in order."""
 
@@ -206,6 +220,7 @@ class SqlFacts:
     drops: tuple[SqlDrop, ...] = ()
     statements: int = 0  # statements parsed
     skipped: int = 0  # data statements not parsed (INSERT/COPY/UPDATE/DELETE)
+    opaque: tuple[SqlOpaque, ...] = ()
 
 
 # --------------------------------------------------------------------------------------------
@@ -496,6 +511,7 @@ class _Builder:
         self.indexes: list[SqlIndex] = []
         self.objects: list[SqlObject] = []
         self.drops: list[SqlDrop] = []
+        self.opaque: list[SqlOpaque] = []
         self.base = 0  # offset of the statement being applied
         self.stmt_span = Span.file_start()
 
@@ -801,7 +817,8 @@ class _Builder:
         enums = tuple(SqlEnum(e.name, e.schema, tuple(e.values), e.span, e.created,
                               tuple(e.spans)) for e in self.enums)
         return SqlFacts(tables, enums, tuple(self.views), tuple(self.indexes),
-                        tuple(self.objects), tuple(self.drops), statements, skipped)
+                        tuple(self.objects), tuple(self.drops), statements, skipped,
+                        tuple(self.opaque))
 
 
 def _short(message: str) -> str:
@@ -852,12 +869,18 @@ def extract(path: str, text: str) -> tuple[SqlFacts, tuple[Problem, ...]]:
                 if len(sub) > 1:  # several statements glued by the scanner split: retry each
                     pieces[i:i] = sub
                     continue
-                problems.append(_problem(text, lines, a, b, err))
+                problem = _problem(text, lines, a, b, err)
+                problems.append(problem)
+                builder.opaque.append(SqlOpaque(problem.span, words_of(text[a:b]),
+                                                "does not parse"))
                 continue
             for raw in raws:
                 start = a + (raw.stmt_location or 0)
                 end = start + raw.stmt_len if raw.stmt_len else b
                 try:
+                    if type(raw.stmt).__name__ == "DoStmt":
+                        parsed += _apply_do(builder, text, lines, start, end, raw.stmt)
+                        continue
                     builder.apply(raw.stmt, a, lines.span(start, end))
                     parsed += 1
                 except Exception as exc:  # a statement shape we did not foresee
@@ -872,6 +895,129 @@ def extract(path: str, text: str) -> tuple[SqlFacts, tuple[Problem, ...]]:
         problems.append(Problem("internal-error",
                                 _short(f"SQL extraction failed: {type(exc).__name__}: {exc}")))
     return SqlFacts(), tuple(problems)
+
+
+_WORD = re.compile(r'"((?:[^"]|"")+)"|([A-Za-z_\u0080-\U0010ffff][\w$\u0080-\U0010ffff]*)')
+
+
+def words_of(text: str) -> frozenset[str]:
+    """The identifiers a statement's text mentions: unquoted ones lower-cased (ASCII, as
+    PostgreSQL folds them), quoted ones as written. Words inside string literals and comments
+    are kept: ``EXECUTE 'ALTER TABLE x ...'`` names ``x``, and keeping too many words only
+    makes more requirements undecidable, never a wrong verdict."""
+    out = set()
+    for m in _WORD.finditer(text):
+        if m.group(1) is not None:
+            out.add(m.group(1).replace('""', '"'))
+        else:
+            out.add(m.group(2).lower() if m.group(2).isascii() else m.group(2))
+    return frozenset(out)
+
+
+# ``DO`` blocks: the idempotent migrations of real schemas create types and add columns inside
+# ``DO $$ BEGIN ... EXCEPTION WHEN duplicate_object THEN null; END $$`` or
+# ``IF NOT EXISTS (...) THEN ALTER TABLE ... END IF``. The body is PL/pgSQL, which libpg_query
+# also parses (``parse_plpgsql_json``: PostgreSQL's own PL/pgSQL grammar, given a function);
+# every SQL statement in it (``PLpgSQL_stmt_execsql``) and every ``EXECUTE 'literal'`` is then
+# parsed and applied like a top-level statement, in every branch: such guards exist to make the
+# statement take effect whether or not it already had, so the schema a migration leaves is the
+# one with the statement applied. An ``EXECUTE`` of a string built at run time, a body in
+# another language, or a body that does not parse is recorded as opaque (``SqlOpaque``).
+_LITERAL = re.compile(r"\A\s*'((?:[^']|'')*)'\s*\Z", re.S)
+
+
+def _do_body(node: Any) -> tuple[str | None, str]:
+    body, lang = None, "plpgsql"
+    for arg in node.args or ():
+        name = getattr(arg, "defname", "")
+        val = getattr(getattr(arg, "arg", None), "sval", None)
+        if name == "as" and isinstance(val, str):
+            body = val
+        elif name == "language" and isinstance(val, str):
+            lang = val.lower()
+    return body, lang
+
+
+def _plpgsql_statements(tree: Any, out: list[tuple[str, int, bool]]) -> None:
+    """(query text, line in the body, is-dynamic) of every SQL statement in a PL/pgSQL tree,
+    in source order."""
+    stack = [tree]
+    found: list[tuple[str, int, bool]] = []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(reversed(node))
+            continue
+        if not isinstance(node, dict):
+            continue
+        for key, val in node.items():
+            if key == "PLpgSQL_stmt_execsql" and isinstance(val, dict):
+                q = val.get("sqlstmt", {}).get("PLpgSQL_expr", {}).get("query")
+                if isinstance(q, str):
+                    found.append((q, int(val.get("lineno", 1) or 1), False))
+            elif key == "PLpgSQL_stmt_dynexecute" and isinstance(val, dict):
+                q = val.get("query", {}).get("PLpgSQL_expr", {}).get("query")
+                if isinstance(q, str):
+                    found.append((q, int(val.get("lineno", 1) or 1), True))
+            else:
+                stack.append(val)
+    found.sort(key=lambda x: x[1])
+    out.extend(found)
+
+
+def _apply_do(builder: "_Builder", text: str, lines: "_Lines", start: int, end: int,
+              node: Any) -> int:
+    """Apply the DDL inside one ``DO`` statement (``text[start:end]``); statements applied."""
+    whole = lines.span(start, end)
+    body, lang = _do_body(node)
+    if body is None or lang != "plpgsql":
+        builder.opaque.append(SqlOpaque(whole, words_of(text[start:end]),
+                                        f"a DO block in {lang}"))
+        return 0
+    tag = "obs_lint_body"
+    while f"${tag}$" in body:
+        tag += "_"
+    wrapper = f"CREATE FUNCTION obs_lint_do() RETURNS void LANGUAGE plpgsql AS ${tag}${body}${tag}$"
+    try:
+        import json
+
+        tree = json.loads(pglast.parser.parse_plpgsql_json(wrapper))
+    except Exception:  # noqa: BLE001 - libpg_query's PL/pgSQL grammar refused the body
+        builder.opaque.append(SqlOpaque(whole, words_of(text[start:end]),
+                                        "its PL/pgSQL body could not be read"))
+        return 0
+    stmts: list[tuple[str, int, bool]] = []
+    _plpgsql_statements(tree, stmts)
+    at = text.find(body, start, end)  # a dollar-quoted body is verbatim in the file
+    body_lines = [0] + [m.end() for m in re.finditer(r"\n", body)]
+    applied = 0
+    for query, lineno, dynamic in stmts:
+        line_at = body_lines[min(max(lineno, 1), len(body_lines)) - 1]
+        pos = body.find(query, line_at) if at >= 0 else -1
+        q_at = at + pos if pos >= 0 else (at + line_at if at >= 0 else start)
+        sql = query
+        if dynamic:
+            m = _LITERAL.match(query)
+            if m is None:  # EXECUTE of a string built at run time
+                builder.opaque.append(SqlOpaque(lines.span(q_at, q_at + len(query)),
+                                                words_of(query), "EXECUTE of a string built "
+                                                "at run time"))
+                continue
+            sql = m.group(1).replace("''", "'")
+            q_at += query.index("'") + 1
+        try:
+            raws = pglast.parse_sql(sql)
+        except Exception:  # noqa: BLE001 - PostgreSQL would fail the block when it runs
+            builder.opaque.append(SqlOpaque(lines.span(q_at, q_at + len(query)),
+                                            words_of(query), "a statement in a DO block "
+                                            "does not parse"))
+            continue
+        for raw in raws:
+            s_at = q_at + (raw.stmt_location or 0)
+            s_end = s_at + (raw.stmt_len or len(sql) - (raw.stmt_location or 0))
+            builder.apply(raw.stmt, q_at, lines.span(s_at, min(s_end, end)))
+            applied += 1
+    return applied
 
 
 def _parse(text: str, a: int, b: int) -> tuple[Any, tuple[str, int | None] | None]:

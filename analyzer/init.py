@@ -241,6 +241,48 @@ KIND_EXAMPLES: dict[str, str] = {
     severity: error
     message: training run metrics are stored as JSONB
     check: {{kind: sql-schema, files: ["database/*.sql"], table: training_runs, columns: {{metrics: jsonb}}}}""",
+    "call-contract": """\
+  - code: {P}113
+    name: calls-bind
+    phase: 1
+    severity: error
+    message: a call to project code cannot run as written
+    check: {{kind: call-contract}}""",
+    "db-contract": """\
+  - code: {P}115
+    name: columns-exist
+    phase: 1
+    severity: error
+    message: code reads or writes a column the DDL does not define
+    check: {{kind: db-contract, files: ["database/**/*.sql"]}}""",
+    "config-contract": """\
+  - code: {P}116
+    name: config-loaded
+    phase: 1
+    severity: error
+    message: a config file is loaded by no code
+    check: {{kind: config-contract, files: ["config/**/*.yaml"]}}""",
+    "state-flow": """\
+  - code: {P}117
+    name: state-keys-written
+    phase: 1
+    severity: error
+    message: a graph node reads a state key nothing writes
+    check: {{kind: state-flow}}""",
+    "routing": """\
+  - code: {P}118
+    name: routes-on-decision
+    phase: 1
+    severity: error
+    message: the review node must route on its decision
+    check: {{kind: routing, from: review, reads_any: [decision]}}""",
+    "reachability": """\
+  - code: {P}114
+    name: tracers-are-used
+    phase: 1
+    severity: error
+    message: a tracer class is used by no code outside its module
+    check: {{kind: reachability, symbols: ["*Tracer"]}}""",
 }
 
 

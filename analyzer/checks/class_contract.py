@@ -47,6 +47,8 @@ item was found.
 
 from __future__ import annotations
 
+import re
+from fnmatch import fnmatchcase
 from typing import Any
 
 from ..facts.model import CallValue, FunctionFact, Ref
@@ -61,6 +63,13 @@ _CACHE_DECORATORS = ("functools.lru_cache", "functools.cache")
 _PROPERTY_DECORATORS = ("property", "functools.cached_property", "cached_property")
 _LIST_PARAMS = ("methods", "async_context_managers", "enum_members", "bases", "functions",
                 "attributes")
+_GLOB = set("*?[")
+
+
+def _literal_run(name: str) -> str:
+    """The longest literal run of a (possibly globbed) name: what its source text must hold."""
+    runs = [r for r in re.split(r"\[[^\]]*\]|[*?]", name) if r]
+    return max(runs, key=len) if runs else name
 
 
 class _Verdict:
@@ -86,6 +95,8 @@ class _Verdict:
 
 class ClassContract(CheckKind):
     kind = "class-contract"
+    # the class may be defined where the scope imports it from: resolved on demand
+    uses_project = True
     summary = ("A class (methods, async context managers, singleton, enum members, bases, "
                "attributes) and module-level functions/accessor must be defined in scope.")
     params = (
@@ -107,7 +118,12 @@ class ClassContract(CheckKind):
         Param("functions", (list,), item_types=(str,), default=None,
               doc="Module-level functions that must be defined somewhere in scope."),
         Param("attributes", (list,), item_types=(str,), default=None,
-              doc="Class-level attributes / dataclass fields / properties that must exist."),
+              doc="Class-level attributes / dataclass fields / properties that must exist "
+                  "(a glob such as `ragas_*` asks for at least one matching attribute)."),
+        Param("through_yield", (bool,), default=False,
+              doc="`methods` and `async_context_managers` may also be defined on the class of "
+                  "the object one of the class's context managers yields (`async with "
+                  "tracer.trace() as ctx: ctx.trace_phase(...)`)."),
     )
     example = """\
 - code: E2I301
@@ -144,11 +160,14 @@ class ClassContract(CheckKind):
                         "singleton, accessor, enum_members, bases, attributes or functions)")
         for key in ("class", "accessor"):
             val = params.get(key)
-            if val and not all(p.isidentifier() for p in val.split(".")):
-                errs.append(f"{key}: {val!r} is not a (dotted) identifier")
+            globbed = key == "class" and val and _GLOB & set(val)
+            if val and not all(p.isidentifier() for p in (
+                    val.replace("*", "x").replace("?", "x") if globbed else val).split(".")):
+                errs.append(f"{key}: {val!r} is not a (dotted) identifier or class-name glob")
         for key in _LIST_PARAMS:
             for item in params.get(key) or ():
-                if not all(p.isidentifier() for p in item.split(".")):
+                text = item.replace("*", "x").replace("?", "x") if key == "attributes" else item
+                if not all(p.isidentifier() for p in text.split(".")):
                     errs.append(f"{key}: {item!r} is not an identifier")
         return errs
 
@@ -160,30 +179,45 @@ class ClassContract(CheckKind):
         if self.p.get("accessor"):
             pats.add(self.p["accessor"])
         if self.p.get("class"):
-            pats.update(("class", self.p["class"].rsplit(".", 1)[-1]))
+            pats.update(("class", _literal_run(self.p["class"].rsplit(".", 1)[-1])))
         return tuple(sorted(pats))
 
     # -- evaluation ---------------------------------------------------------------------------
     def evaluate(self, ctx: RuleContext) -> CheckResult:
         if not ctx.files:
             return self.result(ctx, [empty_scope(ctx, self._expected())])
-        idx = PyIndex(ctx.files)
+        idx = PyIndex(ctx.files, ctx.project)
         v = _Verdict(ctx)
         partial = bool(ctx.undecidable())
         name = self.p.get("class")
         target: ClassRef | None = None
         if name:
-            # a class defined inside a function is not the module's class
-            found = [c for c in idx.find_class(name) if "<locals>" not in c.cls.qualname]
-            if found:
-                target = found[0]
-                v.ok(target.path, target.cls.span)
-                self._check_class(idx, target, v)
+            candidates, why = self._candidates(idx, name)
+            if candidates:
+                # several classes may match a glob: the first that meets the contract decides,
+                # else the first one is reported
+                trials = []
+                for cand in candidates:
+                    trial = _Verdict(ctx)
+                    trial.ok(cand.path, cand.cls.span)
+                    self._check_class(idx, cand, trial)
+                    trials.append((cand, trial))
+                    if not any(f.severity is not Severity.INFO for f in trial.findings):
+                        break
+                target, chosen = next(((c, t) for c, t in trials if not any(
+                    f.severity is not Severity.INFO for f in t.findings)), trials[0])
+                v.findings.extend(chosen.findings)
+                v.evidence.extend(chosen.evidence)
+                v.unknown.extend(chosen.unknown)
             elif partial:
                 v.unknown.append(undecidable_note(ctx, f"class `{name}` not found"))
+            elif why:
+                v.maybe(ctx.anchor_path(), None, f"class `{name}` could not be followed: {why}")
             else:
                 where = ctx.scope_hint or ctx.anchor_path()
-                v.fail(ctx.anchor_path(), None, f"class `{name}` is not defined in {where}")
+                looked = " or imported" if ctx.project is not None else ""
+                v.fail(ctx.anchor_path(), None,
+                       f"class `{name}` is not defined{looked} in {where}")
         self._check_functions(ctx, idx, v, partial)
         if self.p.get("accessor"):
             self._check_accessor(ctx, idx, v, target, partial)
@@ -192,6 +226,29 @@ class ClassContract(CheckKind):
             f"{failing} problem(s), {len(v.evidence)} item(s) verified" if failing
             else f"{len(v.evidence)} item(s) verified")
         return self.result(ctx, v.findings, v.evidence, note=note, unknown=bool(v.unknown))
+
+    @staticmethod
+    def _candidates(idx: PyIndex, name: str) -> tuple[list[ClassRef], str]:
+        """Classes ``name`` (a name, dotted qualname or glob) means in scope: defined in the
+        scope's files (module level first), else imported there (at their definition)."""
+        if _GLOB & set(name):
+            found = [c for cs in idx._classes.values() for c in cs
+                     if fnmatchcase(c.cls.name, name) and "<locals>" not in c.cls.qualname]
+            found.sort(key=lambda c: (c.cls.scope != "", c.path, c.cls.span.line))
+            if idx.project is not None:
+                bound = sorted({n.asname or n.name for x in idx.files for imp in x.facts.imports
+                                if imp.kind == "from" for n in imp.names
+                                if fnmatchcase(n.asname or n.name, name)})
+                for b in bound:
+                    hit, _ = idx.imported_class(b)
+                    if hit is not None and hit not in found:
+                        found.append(hit)
+            return found, ""
+        found = [c for c in idx.find_class(name) if "<locals>" not in c.cls.qualname]
+        if found:
+            return found[:1], ""
+        hit, why = idx.imported_class(name) if "." not in name else (None, "")
+        return ([hit] if hit is not None else []), why
 
     def _expected(self) -> str:
         if self.p.get("class"):
@@ -206,6 +263,14 @@ class ClassContract(CheckKind):
         for anc in lineage:
             for fn in idx.methods(anc):
                 methods.setdefault(fn.name, (anc, fn))
+        if self.p.get("through_yield") and idx.project is not None:
+            from .resolve import ClassDef
+
+            for _cm, yc in idx.project.yielded_classes(ClassDef(ref.path, ref.cls)):
+                ycref = ClassRef(yc.path, yc.cls)
+                for anc in idx.lineage(ycref)[0]:
+                    for fn in idx.methods(anc):
+                        methods.setdefault(fn.name, (anc, fn))
         cname = ref.cls.name
         maybe_inherited = (f"; it may be inherited from {', '.join(f'`{b}`' for b in unresolved)}"
                            f" (not in scope)") if unresolved else ""
@@ -291,12 +356,14 @@ class ClassContract(CheckKind):
 
     @staticmethod
     def _attribute(idx: PyIndex, lineage: list[ClassRef], name: str) -> tuple[str, Any] | None:
+        """Where the attribute (or, for a glob, the first matching one) is defined."""
+        same = fnmatchcase if _GLOB & set(name) else str.__eq__
         for anc in lineage:
             for a in idx.class_assigns(anc):
-                if a.target == name:
+                if same(a.target, name):
                     return anc.path, a.span
             for fn in idx.methods(anc):
-                if fn.name == name and any(d in _PROPERTY_DECORATORS or d.endswith(
+                if same(fn.name, name) and any(d in _PROPERTY_DECORATORS or d.endswith(
                         ".setter") for d in fn.decorators):
                     return anc.path, fn.span
         return None

@@ -3,27 +3,17 @@
 Automates checkboxes such as "7-phase pipeline: enrich→collect→analyze→rubric→extract→update→
 finalize", "rubric node integrated correctly", "conditional routing based on decision".
 
-How the graph is read (copied into the README): from calls in the files in scope, whatever the
-receiver (``workflow.add_node(...)``, ``self.graph.add_edge(...)``, chained builders):
-
-* ``add_node("name", fn)``, ``add_node(fn)`` (the node is named after the function, as LangGraph
-  does), ``add_node(node="name", action=fn)``;
-* ``add_edge("a", "b")``, ``add_edge(["a", "b"], "c")`` (a join), ``start_key=``/``end_key=``;
-* ``add_conditional_edges("src", router, {"label": "dst", ...})`` (the dict's values are the
-  targets), ``add_conditional_edges("src", router, ["x", "y"])``, and without a map: the literal
-  strings returned by ``router`` when it is a function in the same file;
-* ``add_sequence(["a", "b", ("c", fn)])`` (consecutive edges);
-* ``set_entry_point("x")`` (= ``START → x``), ``set_conditional_entry_point(router, map)``,
-  ``set_finish_point("x")`` (= ``x → END``);
-* ``START``/``END`` (imported from langgraph, or bare) and ``"__start__"``/``"__end__"``.
-
-Node names must be string literals or names bound to a string in the same file; anything else
-is unverifiable. A required edge that is missing while some edge has an unverifiable end (or a
+The graph is read from the calls in the files in scope, all merged into one graph, as
+``graph_read.py`` describes (``add_node``, ``add_edge``, ``add_conditional_edges``,
+``add_sequence``, entry/finish points, ``START``/``END``; node names must be string literals or
+names bound to a string in the same file, anything else is unverifiable). A required edge that is missing while some edge has an unverifiable end (or a
 router whose targets are unknown) could be that edge: the rule is then UNKNOWN and the
 unverifiable calls are reported as info findings — never a guessed pass or failure.
 
 Parameters: ``path`` (consecutive nodes must be joined by a plain or conditional edge),
-``entry`` (a successor of START), ``conditional_from`` (nodes with conditional edges),
+``entry`` (the first node to run: a successor of START, or reached from START through a linear
+prefix of nodes that each have exactly one, plain, outgoing edge — bookkeeping steps such as an
+audit initializer that always hand over to it, none of them named elsewhere in the rule), ``conditional_from`` (nodes with conditional edges),
 ``conditional_to`` (node → targets its routing must be able to reach), ``finish`` (a node with
 an edge to END). Findings name the missing edge (``analyze → rubric``) and point at the call that
 declares the source node's edges (else its ``add_node``, else the builder file's first graph
@@ -32,221 +22,12 @@ call).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Iterable
-
-from ..facts.model import CallFact, DictValue, PythonFacts, Ref, Seq, Value
 from ..types import CheckResult, Location, Severity
 from .base import CheckKind, Param, RuleContext
-from .pyindex import empty_scope, resolve_ref, show
+from .graph_read import ALIASES, END, GRAPH_CALLS, START, Edge, Graph, build_graph, label
+from .pyindex import empty_scope
 
-START, END = "__start__", "__end__"
-_ALIASES = {"START": START, "END": END, START: START, END: END}
-_GRAPH_CALLS = ("add_node", "add_edge", "add_conditional_edges", "add_sequence",
-                "set_entry_point", "set_conditional_entry_point", "set_finish_point")
-
-
-def label(node: str | None) -> str:
-    return {START: "START", END: "END", None: "?"}.get(node, node)  # type: ignore[arg-type]
-
-
-@dataclass(frozen=True, slots=True)
-class Edge:
-    src: str | None  # None: not statically known
-    dst: str | None
-    conditional: bool
-    loc: Location
-
-
-@dataclass
-class Graph:
-    """The graph as far as it can be known statically."""
-
-    nodes: dict[str, Location] = field(default_factory=dict)
-    edges: list[Edge] = field(default_factory=list)
-    # conditional sources whose targets could not all be known
-    open_routes: dict[str | None, Location] = field(default_factory=dict)
-    cond_sources: dict[str | None, Location] = field(default_factory=dict)
-    unverifiable: list[tuple[Location, str]] = field(default_factory=list)
-    unknown_nodes: list[Location] = field(default_factory=list)
-    calls_per_file: dict[str, list[Location]] = field(default_factory=dict)
-
-    def successors(self, node: str) -> set[str | None]:
-        return {e.dst for e in self.edges if e.src == node}
-
-    def has_edge(self, a: str, b: str) -> Edge | None:
-        for e in self.edges:
-            if e.src == a and e.dst == b:
-                return e
-        return None
-
-    def maybe_edge(self, a: str, b: str) -> bool:
-        """Could an unverifiable edge or route be ``a -> b``?"""
-        if any((e.src in (a, None)) and (e.dst in (b, None)) for e in self.edges):
-            return True
-        return a in self.open_routes or None in self.open_routes
-
-
-class _Reader:
-    """Turns the graph-building calls of one file into nodes and edges."""
-
-    def __init__(self, path: str, facts: PythonFacts, graph: Graph) -> None:
-        self.path = path
-        self.facts = facts
-        self.g = graph
-
-    def name(self, v: Value, call: CallFact) -> str | None:
-        if isinstance(v, Ref):
-            for cand in (v.qualname, v.name):
-                last = cand.rsplit(".", 1)[-1] if cand else ""
-                if last in ("START", "END") and (cand == last or cand.startswith("langgraph")):
-                    return _ALIASES[last]
-            v = resolve_ref(v, self.facts, call.scope)
-        if isinstance(v, str) and v:
-            return v
-        return None
-
-    def arg(self, call: CallFact, i: int, kw: str) -> tuple[bool, Value]:
-        for k, v in call.kwargs:
-            if k == kw:
-                return True, v
-        if i < len(call.args):
-            return True, call.args[i]
-        return False, None
-
-    def loc(self, call: CallFact) -> Location:
-        return Location(self.path, call.span)
-
-    def unverifiable(self, call: CallFact, what: Value) -> None:
-        self.g.unverifiable.append((self.loc(call), f"`{show(what)}` in `{call.text[:80]}`"))
-
-    def add_edge(self, call: CallFact, a: Value, b: Value, conditional: bool = False) -> None:
-        srcs = list(a.items) if isinstance(a, Seq) else [a]
-        dst = self.name(b, call)
-        if dst is None:
-            self.unverifiable(call, b)
-        for s in srcs:
-            src = self.name(s, call)
-            if src is None:
-                self.unverifiable(call, s)
-            self.g.edges.append(Edge(src, dst, conditional, self.loc(call)))
-
-    def add_node(self, call: CallFact, v: Value) -> None:
-        name = self.name(v, call)
-        if name is None:
-            self.unverifiable(call, v)
-            self.g.unknown_nodes.append(self.loc(call))
-            return
-        self.g.nodes.setdefault(name, self.loc(call))
-
-    def router_targets(self, router: Value, call: CallFact) -> list[Value] | None:
-        """Literal return values of a router function in the same file (None if unknown)."""
-        if not isinstance(router, Ref):
-            return None
-        last = router.name.rsplit(".", 1)[-1]
-        fns = [f for f in self.facts.functions if f.name == last and (
-            "." not in router.name or router.name.startswith(("self.", "cls.")))]
-        if len(fns) != 1 or not fns[0].returns:
-            return None
-        return list(fns[0].returns)
-
-    def conditional(self, call: CallFact, src_v: Value, router: Value, has_map: bool,
-                    path_map: Value) -> None:
-        src = self.name(src_v, call)
-        if src is None:
-            self.unverifiable(call, src_v)
-        self.g.cond_sources.setdefault(src, self.loc(call))
-        targets: list[Value] | None
-        if has_map and isinstance(path_map, DictValue) and not path_map.spread:
-            targets = [v for _, v in path_map.items]
-        elif has_map and isinstance(path_map, Seq) and not path_map.starred:
-            targets = list(path_map.items)
-        elif has_map:
-            targets = None
-        else:
-            targets = self.router_targets(router, call)
-        if targets is None:
-            self.g.open_routes.setdefault(src, self.loc(call))
-            self.unverifiable(call, path_map if has_map else router)
-            return
-        for t in targets:
-            dst = self.name(t, call)
-            if dst is None:
-                self.g.open_routes.setdefault(src, self.loc(call))
-                self.unverifiable(call, t)
-                continue
-            self.g.edges.append(Edge(src, dst, True, self.loc(call)))
-
-    def read(self) -> None:
-        for call in self.facts.calls:
-            if call.context != "call" or call.attr not in _GRAPH_CALLS or "." not in call.callee:
-                continue
-            self.g.calls_per_file.setdefault(self.path, []).append(self.loc(call))
-            getattr(self, "on_" + call.attr)(call)
-
-    def on_add_node(self, call: CallFact) -> None:
-        ok, first = self.arg(call, 0, "node")
-        if not ok:
-            return
-        has_action, _ = self.arg(call, 1, "action")
-        if not has_action and isinstance(first, Ref) and self.name(first, call) is None:
-            first = first.name.rsplit(".", 1)[-1]  # add_node(fn): named after the function
-        self.add_node(call, first)
-
-    def on_add_edge(self, call: CallFact) -> None:
-        ok_a, a = self.arg(call, 0, "start_key")
-        ok_b, b = self.arg(call, 1, "end_key")
-        if ok_a and ok_b:
-            self.add_edge(call, a, b)
-
-    def on_add_conditional_edges(self, call: CallFact) -> None:
-        ok, src = self.arg(call, 0, "source")
-        _, router = self.arg(call, 1, "path")
-        has_map, path_map = self.arg(call, 2, "path_map")
-        if ok:
-            self.conditional(call, src, router, has_map, path_map)
-
-    def on_set_conditional_entry_point(self, call: CallFact) -> None:
-        _, router = self.arg(call, 0, "path")
-        has_map, path_map = self.arg(call, 1, "path_map")
-        self.conditional(call, START, router, has_map, path_map)
-
-    def on_set_entry_point(self, call: CallFact) -> None:
-        ok, x = self.arg(call, 0, "key")
-        if ok:
-            self.add_edge(call, START, x)
-
-    def on_set_finish_point(self, call: CallFact) -> None:
-        ok, x = self.arg(call, 0, "key")
-        if ok:
-            self.add_edge(call, x, END)
-
-    def on_add_sequence(self, call: CallFact) -> None:
-        ok, seq = self.arg(call, 0, "nodes")
-        if not ok or not isinstance(seq, Seq) or seq.starred:
-            self.unverifiable(call, seq)
-            self.g.unknown_nodes.append(self.loc(call))
-            self.g.edges.append(Edge(None, None, False, self.loc(call)))
-            return
-        names: list[Value] = []
-        for item in seq.items:
-            if isinstance(item, Seq) and item.items:
-                names.append(item.items[0])
-            elif isinstance(item, Ref) and self.name(item, call) is None:
-                names.append(item.name.rsplit(".", 1)[-1])
-            else:
-                names.append(item)
-        for n in names:
-            self.add_node(call, n)
-        for a, b in zip(names, names[1:]):
-            self.add_edge(call, a, b)
-
-
-def build_graph(files: Iterable[tuple[str, PythonFacts]]) -> Graph:
-    g = Graph()
-    for path, facts in files:
-        _Reader(path, facts, g).read()
-    return g
+__all__ = ["GraphPipeline", "START", "END", "Edge", "Graph", "build_graph", "label"]
 
 
 class GraphPipeline(CheckKind):
@@ -300,7 +81,7 @@ class GraphPipeline(CheckKind):
     def patterns(self) -> tuple[str, ...]:
         # every graph fact comes from one of these calls; node constants and routers that
         # the calls name are resolved in the same file
-        return _GRAPH_CALLS
+        return GRAPH_CALLS
 
     # -- evaluation ---------------------------------------------------------------------------
     def evaluate(self, ctx: RuleContext) -> CheckResult:
@@ -353,18 +134,25 @@ class GraphPipeline(CheckKind):
             else:
                 fails.append((at(a), msg))
 
-        path = [_ALIASES.get(n, n) for n in self.p.get("path") or ()]
+        path = [ALIASES.get(n, n) for n in self.p.get("path") or ()]
         for n in path:
             need_node(n)
         for a, b in zip(path, path[1:]):
             need_edge(a, b)
         entry = self.p.get("entry")
         if entry:
-            entry = _ALIASES.get(entry, entry)
+            entry = ALIASES.get(entry, entry)
             need_node(entry)
-            need_edge(START, entry, "entry edge")
+            named = set(path) | {ALIASES.get(n, n) for n in (
+                *(self.p.get("conditional_from") or ()), *(self.p.get("conditional_to") or {}),
+                self.p.get("finish") or "")}
+            prefix = g.linear_prefix(entry, named - {entry})
+            if prefix is not None:
+                evidence.extend(e.loc for e in prefix)
+            else:
+                need_edge(START, entry, "entry edge")
         for n in self.p.get("conditional_from") or ():
-            n = _ALIASES.get(n, n)
+            n = ALIASES.get(n, n)
             if not need_node(n):
                 continue
             if n in g.cond_sources:
@@ -376,12 +164,12 @@ class GraphPipeline(CheckKind):
                 fails.append((at(n), f"node `{n}` has no conditional edges "
                                       "(add_conditional_edges)"))
         for n, targets in (self.p.get("conditional_to") or {}).items():
-            n = _ALIASES.get(n, n)
+            n = ALIASES.get(n, n)
             if not need_node(n):
                 continue
             known = {e.dst for e in g.edges if e.src == n and e.conditional}
             for t in targets:
-                t = _ALIASES.get(t, t)
+                t = ALIASES.get(t, t)
                 hit = next((e for e in g.edges if e.src == n and e.dst == t and e.conditional),
                            None)
                 if hit is not None:
@@ -396,7 +184,7 @@ class GraphPipeline(CheckKind):
                     fails.append((g.cond_sources.get(n) or at(n), msg))
         finish = self.p.get("finish")
         if finish:
-            finish = _ALIASES.get(finish, finish)
+            finish = ALIASES.get(finish, finish)
             need_node(finish)
             need_edge(finish, END, "finish edge")
         # a node named by several parameters (in ``path`` and ``conditional_to``, say) is

@@ -35,17 +35,39 @@ from .base import CheckKind, Param, RuleContext
 USAGES = ("any", "call", "async-with", "with", "await", "decorator")
 
 
+_LITERAL_ARG = re.compile(r"""^(?P<base>.+)\((?P<q>["'])(?P<lit>.*)(?P=q)\)$""")
+
+
+def split_literal(pattern: str) -> tuple[str, str | None]:
+    """``importlib.util.find_spec("ragas")`` -> (``importlib.util.find_spec``, ``"ragas"``):
+    a call pattern may end with one literal string argument the call's first argument must
+    equal. Other patterns come back unchanged with None."""
+    m = _LITERAL_ARG.match(pattern)
+    if m is None:
+        return pattern, None
+    return m.group("base"), m.group("lit")
+
+
 @functools.lru_cache(maxsize=4096)
 def call_matcher(patterns: tuple[str, ...]) -> Callable[[CallFact], bool]:
     """A predicate: does a call match any of ``patterns`` (see module docstring)?
 
     Compiled once per pattern list: the patterns fall into last names (``name``, ``*.name``),
     exact dotted names (qualified name or dotted text) and one regex of the globs (fnmatch over
-    both). Parsing each pattern again for every call was half of evaluating the e2i pack."""
+    both). Parsing each pattern again for every call was half of evaluating the e2i pack.
+    Patterns with a literal argument (``find_spec("ragas")``) add that test to their own."""
+    plain = []
+    literal: list[tuple[Callable[[CallFact], bool], str]] = []
+    for p in patterns:
+        base, lit = split_literal(p)
+        if lit is None:
+            plain.append(p)
+        else:
+            literal.append((call_matcher((base,)), lit))
     attrs: set[str] = set()
     names: set[str] = set()
     globs: list[str] = []
-    for p in patterns:
+    for p in plain:
         if p.startswith("*.") and not any(c in p[2:] for c in "*?[."):
             attrs.add(p[2:])
         elif "." not in p and not any(c in p for c in "*?["):
@@ -60,7 +82,12 @@ def call_matcher(patterns: tuple[str, ...]) -> Callable[[CallFact], bool]:
     def match(call: CallFact) -> bool:
         if call.attr in attrs or call.qualname in names or call.callee in names:
             return True
-        return rx is not None and (rx(call.qualname) is not None or rx(call.callee) is not None)
+        if rx is not None and (rx(call.qualname) is not None or rx(call.callee) is not None):
+            return True
+        for base, lit in literal:
+            if call.args and call.args[0] == lit and base(call):
+                return True
+        return False
 
     return match
 
@@ -85,7 +112,7 @@ def usage_matches(call: CallFact, usage: str) -> bool:
 
 
 def last_name(pattern: str) -> str:
-    return pattern.rsplit(".", 1)[-1]
+    return split_literal(pattern)[0].rsplit(".", 1)[-1]
 
 
 class RequireCall(CheckKind):
@@ -104,6 +131,20 @@ class RequireCall(CheckKind):
         Param("every", (str,), default=None, choices=USAGES[1:],
               doc="Every matching call must be used this way (e.g. `async-with`): each other "
                   "use is a finding at the call."),
+        Param("receivers", (list,), item_types=(str,), default=None,
+              doc="Only count calls whose receiver resolves to one of these: a project class "
+                  "(subclasses too) or `module.Class`, an external class (`opik.Opik`), a "
+                  "module (`mlflow`), or an accessor function returning one. A receiver that "
+                  "cannot be resolved makes the count undecided, never a match."),
+        Param("every_args", (list,), item_types=(dict,), default=None,
+              doc="Argument alternatives every matching call must meet one of: a mapping "
+                  "keyword -> null (absent or None), `\"*\"` (given, not None) or a literal "
+                  "(e.g. `[{trace_id: null}, {force_new_trace: true}]`). Calls meeting none "
+                  "are findings and do not count."),
+        Param("callee_takes_input", (bool,), default=False,
+              doc="Only count calls whose callee resolves to a project function declaring a "
+                  "parameter besides `self`/`cls` (a heuristic works on its input; a "
+                  "constant does not)."),
     )
     example = """\
 - code: E2I410
@@ -126,12 +167,28 @@ class RequireCall(CheckKind):
             errs.append("min: must be at least 1")
         if not params.get("calls"):
             errs.append("calls: must name at least one call pattern")
+        for alt in params.get("every_args") or ():
+            if not alt or not all(isinstance(k, str) and k.isidentifier() for k in alt):
+                errs.append("every_args: each alternative maps keyword names to a requirement")
+            for v in alt.values():
+                if isinstance(v, (list, dict)):
+                    errs.append(f"every_args: requirement {v!r} is not null, \"*\" or a literal")
+        for r in params.get("receivers") or ():
+            if not all(p.isidentifier() for p in r.split(".")):
+                errs.append(f"receivers: {r!r} is not a (dotted) name")
         return errs
+
+    @property
+    def uses_project(self) -> bool:  # type: ignore[override]
+        # receivers, argument binding and callees are resolved across the project, on demand
+        return bool(self.p.get("receivers") or self.p.get("every_args")
+                    or self.p.get("callee_takes_input"))
 
     def patterns(self) -> tuple[str, ...] | None:
         out = set()
         for pat in self.p["calls"]:
             name = last_name(pat)
+            pat = split_literal(pat)[0]
             if any(c in name for c in "*?["):
                 # a glob in the last component (``*uuid7*``): a file holding a matching call
                 # contains every literal run of one dotted component (aliases rename whole
@@ -164,6 +221,45 @@ class RequireCall(CheckKind):
         usage = self.p.get("usage", "any")
         return pats + ("" if usage == "any" else f" (used as {usage})")
 
+    def _screen(self, ctx: RuleContext, path: str, calls: list[CallFact],
+                screened: "_Screened") -> list[CallFact]:
+        """The calls that count, after the receiver, argument and callee conditions; the rest
+        are recorded in ``screened`` (other receivers, undecided ones, argument findings)."""
+        receivers = self.p.get("receivers")
+        alternatives = self.p.get("every_args")
+        takes_input = self.p.get("callee_takes_input")
+        if not (receivers or alternatives or takes_input):
+            return calls
+        view = ctx.project
+        kept = []
+        for call in calls:
+            if receivers:
+                verdict, why = _receiver_verdict(view, path, call, receivers)
+                if verdict is False:
+                    screened.other.append((path, call, why))
+                    continue
+                if verdict is None:
+                    screened.maybe.append((path, call, why))
+                    continue
+            if alternatives:
+                verdict, why = _args_verdict(view, path, call, alternatives)
+                if verdict is False:
+                    screened.bad_args.append((path, call, why))
+                    continue
+                if verdict is None:
+                    screened.maybe.append((path, call, why))
+                    continue
+            if takes_input:
+                verdict, why = _takes_input(view, path, call)
+                if verdict is False:
+                    screened.other.append((path, call, why))
+                    continue
+                if verdict is None:
+                    screened.maybe.append((path, call, why))
+                    continue
+            kept.append(call)
+        return kept
+
     def evaluate(self, ctx: RuleContext) -> CheckResult:
         need = self.p.get("min", 1)
         per = self.p.get("per", "set")
@@ -179,36 +275,211 @@ class RequireCall(CheckKind):
                 f"expected a call to {self.describe()}", source=f"empty-scope:{where}"))
             return self.result(ctx, findings)
         total = 0
+        maybe_total = 0
         unknown = False
+        screened_all = _Screened()
         for f in ctx.files:
+            screened = _Screened()
             hits = self._count(f.python.calls) if f.python else []
+            hits = self._screen(ctx, f.path, hits, screened)
             if every and f.python:
                 for call in self._count(f.python.calls, "any"):
-                    if not usage_matches(call, every):
+                    if not usage_matches(call, every) and not _entered_explicitly(
+                            f.python, call, every):
                         findings.append(ctx.finding(
                             f.path, call.span, f"`{call.text}` is not used as {every}",
                             source=call.text))
+            for path, call, why in screened.bad_args:
+                findings.append(ctx.finding(path, call.span, f"`{call.text}`: {why}",
+                                            source=call.text))
+            screened_all.merge(screened)
             total += len(hits)
+            maybe_total += len(screened.maybe)
             evidence.extend(Location(f.path, h.span) for h in hits)
             if per == "file" and len(hits) < need:
-                if f.path in undecidable:
+                if f.path in undecidable or len(hits) + len(screened.maybe) >= need:
                     unknown = True
                     continue
                 findings.append(ctx.finding(
                     f.path, None, f"{len(hits)} call(s) to {self.describe()} in {f.path}, "
-                                  f"at least {need} required", source=f"missing:{f.path}"))
+                                  f"at least {need} required{screened.explain()}",
+                    source=f"missing:{f.path}"))
         note = ""
         if per == "set" and total < need:
-            if undecidable:
+            if undecidable or total + maybe_total >= need:
                 unknown = True
+                why = (f"{sorted(undecidable)[0]} could not be analysed" if undecidable else
+                       screened_all.maybe_reason())
                 note = (f"could not decide: {total} call(s) found, {need} required, and "
-                        f"{sorted(undecidable)[0]} could not be analysed")
+                        f"{why}")
             else:
                 where = ctx.scope_hint or ctx.anchor_path()
                 findings.append(ctx.finding(
                     ctx.anchor_path(), None,
-                    f"{total} call(s) to {self.describe()} in {where}, at least {need} required",
-                    source=f"missing:{where}"))
+                    f"{total} call(s) to {self.describe()} in {where}, at least {need} "
+                    f"required{screened_all.explain()}", source=f"missing:{where}"))
         if not note:
             note = f"{total} matching call(s)"
         return self.result(ctx, findings, evidence[:20], note=note, unknown=unknown)
+
+
+class _Screened:
+    """Calls that matched a pattern but were not counted, and why."""
+
+    def __init__(self) -> None:
+        self.other: list[tuple[str, CallFact, str]] = []  # decided: not the wanted receiver
+        self.maybe: list[tuple[str, CallFact, str]] = []  # undecided
+        self.bad_args: list[tuple[str, CallFact, str]] = []  # arguments meet no alternative
+
+    def merge(self, other: "_Screened") -> None:
+        self.other.extend(other.other)
+        self.maybe.extend(other.maybe)
+        self.bad_args.extend(other.bad_args)
+
+    def explain(self) -> str:
+        parts = []
+        for label, items in (("not counted", self.other), ("with arguments that cannot work",
+                                                            self.bad_args)):
+            if items:
+                shown = "; ".join(f"`{c.text}` at {p}:{c.span.line} ({why})"
+                                  for p, c, why in items[:3])
+                more = f" and {len(items) - 3} more" if len(items) > 3 else ""
+                parts.append(f"{label}: {shown}{more}")
+        return f" ({'; '.join(parts)})" if parts else ""
+
+    def maybe_reason(self) -> str:
+        p, c, why = self.maybe[0]
+        more = f" ({len(self.maybe) - 1} more)" if len(self.maybe) > 1 else ""
+        return f"`{c.text}` at {p}:{c.span.line} may count: {why}{more}"
+
+
+def _receiver_verdict(view, path: str, call: CallFact, receivers: list[str]
+                      ) -> tuple[bool | None, str]:
+    """Does the call's receiver resolve to one of ``receivers``?"""
+    from .resolve import describe, receiver_text, type_matches
+
+    recv = receiver_text(call.callee)
+    if not recv:
+        return False, "a plain function call, not a method of the receiver"
+    # an accessor named in ``receivers``: ``get_opik_connector().trace_agent(...)``
+    head = recv.split(".")[-1]
+    if head.endswith("()") and head[:-2] in receivers:
+        return True, ""
+    if view is None:
+        return None, "the receiver cannot be resolved without the project"
+    t = view.type_of(path, recv, call.scope)
+    verdict = type_matches(view, t, receivers)
+    if verdict is None:
+        return None, f"the receiver `{recv}` cannot be resolved: {describe(t)}"
+    if not verdict:
+        return False, f"`{recv}` is {describe(t)}"
+    return True, ""
+
+
+def _bound_argument(view, path: str, call: CallFact, name: str) -> tuple[str, object]:
+    """How the call binds parameter ``name``: ("absent"|"value"|"unknown", value)."""
+    for k, v in call.kwargs:
+        if k == name:
+            return "value", v
+    if not call.args and not call.star_args and not call.star_kwargs:
+        return "absent", None
+    # positional arguments or unpacking: the callee's signature says where ``name`` sits
+    from .resolve import FuncDef, ClassDef
+
+    if view is None:
+        return "unknown", None
+    callee = view.type_of(path, call.callee, call.scope)
+    fn = callee if isinstance(callee, FuncDef) else None
+    if isinstance(callee, ClassDef):
+        init = view.class_member(callee, "__init__")
+        fn = init if isinstance(init, FuncDef) else None
+    if fn is None:
+        return "unknown", None
+    params = [p for p in fn.fn.signature if p.kind in ("posonly", "pos")]
+    if fn.owner is not None or isinstance(callee, ClassDef):
+        params = params[1:]  # bound: self / cls
+    for i, p in enumerate(params):
+        if p.name == name:
+            if i < len(call.args):
+                return "value", call.args[i]
+            break
+    if call.star_args or call.star_kwargs:
+        return "unknown", None
+    return "absent", None
+
+
+def _args_verdict(view, path: str, call: CallFact, alternatives: list[dict]
+                  ) -> tuple[bool | None, str]:
+    """Does the call meet one of the argument alternatives?"""
+    undecided = False
+    for alt in alternatives:
+        ok = True
+        for name, want in alt.items():
+            how, value = _bound_argument(view, path, call, name)
+            if how == "unknown":
+                undecided, ok = True, False
+                break
+            present = how == "value" and value is not None
+            if want is None:
+                ok = not present
+            elif want == "*":
+                ok = present
+            else:
+                ok = present and value == want and type(value) is type(want)
+            if not ok:
+                break
+        if ok:
+            return True, ""
+    if undecided:
+        return None, "its arguments cannot be bound to the callee's parameters"
+    wanted = " or ".join(", ".join(f"{k}={_show_req(v)}" for k, v in alt.items())
+                         for alt in alternatives)
+    return False, f"expected {wanted}"
+
+
+def _show_req(v: object) -> str:
+    if v is None:
+        return "absent"
+    if v == "*":
+        return "given"
+    return repr(v)
+
+
+def _takes_input(view, path: str, call: CallFact) -> tuple[bool | None, str]:
+    from .resolve import FuncDef
+
+    if view is None:
+        return None, "the callee cannot be resolved without the project"
+    callee = view.type_of(path, call.callee, call.scope)
+    if not isinstance(callee, FuncDef):
+        return None, f"the callee `{call.callee}` is not a project function that can be followed"
+    params = [p for p in callee.fn.signature if p.name not in ("self", "cls")]
+    if not params:
+        return False, (f"`{callee.fn.qualname}` ({callee.path}:{callee.fn.span.line}) takes no "
+                       "input: it returns the same thing whatever is evaluated")
+    return True, ""
+
+
+def _entered_explicitly(facts, call: CallFact, usage: str) -> bool:
+    """A context manager entered by hand and always left: ``cm = x.trace()`` then
+    ``await cm.__aenter__()`` and ``await cm.__aexit__(...)`` in a ``finally:`` of the same
+    function, or handed to ``AsyncExitStack.enter_async_context(...)``."""
+    if usage not in ("async-with", "with"):
+        return False
+    enter, leave = ("__aenter__", "__aexit__") if usage == "async-with" else (
+        "__enter__", "__exit__")
+    for c in facts.calls:
+        if c.scope == call.scope and c.attr in ("enter_async_context", "enter_context") and any(
+                getattr(a, "callee", None) == call.callee for a in c.args):
+            return True
+    names = [a.target for a in facts.assigns if a.scope == call.scope and a.has_value
+             and getattr(a.value, "callee", None) == call.callee
+             and a.span.line <= call.span.line <= a.span.end_line]
+    for name in names:
+        entered = any(c.scope == call.scope and c.callee == f"{name}.{enter}"
+                      for c in facts.calls)
+        left = any(c.scope == call.scope and c.callee == f"{name}.{leave}" and c.in_finally
+                   for c in facts.calls)
+        if entered and left:
+            return True
+    return False

@@ -12,7 +12,9 @@ Matching (copied into the README):
   ``if TYPE_CHECKING:``, and literal ``importlib.import_module("m")``. A bare entry (``Name``)
   matches the last component of what is imported; a dotted entry (``src.mlops.opik_connector.
   OpikConnector``) the resolved qualified name; globs (``*.opik_connector.*``) are matched with
-  fnmatch over the qualified name. A star import (``from m import *``) can only *maybe* provide a
+  fnmatch over the qualified name, and a trailing ``.*`` also matches the module itself
+  (``anthropic.*`` matches ``import anthropic``, ``from anthropic import Anthropic`` and
+  ``import anthropic.types``). A star import (``from m import *``) can only *maybe* provide a
   name: when the name is then used in that file and not imported otherwise, the rule is UNKNOWN.
 * ``calls``: the require-call patterns (``name``, ``*.name``, ``pkg.mod.func``, globs), for
   calls and decorators alike.
@@ -38,7 +40,7 @@ from ..facts.model import CallFact, ImportFact, PythonFacts
 from ..types import CheckResult, Location, Severity, Span
 from .base import CheckKind, Param, RuleContext
 from .pyindex import call_literals, empty_scope
-from .require_call import call_matcher, call_matches
+from .require_call import call_matcher, call_matches, split_literal
 
 _GLOB = "*?["
 _CATEGORIES = (("imports", "import"), ("calls", "call"), ("decorators", "decorator"),
@@ -51,6 +53,8 @@ class _Req:
     pattern: str
 
     def __str__(self) -> str:
+        if self.category == "group":
+            return f"one of: {self.pattern}"
         label = dict(_CATEGORIES)[self.category]
         return f"{label} `{self.pattern}`"
 
@@ -87,6 +91,8 @@ def imported_names(imp: ImportFact, path: str) -> Iterable[str]:
 
 
 def import_matches(qualified: str, entry: str, kind: str) -> bool:
+    if entry.endswith(".*") and qualified == entry[:-2]:
+        return True  # ``m.*`` is the module and its members, as users read it
     if any(c in entry for c in _GLOB):
         return fnmatchcase(qualified, entry)
     if "." not in entry:
@@ -124,6 +130,14 @@ class RequireReference(CheckKind):
               doc="Identifiers that must be used in code (not in strings/comments)."),
         Param("mode", (str,), default="all", choices=("all", "any"),
               doc="`all`: every reference must be present; `any`: at least one."),
+        Param("functions", (list,), item_types=(str,), default=None,
+              doc="Only count calls, decorators, `async with` uses and names inside functions "
+                  "whose qualified name matches a glob (imports count wherever they are)."),
+        Param("groups", (list,), item_types=(dict,), default=None,
+              doc="Alternatives per requirement: a list of mappings with the same keys "
+                  "(imports, calls, decorators, async_with, names); every group must be met, "
+                  "a group by any one of its references (`[{calls: [mlflow.*.load_model, "
+                  "'*.load_model']}, {imports: [shap]}]`)."),
         Param("per", (str,), default="set", choices=("set", "file"),
               doc="`set`: across all files in scope together; `file`: in each file."),
     )
@@ -145,6 +159,16 @@ class RequireReference(CheckKind):
     @classmethod
     def validate(cls, params):  # type: ignore[override]
         errs = []
+        for i, g in enumerate(params.get("groups") or ()):
+            extra = set(g) - {k for k, _ in _CATEGORIES}
+            if extra or not any(g.get(k) for k, _ in _CATEGORIES):
+                errs.append(f"groups[{i}]: a mapping of imports/calls/decorators/async_with/"
+                            "names lists" + (f" (unknown: {', '.join(sorted(extra))})"
+                                             if extra else ""))
+            else:
+                errs.extend(f"groups[{i}]: {e}" for e in cls.validate(dict(g)))
+        if params.get("groups"):
+            return errs
         if not any(params.get(k) for k, _ in _CATEGORIES):
             errs.append("give at least one of imports, calls, decorators, async_with, names")
         for n in params.get("names") or ():
@@ -152,22 +176,34 @@ class RequireReference(CheckKind):
                 errs.append(f"names: {n!r} is not an identifier")
         for key in ("imports", "calls", "decorators", "async_with"):
             for pat in params.get(key) or ():
+                if key != "imports":
+                    pat = split_literal(pat)[0]
                 stripped = pat.replace("*", "x").replace("?", "x")
                 if not pat or "[" in pat or not all(p.isidentifier() or p.endswith("()")
                                                     for p in stripped.split(".")):
                     errs.append(f"{key}: {pat!r} is not a dotted name or glob")
         return errs
 
-    def _reqs(self) -> list[_Req]:
-        return [_Req(key, pat) for key, _ in _CATEGORIES for pat in (self.p.get(key) or ())]
+    def _reqs(self, source: object = None) -> list[_Req]:
+        source = self.p if source is None else source
+        return [_Req(key, pat) for key, _ in _CATEGORIES
+                for pat in (source.get(key) or ())]  # type: ignore[union-attr]
+
+    def _all_reqs(self) -> list[_Req]:
+        groups = self.p.get("groups") or ()
+        return self._reqs() + [r for g in groups for r in self._reqs(g)]
 
     def patterns(self) -> tuple[str, ...] | None:
         # each reference's source text contains the last name of its pattern (an import of
         # `pkg.mod.Name`, a call of `*.name`, a use of `Name`); star imports only matter when
         # the name is used in that file
-        return call_literals(r.pattern for r in self._reqs())
+        return call_literals(r.pattern for r in self._all_reqs())
 
     # -- one file -----------------------------------------------------------------------------
+    def _in_functions(self, scope: str) -> bool:
+        funcs = self.p.get("functions")
+        return not funcs or any(fnmatchcase(scope, g) for g in funcs)
+
     def _find(self, req: _Req, path: str, facts: PythonFacts) -> tuple[str, Span | None]:
         """("yes", where) | ("maybe", where) | ("no", None) for one requirement in one file."""
         if req.category == "imports":
@@ -187,22 +223,24 @@ class RequireReference(CheckKind):
             return "no", None
         if req.category == "names":
             for n in facts.names:
-                if n.name == req.pattern:
+                if n.name == req.pattern and self._in_functions(n.scope):
                     return "yes", n.span
             return "no", None
         if req.category == "decorators":
-            hit = decorator_applied(facts.calls, req.pattern)
+            calls = tuple(c for c in facts.calls if self._in_functions(c.scope))
+            hit = decorator_applied(calls, req.pattern)
             return ("yes", hit.span) if hit else ("no", None)
         matches = call_matcher((req.pattern,))
         for call in facts.calls:
-            if matches(call) and (
+            if matches(call) and self._in_functions(call.scope) and (
                     req.category == "calls" or call.with_item == "async with"):
                 return "yes", call.span
         return "no", None
 
-    def _scan(self, files: list[tuple[str, PythonFacts]]) -> dict[_Req, tuple[str, Location | None]]:
+    def _scan(self, files: list[tuple[str, PythonFacts]], reqs: list[_Req] | None = None
+              ) -> dict[_Req, tuple[str, Location | None]]:
         out: dict[_Req, tuple[str, Location | None]] = {}
-        for req in self._reqs():
+        for req in (self._reqs() if reqs is None else reqs):
             best: tuple[str, Location | None] = ("no", None)
             for path, facts in files:
                 status, span = self._find(req, path, facts)
@@ -214,13 +252,13 @@ class RequireReference(CheckKind):
             out[req] = best
         return out
 
-    def _judge(self, found: dict[_Req, tuple[str, Location | None]]) -> tuple[str, list[_Req],
-                                                                               list[_Req]]:
+    def _judge(self, found: dict[_Req, tuple[str, Location | None]], mode: str = ""
+               ) -> tuple[str, list[_Req], list[_Req]]:
         """Overall "yes"/"maybe"/"no", the missing references, and the maybe-present ones."""
         yes = [r for r, (s, _) in found.items() if s == "yes"]
         maybe = [r for r, (s, _) in found.items() if s == "maybe"]
         missing = [r for r, (s, _) in found.items() if s != "yes"]
-        if self.p.get("mode", "all") == "any":
+        if (mode or self.p.get("mode", "all")) == "any":
             if yes:
                 return "yes", [], []
             return ("maybe" if maybe else "no"), missing, maybe
@@ -242,7 +280,7 @@ class RequireReference(CheckKind):
 
     # -- evaluation ---------------------------------------------------------------------------
     def evaluate(self, ctx: RuleContext) -> CheckResult:
-        reqs = self._reqs()
+        reqs = self._all_reqs()
         if not ctx.files:
             return self.result(ctx, [empty_scope(ctx, ", ".join(str(r) for r in reqs))])
         undecidable = {f.path for f in ctx.undecidable()}
@@ -255,9 +293,19 @@ class RequireReference(CheckKind):
                   else [(f.path, [(f.path, f.python)] if f.python is not None else [])
                         for f in ctx.files])
         for anchor, files in groups:
-            found = self._scan(files)
+            found = self._scan(files) if self._reqs() else {}
             evidence.extend(loc for s, loc in found.values() if s == "yes" and loc)
-            verdict, missing, maybe = self._judge(found)
+            verdict, missing, maybe = self._judge(found) if found else ("yes", [], [])
+            for g in self.p.get("groups") or ():
+                gfound = self._scan(files, self._reqs(g))
+                gv, gmissing, gmaybe = self._judge(gfound, "any")
+                evidence.extend(loc for s, loc in gfound.values() if s == "yes" and loc)
+                if gv == "yes":
+                    continue
+                missing.append(_Req("group", " or ".join(str(r) for r in gmissing)))
+                if gv == "maybe":
+                    maybe.append(missing[-1])
+                verdict = "no" if gv == "no" or verdict == "no" else "maybe"
             if verdict == "yes":
                 continue
             blocked = undecidable if self.p.get("per", "set") == "set" else (
@@ -265,6 +313,7 @@ class RequireReference(CheckKind):
             detail = self._describe(missing, maybe)
             if verdict == "maybe" or blocked:
                 unknown = True
+                maybe = [r for r in maybe if r.category != "group"]
                 why = f"{sorted(blocked)[0]} could not be analysed" if blocked else \
                     "a star import may provide the name"
                 notes.append(f"could not decide ({anchor}): {detail}; {why}")

@@ -16,6 +16,12 @@ A key is present when it occurs as one of the ``roles`` (default ``dict-key``, `
 * ``attribute``: an attribute name, ``metrics.roc_auc`` / ``result.roc_auc = x``;
 * ``kwarg``: a keyword argument name, ``log_metrics(roc_auc=x)``.
 
+``calls`` (call patterns, as in require-call) narrows the search to the arguments of matching
+calls: a key then counts only as one of their literal positional arguments, a keyword argument
+name or literal value, or a key of a dict display passed to them (``log_metric("gap", x)``,
+``log_metrics({"gap": x})``, ``trace_phase(phase_name="plan")``) — "the metric is *logged*",
+not merely mentioned somewhere.
+
 Only exact string literals and identifiers count (never comments, docstrings, or text inside a
 longer string; f-strings and concatenations are not keys). ``case_insensitive: true`` compares
 case-folded text. ``functions`` globs restrict to code inside matching functions. With ``per:
@@ -29,10 +35,11 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 from typing import Iterator
 
-from ..facts.model import PythonFacts
+from ..facts.model import DictValue, PythonFacts
 from ..types import CheckResult, Location, Span
 from .base import CheckKind, Param, RuleContext
 from .pyindex import empty_scope
+from .require_call import call_matcher
 
 ROLES = ("dict-key", "subscript", "argument", "value", "compare", "attribute", "kwarg")
 DEFAULT_ROLES = ["dict-key", "subscript", "argument"]
@@ -55,6 +62,28 @@ def occurrences(facts: PythonFacts, roles: set[str]) -> Iterator[tuple[str, str,
                     yield name, c.scope, c.span
 
 
+def call_arguments(facts: PythonFacts, patterns: tuple[str, ...]
+                   ) -> Iterator[tuple[str, str, Span]]:
+    """Keys handed to calls matching ``patterns``: literal arguments, keyword names and literal
+    keyword values, and the keys of dict displays among the arguments."""
+    matches = call_matcher(patterns)
+    for c in facts.calls:
+        if not matches(c):
+            continue
+        values = list(c.args) + [v for _, v in c.kwargs]
+        for name, _ in c.kwargs:
+            yield name, c.scope, c.span
+        for v in values:
+            if isinstance(v, str):
+                yield v, c.scope, c.span
+            elif isinstance(v, DictValue) and not v.comprehension:
+                for i, (k, _) in enumerate(v.items):
+                    if isinstance(k, str):
+                        span = v.key_spans[i] if i < len(v.key_spans) and v.key_spans[i] \
+                            else c.span
+                        yield k, c.scope, span
+
+
 class RequiredKeys(CheckKind):
     kind = "required-keys"
     summary = "Every listed key must appear in code (as a dict key, subscript, argument...)."
@@ -70,6 +99,9 @@ class RequiredKeys(CheckKind):
               doc="Only count occurrences inside functions whose qualified name matches a glob."),
         Param("case_insensitive", (bool,), default=False,
               doc="Compare keys ignoring case."),
+        Param("calls", (list,), item_types=(str,), default=None,
+              doc="Only count keys given to calls matching these patterns (literal "
+                  "arguments, keyword names and values, keys of dicts passed)."),
     )
     example = """\
 - code: E2I213
@@ -118,7 +150,9 @@ class RequiredKeys(CheckKind):
     def _find(self, path: str, facts: PythonFacts, want: dict[str, str],
               found: dict[str, Location]) -> None:
         funcs = self.p.get("functions")
-        for text, scope, span in occurrences(facts, self._roles()):
+        source = occurrences(facts, self._roles()) if not self.p.get("calls") else \
+            call_arguments(facts, tuple(self.p["calls"]))
+        for text, scope, span in source:
             key = want.get(self._fold(text))
             if key is None or key in found:
                 continue
@@ -156,7 +190,8 @@ class RequiredKeys(CheckKind):
                              "not be analysed")
                 continue
             where = anchor if per_file else (ctx.scope_hint or anchor)
-            roles = ", ".join(sorted(self._roles()))
+            roles = ", ".join(sorted(self._roles())) if not self.p.get("calls") else \
+                "arguments of " + " or ".join(f"`{c}`" for c in self.p["calls"])
             findings.append(ctx.finding(
                 anchor, None, f"missing key(s) {listed} in {where} (looked for them as: {roles}"
                               f"; found {len(keys) - len(missing)} of {len(keys)})",

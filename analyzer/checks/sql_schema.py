@@ -13,7 +13,8 @@ Decisions (copied into the README):
   execution order): the first ``CREATE`` of an object wins (later ``IF NOT EXISTS`` re-creations
   are no-ops, as in PostgreSQL), ``ALTER TABLE`` / ``ALTER TYPE`` from any file add to it, and a
   ``DROP`` in a later file removes what earlier files created. A listed path that does not exist,
-  or a glob that matches nothing, is a FAIL finding.
+  or a glob that matches nothing, is a FAIL finding. (The merge is ``checks/ddl.py``, shared
+  with ``db-contract``.)
 * **Names** in rules follow SQL identifier rules: unquoted parts are lower-cased (ASCII), double
   quoted parts keep their spelling (``'"MixedCase"'``). An unqualified name matches the object in
   any schema; a qualified name (``public.ml_experiments``) requires that schema, where an
@@ -44,179 +45,24 @@ Decisions (copied into the README):
 
 from __future__ import annotations
 
-import posixpath
 import re
-from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from typing import Any, ClassVar, Mapping
 
-import pathspec
-
-from ..facts.model import FileFacts
-from ..facts.sql import SqlColumn, SqlFacts, SqlIndex, SqlView, parse_type
-from ..types import CheckResult, FileKind, Finding, Location, Severity, Span
+from ..facts.sql import SqlColumn, SqlIndex, parse_type
+from ..types import CheckResult, FileKind, Finding, Location, Severity
 from .base import CheckKind, Param, RuleContext
+from .ddl import GLOB as _GLOB
+from .ddl import Schema as _Schema
+from .ddl import Table as _Table
+from .ddl import compat as _compat
+from .ddl import first_pattern as _first_pattern
+from .ddl import parse_name
+from .ddl import quote as _q
+from .ddl import read_schema, select_files
+from .ddl import wants as _wants
 
 _MODES = ("table", "enum", "view", "index")
-_BLOCKING = frozenset({"parse-error", "read-error", "skipped", "internal-error"})
-_GLOB = set("*?[")
-_IDENT = re.compile(r'\s*(?:"((?:[^"]|"")+)"|([^".\s]+))\s*')
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-
-
-# --------------------------------------------------------------------------------------------
-# Names
-# --------------------------------------------------------------------------------------------
-
-
-def parse_name(text: str) -> tuple[str, str] | None:
-    """``public."ml_Experiments"`` -> ``("public", "ml_Experiments")``; ``T`` -> ``("", "t")``.
-
-    SQL identifier rules: unquoted parts are lower-cased (ASCII only, as PostgreSQL does in a
-    UTF-8 database), quoted parts are kept. None if ``text`` is not a (schema.)name.
-    """
-    if not isinstance(text, str):
-        return None
-    parts: list[str] = []
-    pos = 0
-    while True:
-        m = _IDENT.match(text, pos)
-        if m is None:
-            return None
-        parts.append(m.group(1).replace('""', '"') if m.group(1) is not None
-                     else m.group(2).translate(_ASCII_LOWER))
-        pos = m.end()
-        if pos == len(text):
-            break
-        if text[pos] != ".":
-            return None
-        pos += 1
-    if len(parts) > 2:
-        return None
-    return (parts[0], parts[1]) if len(parts) == 2 else ("", parts[0])
-
-
-def _compat(a: str, b: str) -> bool:
-    return a == b or {a, b} == {"", "public"}
-
-
-def _wants(rule_schema: str, schema: str) -> bool:
-    """Does an object in ``schema`` satisfy a rule naming ``rule_schema`` ("" = any)?"""
-    return not rule_schema or _compat(rule_schema, schema)
-
-
-def _q(schema: str, name: str) -> str:
-    """Display name: ``public.ml_experiments``, quoting parts that need it."""
-    def part(p: str) -> str:
-        return p if re.fullmatch(r"[a-z_][a-z0-9_$]*", p) else '"' + p.replace('"', '""') + '"'
-    return f"{part(schema)}.{part(name)}" if schema else part(name)
-
-
-# --------------------------------------------------------------------------------------------
-# The merged schema of the files in scope
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Table:
-    name: str
-    schema: str
-    created: Location | None = None  # the CREATE statement
-    complete: bool = True
-    columns: dict[str, tuple[SqlColumn, str]] = field(default_factory=dict)  # -> (col, path)
-    evidence: list[Location] = field(default_factory=list)
-
-
-@dataclass
-class _Enum:
-    name: str
-    schema: str
-    created: Location | None = None
-    values: list[str] = field(default_factory=list)
-    evidence: list[Location] = field(default_factory=list)
-
-
-@dataclass
-class _Schema:
-    """What the files define together, applied in path order (see the module docstring)."""
-
-    tables: list[_Table] = field(default_factory=list)
-    enums: list[_Enum] = field(default_factory=list)
-    views: list[tuple[SqlView, str]] = field(default_factory=list)
-    indexes: list[tuple[SqlIndex, str]] = field(default_factory=list)
-    unreadable: list[Location] = field(default_factory=list)
-    reasons: list[str] = field(default_factory=list)
-
-    def table(self, name: str, schema: str, exact: bool = True) -> _Table | None:
-        for t in self.tables:
-            if t.name == name and (_compat(t.schema, schema) if exact
-                                   else _wants(schema, t.schema)):
-                return t
-        return None
-
-    def enum(self, name: str, schema: str, exact: bool = True) -> _Enum | None:
-        for e in self.enums:
-            if e.name == name and (_compat(e.schema, schema) if exact
-                                   else _wants(schema, e.schema)):
-                return e
-        return None
-
-    def add(self, path: str, facts: SqlFacts) -> None:
-        for d in facts.drops:
-            if d.kind == "table":
-                self.tables = [t for t in self.tables
-                               if not (t.name == d.name and _compat(t.schema, d.schema))]
-                self.indexes = [(i, p) for i, p in self.indexes
-                                if not (i.table == d.name and _compat(i.table_schema, d.schema))]
-            elif d.kind == "view":
-                self.views = [(v, p) for v, p in self.views
-                              if not (v.name == d.name and _compat(v.schema, d.schema))]
-            elif d.kind == "index":
-                self.indexes = [(i, p) for i, p in self.indexes if i.name != d.name]
-            elif d.kind == "type":
-                self.enums = [e for e in self.enums
-                              if not (e.name == d.name and _compat(e.schema, d.schema))]
-        for st in facts.tables:
-            t = self.table(st.name, st.schema)
-            if t is None:
-                t = _Table(st.name, st.schema)
-                self.tables.append(t)
-            if st.created:
-                if t.created is not None:
-                    # Created earlier: this CREATE (IF NOT EXISTS) is a no-op, but the ALTERs
-                    # that follow it in this file did apply to the existing table.
-                    altered = [c for c in st.columns if c.origin == "alter"]
-                    t.columns.update({c.name: (c, path) for c in altered})
-                    t.evidence.extend(Location(path, s) for s in st.spans[1:])
-                    continue
-                t.created = Location(path, st.span)
-                t.complete = st.complete
-                t.evidence.insert(0, t.created)
-                old = t.columns
-                t.columns = {c.name: (c, path) for c in st.columns}
-                for k, v in old.items():  # ALTERs seen (in earlier paths) before the CREATE
-                    t.columns.setdefault(k, v)
-                t.evidence.extend(Location(path, s) for s in st.spans[1:])
-            else:
-                t.columns.update({c.name: (c, path) for c in st.columns})
-                t.evidence.extend(Location(path, s) for s in st.spans)
-        for se in facts.enums:
-            e = self.enum(se.name, se.schema)
-            if e is None:
-                e = _Enum(se.name, se.schema)
-                self.enums.append(e)
-            if se.created and e.created is None:
-                e.created = Location(path, se.span)
-                e.values = list(se.values) + [v for v in e.values if v not in se.values]
-                e.evidence.insert(0, e.created)
-                e.evidence.extend(Location(path, s) for s in se.spans[1:])
-            elif not se.created:
-                e.values.extend(v for v in se.values if v not in e.values)
-                e.evidence.extend(Location(path, s) for s in se.spans)
-        for v in facts.views:
-            self.views = [(x, p) for x, p in self.views
-                          if not (x.name == v.name and _compat(x.schema, v.schema))]
-            self.views.append((v, path))
-        self.indexes.extend((i, path) for i in facts.indexes)
 
 
 # --------------------------------------------------------------------------------------------
@@ -250,7 +96,12 @@ check:
         Param("values", (list,), item_types=(str,),
               doc="With `enum`: labels the enum must have (a subset)."),
         Param("used_by", (dict,),
-              doc="With `enum`: {table: t, column: c} whose type must be the enum."),
+              doc="With `enum`: {table: t, column: c} whose type must be the enum. Without "
+                  "`enum`: the enum is whatever type that column has (it must be an enum "
+                  "created in the files, with `values`)."),
+        Param("columns_any_of", (list,),
+              doc="With `table`: alternatives, each a list of column names or globs; the "
+                  "table must have all the columns of at least one alternative."),
         Param("view", (str,), doc="View (or materialized view) that must be created."),
         Param("materialized", (bool,), doc="With `view`: require (true) or forbid (false) "
                                            "a materialized view."),
@@ -272,12 +123,14 @@ check:
             if isinstance(f, str) and (f.startswith("/") or ".." in f.split("/")):
                 errors.append(f"files: {f!r} must be relative to the project root")
         modes = [m for m in _MODES if m in g]
+        if "used_by" in g and "enum" not in g and not modes:
+            modes = ["enum"]  # the enum named by its column's type
         if len(modes) != 1:
             errors.append("give exactly one of table, enum, view, index"
                           + (f" (got {', '.join(modes)})" if modes else ""))
-        for name, owner in (("columns", "table"), ("values", "enum"), ("used_by", "enum"),
-                            ("materialized", "view")):
-            if name in g and owner not in g:
+        for name, owner in (("columns", "table"), ("columns_any_of", "table"),
+                            ("values", "enum"), ("materialized", "view")):
+            if name in g and owner not in g and not (owner == "enum" and "used_by" in g):
                 errors.append(f"{name} only applies with {owner}")
         for name in ("table", "enum", "view"):
             if name in g and parse_name(params[name]) is None:
@@ -289,7 +142,8 @@ check:
                     errors.append(f"columns: {c!r} is not a column name")
         elif isinstance(cols, dict):
             for c, t in cols.items():
-                if not isinstance(c, str) or parse_name(c) is None:
+                if not isinstance(c, str) or (parse_name(c) is None and not (
+                        _GLOB & set(c) and re.fullmatch(r"[A-Za-z0-9_$*?\[\]!-]+", c))):
                     errors.append(f"columns: {c!r} is not a column name")
                 if t is not None and (not isinstance(t, str) or parse_type(t) is None):
                     errors.append(f"columns.{c}: {t!r} is not a SQL type")
@@ -310,31 +164,13 @@ check:
         files, findings, unknown_files = self._select(ctx)
         if not files and not unknown_files:  # nothing to read: "file not found" says it all
             return self.result(ctx, findings)
-        schema = _Schema()
-        for f in files:
-            for p in f.problems:
-                if p.code not in _BLOCKING:
-                    continue
-                schema.unreadable.append(Location(f.path, p.span))
-                schema.reasons.append(
-                    f"the statement at {f.path}:{p.span.line} did not parse: "
-                    + p.message.removeprefix("SQL statement does not parse: ")
-                    if p.code == "parse-error" else f"{f.path} could not be read: {p.message}")
-            if isinstance(f.payload, SqlFacts):
-                schema.add(f.path, f.payload)
-            elif not any(p.code in _BLOCKING for p in f.problems):
-                schema.unreadable.append(Location(f.path, Span.file_start()))
-                schema.reasons.append(f"{f.path} was not analysed")
-        for path in unknown_files:
-            schema.unreadable.append(Location(path, Span.file_start()))
-            schema.reasons.append(f"{path} exists but is outside the rule's `where:` paths, "
-                                  "so it was not analysed for this rule")
+        schema = read_schema(files, unknown_files)
         anchor = files[0].path if files else _first_pattern(self.p["files"])
         ev = _Eval(self, ctx, schema, anchor, [f.path for f in files])
         p = self.p
         if p.get("table") is not None:
             ev.table()
-        elif p.get("enum") is not None:
+        elif p.get("enum") is not None or p.get("used_by") is not None:
             ev.enum()
         elif p.get("view") is not None:
             ev.view()
@@ -345,52 +181,9 @@ check:
         note = ev.note if not findings else "; ".join(undecided)
         return self.result(ctx, findings, ev.evidence, note, unknown=bool(undecided))
 
-    def _select(self, ctx: RuleContext) -> tuple[list[FileFacts], list[Finding], list[str]]:
+    def _select(self, ctx: RuleContext) -> tuple[list, list[Finding], list[str]]:
         """The facts of the files named by ``files``; findings for names that match nothing."""
-        pats = self.p["files"]
-        pats = [pats] if isinstance(pats, str) else list(pats)
-        chosen: dict[str, FileFacts] = {}
-        findings: list[Finding] = []
-        elsewhere: list[str] = []
-        for pat in pats:
-            pat = pat.strip()
-            if _GLOB & set(pat):
-                spec = pathspec.GitIgnoreSpec.from_lines([pat])
-                hits = [f for f in ctx.files if spec.match_file(f.path)]
-                if not hits:
-                    other = sorted(p for p in ctx.all_paths if spec.match_file(p))
-                    if other:
-                        elsewhere.extend(other)
-                    else:
-                        msg = f"no file matches {pat}"
-                        findings.append(ctx.finding(_literal_prefix(pat) or ".", None, msg, msg))
-                for f in hits:
-                    chosen[f.path] = f
-            else:
-                path = posixpath.normpath(pat)
-                hit = next((f for f in ctx.files if f.path == path), None)
-                if hit is not None:
-                    chosen[path] = hit
-                elif path in ctx.all_paths:
-                    elsewhere.append(path)
-                else:
-                    msg = f"{path}: file not found"
-                    findings.append(ctx.finding(path, None, msg, msg))
-        return [chosen[k] for k in sorted(chosen)], findings, elsewhere
-
-
-def _first_pattern(files: Any) -> str:
-    pat = files if isinstance(files, str) else (files[0] if files else ".")
-    return posixpath.normpath(pat) if not (_GLOB & set(pat)) else (_literal_prefix(pat) or ".")
-
-
-def _literal_prefix(pat: str) -> str:
-    parts = []
-    for part in pat.strip("/").split("/"):
-        if _GLOB & set(part):
-            break
-        parts.append(part)
-    return "/".join(parts)
+        return select_files(ctx, self.p["files"])
 
 
 def _validate_index(spec: Any) -> list[str]:
@@ -432,6 +225,7 @@ class _Eval:
         self.findings: list[Finding] = []
         self.evidence: list[Location] = []
         self.note = ""
+        self.names = _object_names(self.p)
 
     # -- reporting ----------------------------------------------------------------------------
     def fail(self, loc: Location | None, message: str, tag: str) -> None:
@@ -439,16 +233,19 @@ class _Eval:
         self.findings.append(self.ctx.finding(loc.path, loc.span, message, tag))
 
     def absent(self, loc: Location | None, message: str, tag: str,
-               incomplete: str = "") -> None:
+               incomplete: str = "", names: tuple[str, ...] = ()) -> None:
         """Something required was not found: FAIL, or UNKNOWN if it may be in what we could
-        not read (a statement that did not parse, a table whose columns are not all known)."""
+        not read (a statement that did not parse and names one of ``names``, an unreadable
+        file, a table whose columns are not all known)."""
         loc = loc or Location(self.anchor)
         why = ""
-        if self.s.unreadable:
-            r = self.s.reasons[0]
-            more = len(self.s.unreadable) - 1
+        blocking = self.s.blocking(names or self.names)
+        if blocking:
+            r = self.s.reasons[blocking[0]]
+            more = len(blocking) - 1
             why = (r
-                   + (f" ({more} more problem{'s' * (more > 1)} in scope)" if more else ""))
+                   + (f" ({more} more unread statement{'s' * (more > 1)} naming it)"
+                      if more else ""))
         elif incomplete:
             why = incomplete
         if why:
@@ -499,6 +296,9 @@ class _Eval:
                       "PARTITION OF or AS)")
         missing = []
         for raw, want in wanted.items():
+            if _GLOB & set(raw):
+                self._role(t, tname, raw, want, incomplete)
+                continue
             cname = parse_name(raw)[1]  # type: ignore[index]
             hit = t.columns.get(cname)
             if hit is None:
@@ -522,10 +322,86 @@ class _Eval:
             self.absent(t.created, f"table {tname} has no column{'s' * (len(missing) > 1)} "
                         f"{names} (its columns: {have})", f"{tname} missing columns {names}",
                         incomplete)
+        alts = self.p.get("columns_any_of")
+        if alts:
+            self._any_of(t, tname, alts, incomplete)
         self.note = f"table {tname} created at {t.created}"
 
+    def _any_of(self, t: _Table, tname: str, alts: list, incomplete: str) -> None:
+        """At least one alternative's columns (names or globs) all exist."""
+        def has(col: str) -> list[tuple[SqlColumn, str]]:
+            if _GLOB & set(col):
+                return [v for k, v in t.columns.items() if fnmatchcase(k, col)]
+            hit = t.columns.get(parse_name(col)[1])  # type: ignore[index]
+            return [hit] if hit else []
+
+        for alt in alts:
+            found = [has(c) for c in alt]
+            if all(found):
+                self.evidence.extend(Location(p, c.span) for hits in found for c, p in hits)
+                return
+        shown = " or ".join("(" + ", ".join(alt) + ")" for alt in alts)
+        have = ", ".join(_q("", c) for c in t.columns) or "none"
+        self.absent(t.created, f"table {tname} has none of the column sets {shown} (its "
+                    f"columns: {have})", f"{tname} no column set", incomplete)
+
+    def _role(self, t: _Table, tname: str, glob: str, want: Any, incomplete: str) -> None:
+        """A column requirement by role (``"*metrics": jsonb``): at least one column's name
+        matches the glob (fnmatch, case-sensitive on the folded name), and every matching
+        column has the type (when one is given). What the checkbox names is a role ("the
+        metrics columns are JSONB"), not a spelling: ``metrics``, ``train_metrics`` and
+        ``validation_metrics`` all play it."""
+        hits = [(c, p) for name, (c, p) in t.columns.items() if fnmatchcase(name, glob)]
+        if not hits:
+            have = ", ".join(_q("", c) for c in t.columns) or "none"
+            self.absent(t.created, f"table {tname} has no column matching {glob} (its "
+                        f"columns: {have})", f"{tname} no column {glob}", incomplete)
+            return
+        exp = parse_type(want) if want is not None else None
+        for col, path in hits:
+            self.evidence.append(Location(path, col.span))
+            if exp is not None and not _type_ok(col, exp):
+                self.fail(Location(path, col.span),
+                          f"column {tname}.{_q('', col.name)} (matching {glob}) has type "
+                          f"{col.type_text or col.type}, expected {exp[1]}",
+                          f"{tname}.{col.name} type")
+
+    def _enum_of_column(self) -> tuple[str, str] | None:
+        """(schema, name) of the type of the ``used_by`` column, when no ``enum`` is named."""
+        ub = self.p["used_by"]
+        tschema, tname = parse_name(ub["table"])  # type: ignore[misc]
+        cname = parse_name(ub["column"])[1]  # type: ignore[index]
+        t = next((t for t in self.s.tables if t.name == tname and _wants(tschema, t.schema)
+                  and t.created is not None), None)
+        if t is None:
+            self._missing_object("table", tschema, tname)
+            return None
+        hit = t.columns.get(cname)
+        if hit is None:
+            qt = _q(t.schema, t.name)
+            inc = "" if t.complete else f"the column list of {qt} is not fully known"
+            self.absent(t.created, f"table {qt} has no column {_q('', cname)} (expected an "
+                        "enum-typed column)", f"{qt}.{cname} missing", inc)
+            return None
+        col, path = hit
+        self.evidence.append(Location(path, col.span))
+        return col.type_schema, col.type
+
     def enum(self) -> None:
-        schema, name = parse_name(self.p["enum"])  # type: ignore[misc]
+        if self.p.get("enum") is None:
+            found = self._enum_of_column()
+            if found is None:
+                return
+            schema, name = found
+            if not any(e.name == name and _wants(schema, e.schema) for e in self.s.enums):
+                ub = self.p["used_by"]
+                col = f"{ub['table']}.{ub['column']}"
+                self.absent(None, f"column {col} has type {name}, which is not an enum type "
+                            f"created in {', '.join(self.paths[:3]) or 'the files'}",
+                            f"{col} not an enum", names=(name, parse_name(ub["table"])[1]))
+                return
+        else:
+            schema, name = parse_name(self.p["enum"])  # type: ignore[misc]
         cands = [e for e in self.s.enums if e.name == name and _wants(schema, e.schema)
                  and e.created is not None]
         if not cands:
@@ -634,6 +510,25 @@ class _Eval:
                             f"index on {tname} leading {uncovered} missing")
                 return
         self.note = f"indexes on {tq}: " + ", ".join(str(e) for e in self.evidence)
+
+
+def _object_names(p: Mapping[str, Any]) -> tuple[str, ...]:
+    """The SQL object names a rule is about (what an unread statement must mention to matter)."""
+    out = []
+    for key in ("table", "enum", "view"):
+        if isinstance(p.get(key), str):
+            parsed = parse_name(p[key])
+            if parsed:
+                out.append(parsed[1])
+    ub = p.get("used_by")
+    if isinstance(ub, dict) and isinstance(ub.get("table"), str) and parse_name(ub["table"]):
+        out.append(parse_name(ub["table"])[1])  # type: ignore[index]
+    idx = p.get("index")
+    if isinstance(idx, dict):
+        for key in ("table", "name"):
+            if isinstance(idx.get(key), str) and parse_name(idx[key]):
+                out.append(parse_name(idx[key])[1])  # type: ignore[index]
+    return tuple(out)
 
 
 def _show_index(i: SqlIndex) -> str:

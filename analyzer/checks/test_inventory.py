@@ -28,7 +28,9 @@ is exact, and is UNKNOWN if it is a lower bound.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from typing import Callable, Iterable
 
 from ..facts.model import CallValue, ClassFact, FunctionFact, PythonFacts, Ref, Seq, Value
 from ..types import CheckResult, Location, Span
@@ -46,6 +48,9 @@ class Inventory:
     exact: bool = True
     reasons: list[str] = field(default_factory=list)
     first: Span | None = None
+    # (names pytest's -k matches the test against: its class chain and function name; the
+    # module's path parts are added by the caller, the number of tests it stands for, where)
+    tests: list[tuple[tuple[str, ...], int, Span]] = field(default_factory=list)
 
     def inexact(self, why: str) -> None:
         self.exact = False
@@ -162,7 +167,9 @@ class _Counter:
         return [fn for fn in last.values() if _is_fixture(fn) is None
                 and "classmethod" not in fn.decorators]
 
-    def record(self, fn: FunctionFact, n: int) -> None:
+    def record(self, fn: FunctionFact, n: int, cls: ClassFact | None = None) -> None:
+        names = tuple(cls.qualname.split(".")) if cls is not None else ()
+        self.inv.tests.append((names + (fn.name,), n, fn.span))
         self.inv.count += n
         if self.inv.first is None or (fn.span.line, fn.span.column) < (
                 self.inv.first.line, self.inv.first.column):
@@ -235,13 +242,13 @@ class _Counter:
                     methods[fn.name] = fn
             if style == "unittest":
                 for fn in methods.values():
-                    self.record(fn, 1)
+                    self.record(fn, 1, cls)
                 continue
             class_mult = module_mult * _marks(cls.decorator_values, self.inv, f"`{cls.name}`")
             class_mult *= _pytestmark(self.facts, cls.qualname, self.inv)
             for fn in methods.values():
                 n = _marks(fn.decorator_values, self.inv, f"`{cls.name}.{fn.name}`")
-                self.record(fn, n * self.uses(fn) * class_mult)
+                self.record(fn, n * self.uses(fn) * class_mult, cls)
         return self.inv
 
 
@@ -256,6 +263,73 @@ def count_tests(facts: PythonFacts) -> tuple[int, bool]:
     return inv.count, inv.exact
 
 
+_TOKEN = re.compile(r"\s*(?:(\()|(\))|([^\s()]+))")
+
+
+def keyword_matcher(expr: str) -> Callable[[Iterable[str]], bool]:
+    """pytest's ``-k`` expression as a predicate over a test's names (``and``/``or``/``not``,
+    parentheses; a word matches when it is a case-insensitive substring of one of the names).
+    Raises ValueError for an expression pytest would reject."""
+    tokens: list[str] = []
+    pos = 0
+    while pos < len(expr):
+        m = _TOKEN.match(expr, pos)
+        if m is None or m.end() == pos:
+            break
+        tokens.append(m.group(1) or m.group(2) or m.group(3))
+        pos = m.end()
+    if expr[pos:].strip():
+        raise ValueError(f"cannot read {expr[pos:]!r}")
+    i = 0
+
+    def peek() -> str | None:
+        return tokens[i] if i < len(tokens) else None
+
+    def take() -> str:
+        nonlocal i
+        i += 1
+        return tokens[i - 1]
+
+    def parse_or() -> Callable[[list[str]], bool]:
+        left = parse_and()
+        while peek() == "or":
+            take()
+            right = parse_and()
+            left = (lambda a, b: lambda n: a(n) or b(n))(left, right)
+        return left
+
+    def parse_and() -> Callable[[list[str]], bool]:
+        left = parse_not()
+        while peek() == "and":
+            take()
+            right = parse_not()
+            left = (lambda a, b: lambda n: a(n) and b(n))(left, right)
+        return left
+
+    def parse_not() -> Callable[[list[str]], bool]:
+        if peek() == "not":
+            take()
+            inner = parse_not()
+            return lambda n: not inner(n)
+        tok = peek()
+        if tok is None or tok in (")", "and", "or"):
+            raise ValueError(f"expected a word or '(' at {tok or 'the end'!r}")
+        take()
+        if tok == "(":
+            inner = parse_or()
+            if peek() != ")":
+                raise ValueError("missing ')'")
+            take()
+            return inner
+        word = tok.lower()
+        return lambda n: any(word in x for x in n)
+
+    pred = parse_or()
+    if i != len(tokens):
+        raise ValueError(f"unexpected {tokens[i]!r}")
+    return lambda names: pred([x.lower() for x in names])
+
+
 class TestInventory(CheckKind):
     __test__ = False  # not a pytest test class, despite its name
 
@@ -263,6 +337,10 @@ class TestInventory(CheckKind):
     summary = "The test files in scope must define at least `min` tests (counted statically)."
     params = (
         Param("min", (int,), required=True, doc="Minimum number of tests in scope."),
+        Param("keyword", (str,), default=None,
+              doc="Count only the tests a pytest `-k` expression selects (`graph or "
+                  "pipeline`): matched, case-insensitively, against each test's function "
+                  "name, its class names and the parts of its file's path, as pytest does."),
     )
     example = """\
 - code: E2I101
@@ -279,7 +357,13 @@ class TestInventory(CheckKind):
 
     @classmethod
     def validate(cls, params):  # type: ignore[override]
-        return ["min: must be at least 1"] if (params.get("min") or 0) < 1 else []
+        errs = ["min: must be at least 1"] if (params.get("min") or 0) < 1 else []
+        if params.get("keyword") is not None:
+            try:
+                keyword_matcher(params["keyword"])
+            except ValueError as exc:
+                errs.append(f"keyword: not a pytest -k expression: {exc}")
+        return errs
 
     def patterns(self) -> tuple[str, ...]:
         # tests are functions/methods whose names start with "test"
@@ -301,6 +385,14 @@ class TestInventory(CheckKind):
                     reasons.append(f"{f.path} could not be analysed")
                 continue
             inv = inventory(f.python)
+            if self.p.get("keyword"):
+                selects = keyword_matcher(self.p["keyword"])
+                parts = tuple(f.path.split("/")) + (f.path.rsplit("/", 1)[-1][:-3],)
+                chosen = [(n, span) for names, n, span in inv.tests if selects(parts + names)]
+                inv = Inventory(count=sum(n for n, _ in chosen), exact=inv.exact,
+                                reasons=inv.reasons,
+                                first=min((sp for _, sp in chosen),
+                                          key=lambda sp: (sp.line, sp.column), default=None))
             total += inv.count
             if not inv.exact:
                 exact = False
@@ -309,6 +401,8 @@ class TestInventory(CheckKind):
                 files_with_tests += 1
                 evidence.append(Location(f.path, inv.first or Span.file_start()))
         counted = f"{'' if exact else 'at least '}{total} test(s) in {files_with_tests} file(s)"
+        if self.p.get("keyword"):
+            counted += f" selected by -k {self.p['keyword']!r}"
         why = f" (lower bound: {'; '.join(reasons[:3])})" if reasons else ""
         if total >= need:
             return self.result(ctx, [], evidence, note=counted + why)

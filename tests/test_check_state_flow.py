@@ -542,3 +542,31 @@ def test_undeclared_writes_are_reported_when_asked():
     assert lines(res) == [("graph.py", 6)]
     assert "node `w` writes state key `extra` (graph.py:6), which is not a field of the state " \
            "schema `S` (state.py:4) of `build`: LangGraph drops it" in msg
+
+
+# -- keys: a rule about one data flow ------------------------------------------------------
+
+def test_keys_limits_the_rule_to_the_named_data_flow():
+    files = dict(TRAINER)
+    files["trainer/nodes/logger.py"] = files["trainer/nodes/logger.py"].replace(
+        'enabled = state.get("enable_mlflow", True)', 'enabled = state.get("register_model")')
+    # both unwritten keys fail the unrestricted rule ...
+    assert {m.split("reads state key ")[1].split("`")[1] for m in errors(check(files))} == \
+        {"register_model", "evaluation_metrics"}
+    # ... the metrics rule reports only the metrics key
+    res = check(files, keys=["*metrics*"])
+    assert res.status is Status.FAIL
+    assert lines(res) == [("trainer/nodes/logger.py", 3)]
+    # and passes when only an unrelated key is unwritten
+    files["trainer/nodes/evaluator.py"] = files["trainer/nodes/evaluator.py"].replace(
+        '"model": model}', '"model": model, "evaluation_metrics": {}}')
+    assert check(files, keys=["*metrics*"]).status is Status.PASS
+    assert check(files).status is Status.FAIL
+
+
+def test_keys_keeps_the_undecidable_reads_of_its_keys_undecided():
+    files = dict(TRAINER)
+    files["trainer/nodes/evaluator.py"] = ("import lib\n\nasync def evaluate_model(state):\n"
+                                           "    return lib.evaluate(state)\n")
+    assert check(files, keys=["*metrics*"]).status is Status.UNKNOWN
+    assert check(files, keys=["nothing_reads_this"]).status is Status.PASS

@@ -42,7 +42,9 @@ scope), ``ignore_keys`` (keys a framework or a caller outside the project sets, 
 ``messages``), ``ignore_readers`` (globs of the reading functions' qualnames, nested functions
 written ``outer.inner``, whose reads are not checked: a generic node shared by many graphs that
 reads optional keys), ``min_nodes`` (graphs with fewer nodes are not checked; default 1),
-``schema_fields`` (report unused schema fields, default true), ``declared_only`` (default
+``keys`` (globs: only these keys are checked — a rule about one data flow, "the metrics reach
+the logger", is not failed by unrelated reads; default: every key), ``schema_fields`` (report
+unused schema fields, default true), ``declared_only`` (default
 true), ``undeclared_writes`` (also report each key a node writes that the schema does not
 declare — it is dropped, whoever reads the graph's result; default false), ``ignore_callers`` (globs of files whose invoke calls do not count as the graph's input;
 default: tests, which inject keys a real run never sets), ``consult`` (texts marking the files
@@ -164,6 +166,9 @@ class StateFlow(CheckKind):
                   "(default: every graph built in scope)."),
         Param("ignore_keys", (list,), item_types=(str,), default=[],
               doc="State keys never reported (set by a framework or an outside caller)."),
+        Param("keys", (list,), item_types=(str,), default=None,
+              doc="Only these state keys (globs) are checked: a rule about one data flow "
+                  "(\"the metrics reach the logger\") is not failed by unrelated reads."),
         Param("ignore_readers", (list,), item_types=(str,), default=[],
               doc="Functions (qualname globs) whose reads are not checked, e.g. a generic "
                   "node shared by every graph that reads optional keys."),
@@ -312,6 +317,14 @@ class StateFlow(CheckKind):
         flow = self._flow(an, g)
         inputs = search.by_graph.get(g.builder) or Inputs()
         ignore = set(self.p.get("ignore_keys") or ())
+        only = self.p.get("keys")
+        if only:
+            # keys outside the rule's subject are as good as ignored (reads, drops, fields)
+            every = {rd.key for _, rd in flow.reads} | set(flow.places) | set(flow.written)
+            every |= {name for name, *_ in schema_fields(an.view, g.builder[0],
+                                                        g.schemas[0][0], g.builder[1])[1]} \
+                if g.schemas else set()
+            ignore |= {k for k in every if not any(fnmatch.fnmatchcase(k, pat) for pat in only)}
         base = flow.base
         path, scope = g.builder
         gname = scope or path

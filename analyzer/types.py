@@ -70,6 +70,17 @@ class Location:
 
 
 @dataclass(frozen=True, slots=True)
+class Related:
+    """One link of a finding's evidence chain: the other place that proves it — the definition
+    a call was checked against, the DDL statement that lacks a column, a node that was searched
+    for a writer, the config file nobody loads. Reported as SARIF ``relatedLocations``, as
+    indented ``note:`` lines in text, a ``related`` list in JSON and sub-items in Markdown."""
+
+    location: Location
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class SourceFile:
     """A file chosen by discovery. ``path`` is relative to the project root, POSIX style."""
 
@@ -105,6 +116,7 @@ class Finding:
     location: Location
     phase: int | str | None = None
     fingerprint_source: str = ""
+    related: tuple[Related, ...] = ()
 
     @property
     def sort_key(self) -> tuple:

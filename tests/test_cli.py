@@ -44,7 +44,8 @@ def test_json_contract(cli):
         "rule": "E2I201", "name": "no-raw-mlflow", "phase": 2, "severity": "error",
         "path": "src/agents/ml_foundation/model_trainer/nodes/mlflow_logger.py",
         "line": 3, "column": 1, "end_line": 3, "end_column": 14,
-        "message": "raw mlflow import outside MLflowConnector: `import mlflow` imports `mlflow`"}
+        "message": "raw mlflow import outside MLflowConnector: `import mlflow` imports `mlflow`",
+        "related": []}
     missing = next(x for x in data["findings"] if x["name"] == "feedback-learner-trace-agent")
     assert missing["path"] == "src/agents/feedback_learner/__init__.py"
     assert missing["line"] == 1 and "trace_agent" in missing["message"]

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Mapping, Sequence
 
 from ..facts.model import FileFacts
-from ..types import CheckResult, FileKind, Finding, Location, Rule, Span, Status
+from ..types import CheckResult, FileKind, Finding, Location, Related, Rule, Span, Status
 
 if TYPE_CHECKING:
     from .resolve import ProjectView
@@ -40,6 +40,25 @@ class Param:
     choices: tuple[str, ...] = ()
 
 
+MAX_RELATED = 12
+
+
+def related_of(items: Iterable[Any]) -> tuple[Related, ...]:
+    """Normalise an evidence chain: ``Related`` items or ``(path, span | line | None, text)``."""
+    out: list[Related] = []
+    for it in items:
+        if len(out) >= MAX_RELATED:
+            break
+        if isinstance(it, Related):
+            out.append(it)
+            continue
+        path, where, text = it
+        if isinstance(where, int):
+            where = Span(where, 1, where, 1)
+        out.append(Related(Location(path, where or Span.file_start()), text))
+    return tuple(out)
+
+
 @dataclass(slots=True)
 class RuleContext:
     """What a check sees: the rule and the facts of the files in its scope (sorted by path)."""
@@ -57,13 +76,17 @@ class RuleContext:
 
     # -- helpers shared by check kinds ------------------------------------------------------
     def finding(self, path: str, span: Span | None, message: str, source: str = "",
-                severity: Any = None) -> Finding:
-        """A finding of this rule; ``message`` is the specific detail appended to the rule's."""
+                severity: Any = None, related: Iterable[Any] = ()) -> Finding:
+        """A finding of this rule; ``message`` is the specific detail appended to the rule's.
+
+        ``related`` is the evidence chain: ``Related`` items or ``(path, span-or-line,
+        message)`` triples (at most ``MAX_RELATED`` are kept, the first ones)."""
         r = self.rule
         text = f"{r.message}: {message}" if message else r.message
         return Finding(code=r.code, name=r.name, severity=severity or r.severity,
                        message=text, location=Location(path, span or Span.file_start()),
-                       phase=r.phase, fingerprint_source=source or message)
+                       phase=r.phase, fingerprint_source=source or message,
+                       related=related_of(related))
 
     def undecidable(self) -> list[FileFacts]:
         """Files in scope that could not be analysed and whose text could hold what the rule

@@ -171,7 +171,9 @@ check:
                 continue
             where = f" (defined at {out.where[0]}:{out.where[1]})" if out.where else ""
             msg = f"`{call.text}`: {'; '.join(out.problems)}{where}"
-            findings.append(ctx.finding(path, call.span, msg, source=msg))
+            chain = [(out.where[0], out.where[1], "the definition the call was checked "
+                      "against")] if out.where else []
+            findings.append(ctx.finding(path, call.span, msg, source=msg, related=chain))
         need = self.p.get("min") or 0
         if checked < need and not unknowns:
             what = " or ".join(f"`{c}`" for c in self.p.get("callees") or ()) or "project code"

@@ -275,7 +275,9 @@ class _Eval:
                             rs.path or t.load.path, kr.span,
                             f"reads key `{shown}` of {f.path}, which the file does not define"
                             f"{how} (keys at {parent}: {keys}; loaded at {_site(t.load)})",
-                            f"missing-key:{f.path}:{shown}"))
+                            f"missing-key:{f.path}:{shown}",
+                            related=[(t.load.path, t.load.span, f"{f.path} is loaded here"),
+                                     (f.path, node.span, f"the keys at {parent}")]))
         if not want_sections:
             return
         if not tracked or any(not t.reads for t in tracked) or not all(
@@ -298,7 +300,8 @@ class _Eval:
             f.path, unread[0][1].span, f"{what} never read by the code that loads it"
             + (f": {listing}" if len(unread) > 1 else "")
             + f" (loaded at {sites}; keys read through {', '.join(f'`{n}`' for n in names)}: "
-              f"{read})", f"unread:{f.path}"))
+              f"{read})", f"unread:{f.path}",
+            related=[(t.load.path, t.load.span, f"{f.path} is loaded here") for t in tracked]))
 
     def _track(self, ld: Load) -> _Tracked:
         """The object a load's YAML parse produces, tracked where it is bound."""

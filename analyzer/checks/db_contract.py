@@ -240,12 +240,15 @@ class _Judge:
         self.schemas = {t.schema for t in schema.tables} | {"", "public"}
 
     # -- reporting ----------------------------------------------------------------------------
-    def fail(self, loc: Location, message: str, key: tuple[Any, ...]) -> None:
+    def fail(self, loc: Location, message: str, key: tuple[Any, ...],
+             ddl: Any = ()) -> None:
+        """Report ``message`` once per ``key``; ``ddl`` (tables, enums or locations) become
+        the finding's evidence chain: the DDL statements the code was checked against."""
         if key in self._seen:
             return
         self._seen.add(key)
         self.findings.append(self.ctx.finding(loc.path, loc.span, message, "|".join(
-            str(k) for k in key[1:])))
+            str(k) for k in key[1:]), related=_chain(ddl)))
 
     def undecided(self, loc: Location, message: str) -> None:
         site = (loc.path, loc.span.line)
@@ -274,12 +277,12 @@ class _Judge:
                 self.fail(loc, f"{len(tables)} tables this inherited method reaches through "
                           f"subclasses that do not override it have no column `{column}` "
                           f"({site.what}): {listing} ({defs}{more})",
-                          ("column", path, line, column))
+                          ("column", path, line, column), [h[0] for h in tables.values()])
                 continue
             for t, loc, site in tables.values():
                 where = f"{site.what}{'; ' + site.via if site.via else ''}"
                 self.fail(loc, f"{quote(t.schema, t.name)} has no column `{column}` ({where}; "
-                          f"{self._defined(t)})", ("column", path, line, t.name, column))
+                          f"{self._defined(t)})", ("column", path, line, t.name, column), [t])
 
     def _wants(self, name: str, schema: str) -> bool:
         if not self.wanted:
@@ -328,7 +331,8 @@ class _Judge:
             self.fail(Location(site.path, site.span),
                       f"table {qt} is not created by any DDL file ({where}; searched "
                       f"{len(self.ddl_paths)} file(s): {files or 'none'}{altered})",
-                      ("table", site.path, site.span.line, name))
+                      ("table", site.path, site.span.line, name),
+                      [t] if t is not None else [])
         return ""
 
     # -- columns and values -------------------------------------------------------------------
@@ -357,7 +361,8 @@ class _Judge:
             if not is_uuid_text(value):
                 self.fail(loc, f"{value!r} is not a uuid, but {qt}.`{column}` is uuid "
                           f"({where}; column at {path}:{col.span.line})",
-                          ("uuid", site.path, site.span.line, t.name, column, value))
+                          ("uuid", site.path, site.span.line, t.name, column, value),
+                          [Location(path, col.span)])
             return
         e = self.s.enum(col.type, col.type_schema or t.schema) or self.s.enum(col.type, "")
         if e is None or e.created is None or col.type_text.endswith("]"):
@@ -371,7 +376,7 @@ class _Judge:
             self.fail(loc, f"{value!r} is not a label of enum {quote(e.schema, e.name)}, the "
                       f"type of {qt}.`{column}` (its labels: {labels}; {where}; type created at "
                       f"{_spans([e.created])}{', extended at ' + _spans(e.evidence[1:]) if e.evidence[1:] else ''})",
-                      ("enum", site.path, site.span.line, t.name, column, value))
+                      ("enum", site.path, site.span.line, t.name, column, value), [e])
 
     # -- PostgREST accesses -------------------------------------------------------------------
     def access(self, acc: Access, view: ProjectView, facts: Any) -> None:
@@ -488,7 +493,7 @@ class _Judge:
             self.fail(loc, f"none of {', '.join(f'`{t.name}`' for t in known)} has a column "
                       f"`{cu.column}` ({site.what}; {defs})",
                       ("column", loc.path, loc.span.line, "|".join(t.name for t in known),
-                       cu.column))
+                       cu.column), known)
         if uses.unknown:
             self.undecided(site_loc, f"in the SQL passed to {where}: {uses.unknown[0]}")
 
@@ -503,3 +508,18 @@ def _line_span(line: int) -> Span:
 
 
 __all__ = ["DbContract", "is_uuid_text", "show"]
+
+
+def _chain(items: Any) -> list[tuple[str, Any, str]]:
+    """The DDL statements behind a finding: each table's or enum's CREATE and ALTERs."""
+    out: list[tuple[str, Any, str]] = []
+    for it in items:
+        if isinstance(it, Location):
+            out.append((it.path, it.span, "the column's definition"))
+            continue
+        what = "table" if isinstance(it, Table) else "type"
+        locs = list(it.evidence) or ([it.created] if it.created else [])
+        for i, loc in enumerate(locs):
+            verb = "created" if i == 0 else "altered"
+            out.append((loc.path, loc.span, f"{what} {it.name} {verb} here"))
+    return out

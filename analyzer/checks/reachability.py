@@ -261,10 +261,13 @@ check:
                 elif verdict is None:
                     unknown.append(f"`{call.text}` at {f.path}:{call.span.line}: {chain}")
                 else:
+                    fn = _enclosing(f.python, call)
                     findings.append(ctx.finding(
                         f.path, call.span, f"`{call.text}` runs outside any "
                         f"{' / '.join(f'`{s}`' for s in span_pats)} span: {chain}",
-                        source=call.text))
+                        source=call.text,
+                        related=[(f.path, fn.span, f"`{fn.qualname}`, the function it runs "
+                                  "in, opens no such span")] if fn is not None else []))
 
     def _inside(self, view: ProjectView, path: str, call: CallFact, span_pats: tuple[str, ...],
                 spans: Any, depth: int) -> tuple[bool | None, str]:
@@ -367,3 +370,15 @@ def _is(t: Any, d: Any) -> bool:
     if isinstance(d, ClassDef):
         return isinstance(t, ClassDef) and t.path == d.path and t.cls.qualname == d.cls.qualname
     return isinstance(t, FuncDef) and t.path == d.path and t.fn.qualname == d.fn.qualname
+
+
+def _enclosing(facts: Any, call: CallFact) -> Any:
+    """The innermost function of ``facts`` whose span holds ``call`` (None at module level)."""
+    best = None
+    for fn in facts.functions:
+        s = fn.span
+        if (s.line, s.column) <= (call.span.line, call.span.column) and \
+                (call.span.end_line, call.span.end_column) <= (s.end_line, s.end_column):
+            if best is None or (s.line, s.column) >= (best.span.line, best.span.column):
+                best = fn
+    return best

@@ -194,7 +194,11 @@ class Routing(CheckKind):
                     msg = (f"{rdesc} {only}: the conditional edge from `{src}` "
                            f"({at(path, r.loc.span, base)}) must route on {need}")
                     source = f"reads-only:{gname}:{src}:{','.join(keys)}"
-                    findings.append(ctx.finding(path, r.loc.span, msg, source=source))
+                    chain = [(impl.path, impl.span, "the router, which reads "
+                              + (", ".join(f"`{k}`" for k in keys) or "no state key"))]
+                    chain += [(rd.path, rd.span, f"reads `{rd.key}`") for rd in reads[:6]]
+                    findings.append(ctx.finding(path, r.loc.span, msg, source=source,
+                                                related=chain))
                 continue
             evidence.append(Location(impl.path, impl.span))
             fs, und, note = self._labels_and_values(ctx, an, g, r, impl, hit, rdesc, base)

@@ -86,6 +86,7 @@ class GraphFlow:
     graph: Graph
     base: str
     writers: list[tuple[str, str]] = field(default_factory=list)  # (node, description)
+    writer_defs: list[tuple[str, str, Span]] = field(default_factory=list)  # node, its def
     written: dict[str, list[str]] = field(default_factory=dict)  # key -> nodes
     places: dict[str, list[tuple[str, str, Span]]] = field(default_factory=dict)  # node, where
     unknown: list[str] = field(default_factory=list)  # why some node may write more
@@ -298,6 +299,7 @@ class StateFlow(CheckKind):
                                 f"other keys: {u}" for u in w.unknown)
             flow.writers.append((name, f"{at(path, nd.loc.span, flow.base)} → "
                                        f"{at(impl.path, impl.span, flow.base)}"))
+            flow.writer_defs.append((name, impl.path, impl.span))
             flow.readers.append(Reader(f"node `{name}`", impl))
         for r in g.routes:
             impl = an.resolve(path, r.router, scope, r.call.span)
@@ -372,8 +374,13 @@ class StateFlow(CheckKind):
             if rd.default:
                 msg += (f"; it is read with a default (`{rd.text[:80]}`), which therefore "
                         "always applies: the code that needs the key never sees it")
+            # the evidence chain: the graph's input first, then each node searched
+            chain = [(p, sp, f"the graph's input, which does not set `{key}`")
+                     for p, sp in inputs.sites[:2]]
+            chain += [(p, sp, f"node `{n}` was searched: it does not write `{key}`")
+                      for n, p, sp in flow.writer_defs]
             findings.append(ctx.finding(rd.path, rd.span, msg,
-                                        source=f"unwritten:{gname}:{fn}:{key}"))
+                                        source=f"unwritten:{gname}:{fn}:{key}", related=chain))
         for why, reads in pending.items():
             key, who, rd = reads[0]
             listed = ", ".join(f"`{k}` ({at(r.path, r.span, base)})" for k, _, r in reads[:8])

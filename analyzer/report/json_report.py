@@ -18,7 +18,10 @@ def finding_dict(f: Finding) -> dict[str, Any]:
     s = f.location.span
     return {"rule": f.code, "name": f.name, "phase": f.phase, "severity": f.severity.value,
             "path": f.location.path, "line": s.line, "column": s.column,
-            "end_line": s.end_line, "end_column": s.end_column, "message": f.message}
+            "end_line": s.end_line, "end_column": s.end_column, "message": f.message,
+            "related": [{"path": r.location.path, "line": r.location.span.line,
+                         "column": r.location.span.column, "message": r.message}
+                        for r in f.related]}
 
 
 def check_dict(c: CheckResult) -> dict[str, Any]:

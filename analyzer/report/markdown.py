@@ -69,6 +69,15 @@ def _link(loc: Location) -> str:
     return f"[{shown}]({target}#L{line})"
 
 
+def _chain(f: Finding, most: int = 4) -> str:
+    """The finding's evidence chain, inline: "(see [a.py:3](a.py#L3): the definition ...)"."""
+    if not f.related:
+        return ""
+    links = "; ".join(f"{_link(r.location)}: {_escape(r.message)}" for r in f.related[:most])
+    more = f"; and {len(f.related) - most} more" if len(f.related) > most else ""
+    return f" (see {links}{more})"
+
+
 def _unique(locs: Iterable[Location]) -> list[Location]:
     seen: set[tuple[str, int]] = set()
     out = []
@@ -192,7 +201,7 @@ def _rule_detail(c: CheckResult) -> list[str]:
         out.append(f"findings not reported: {', '.join(kinds)} (the violation is still "
                    "there)")
     for f in failing[:MAX_FINDINGS]:
-        out.append(f"{_link(f.location)}: {_escape(f.message)}")
+        out.append(f"{_link(f.location)}: {_escape(f.message)}{_chain(f)}")
     if len(failing) > MAX_FINDINGS:
         out.append(f"... and {len(failing) - MAX_FINDINGS} more finding(s)")
     if c.status is Status.UNKNOWN:

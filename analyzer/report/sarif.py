@@ -32,7 +32,7 @@ from urllib.parse import quote
 from .. import __version__
 from ..builtin import BUILTINS
 from ..fingerprint import fingerprints
-from ..types import Finding, Result, Rule, Severity
+from ..types import Finding, Related, Result, Rule, Severity
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://pypi.org/project/obs-lint/"
@@ -111,7 +111,18 @@ def _result(f: Finding, index: int, fp: str) -> dict[str, Any]:
             "artifactLocation": {"uri": artifact_uri(f.location.path), "uriBaseId": SRCROOT},
             "region": region}}],
         "partialFingerprints": {FINGERPRINT_KEY: fp},
+        **({"relatedLocations": [_related(r, i) for i, r in enumerate(f.related)]}
+           if f.related else {}),
     }
+
+
+def _related(r: Related, index: int) -> dict[str, Any]:
+    """A link of the evidence chain as a SARIF ``location`` (with an id, so that a message
+    could cite it as ``[text](id)``)."""
+    s = r.location.span
+    return {"id": index, "message": {"text": r.message}, "physicalLocation": {
+        "artifactLocation": {"uri": artifact_uri(r.location.path), "uriBaseId": SRCROOT},
+        "region": {"startLine": max(s.line, 1), "startColumn": max(s.column, 1)}}}
 
 
 def to_dict(result: Result) -> dict[str, Any]:

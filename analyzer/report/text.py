@@ -81,8 +81,21 @@ def finding_line(f: Finding, result: Result, opts: TextOptions = DEFAULT) -> str
             f"[{f.name}] {_style(f.severity.value + ':', opts, color)} {f.message}")
 
 
+def related_lines(f: Finding, result: Result, opts: TextOptions = DEFAULT) -> list[str]:
+    """The finding's evidence chain, one indented ``note:`` line per link (ruff and rustc
+    print secondary locations the same way), so a reader can jump to the definition, the DDL
+    statement or the node that was searched."""
+    return [f"    {_style('note:', opts, bold=True)} "
+            f"{display_path(result.root, r.location.path, opts.cwd)}:{r.location.span.line}: "
+            f"{r.message}" for r in f.related]
+
+
 def finding_lines(result: Result, opts: TextOptions = DEFAULT) -> list[str]:
-    return [finding_line(f, result, opts) for f in result.findings]
+    out: list[str] = []
+    for f in result.findings:
+        out.append(finding_line(f, result, opts))
+        out.extend(related_lines(f, result, opts))
+    return out
 
 
 def statistics(result: Result, opts: TextOptions = DEFAULT) -> str:

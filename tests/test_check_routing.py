@@ -203,3 +203,62 @@ def test_parameter_validation(params, error):
 
 def test_the_documented_example_is_a_valid_rule():
     assert example_rule(KIND).params["values_from"] == "ImprovementDecision"
+
+
+# -- decision_keys: any node that decides must route on its decision --------------------------
+
+DECIDER = """\
+from langgraph.graph import END, StateGraph
+
+
+def judge(state):
+    if state.get("broken"):
+        return {{"status": "failed"}}
+    return {{"verdict_decision": "retry", "judge_results": {{"gate": "retry"}}}}
+
+
+def fix(state):
+    return {{"fixed": True}}
+
+
+def build():
+    g = StateGraph(dict)
+    g.add_node("judge", judge)
+    g.add_node("fix", fix)
+    g.add_conditional_edges("judge", {router}, {{"fix": "fix", "end": END}})
+    return g.compile()
+"""
+
+
+def decide(router: str, **params):
+    return run(KIND, {"decision_keys": ["*decision*"], "distinct": False, **params},
+               {"g.py": DECIDER.format(router=router)})
+
+
+def test_a_decision_the_router_ignores_is_a_finding():
+    res = decide('lambda s: "end" if s.get("status") == "failed" else "fix"')
+    assert res.status is Status.FAIL
+    (msg,) = messages(res, Severity.ERROR)
+    assert "reads only `status`: the conditional edge from `judge`" in msg
+    assert "must route on `verdict_decision`, `judge_results`" in msg
+
+
+def test_routing_on_the_decision_or_another_output_passes():
+    assert decide('lambda s: "fix" if s.get("verdict_decision") == "retry" else "end"'
+                  ).status is Status.PASS
+    # the decision nested in another output of the node: `judge_results["gate"]`
+    assert decide('lambda s: "fix" if s.get("judge_results", {}).get("gate") else "end"'
+                  ).status is Status.PASS
+
+
+def test_nodes_that_decide_nothing_are_not_judged():
+    res = run(KIND, {"decision_keys": ["*choice*"]},
+              {"g.py": DECIDER.format(router='lambda s: "fix"')})
+    assert res.status is Status.PASS
+    assert "no node that writes a decision key (`*choice*`) has conditional edges" in res.note
+
+
+def test_decision_keys_excludes_from_and_reads_any():
+    assert "give either decision_keys or from + reads_any" in pack_error(
+        KIND, {"decision_keys": ["*decision*"], "from": "judge"})
+    assert "from: give the source node" in pack_error(KIND, {"reads_any": ["k"]})

@@ -570,3 +570,44 @@ def test_keys_keeps_the_undecidable_reads_of_its_keys_undecided():
                                            "    return lib.evaluate(state)\n")
     assert check(files, keys=["*metrics*"]).status is Status.UNKNOWN
     assert check(files, keys=["nothing_reads_this"]).status is Status.PASS
+
+
+# -- a generic reader shared by many graphs ------------------------------------------------
+
+def _shared_graphs(n: int) -> dict[str, str]:
+    files = {"audit.py": 'def init_audit(state):\n    return {"audit_id": state.get("session_id")}\n'}
+    for i in range(n):
+        files[f"g{i}.py"] = (
+            "from langgraph.graph import StateGraph\nfrom audit import init_audit\n\n\n"
+            "def work(state):\n    return {'out': state['query']}\n\n\n"
+            f"def build{i}():\n    g = StateGraph(dict)\n    g.add_node('audit', init_audit)\n"
+            "    g.add_node('work', work)\n    g.add_edge('audit', 'work')\n    return g.compile()\n\n\n"
+            f"def run{i}(q):\n    return build{i}().invoke({{'query': q}})\n")
+    return files
+
+
+def test_defaulted_reads_of_a_reader_shared_by_many_graphs_are_optional():
+    # one or two graphs: the initializer's defaulted read is each graph's missing input
+    res = check(_shared_graphs(2))
+    assert res.status is Status.FAIL
+    assert {m.split("reads state key ")[1].split("`")[1] for m in errors(res)} == {"session_id"}
+    # three graphs share it: it is generic, and its defaulted reads are optional
+    assert check(_shared_graphs(3)).status is Status.PASS
+    assert check(_shared_graphs(3), shared_reader_graphs=0).status is Status.FAIL
+
+
+def test_a_shared_reader_without_a_default_is_still_checked():
+    files = _shared_graphs(3)
+    files["audit.py"] = 'def init_audit(state):\n    return {"audit_id": state["session_id"]}\n'
+    res = check(files)
+    assert res.status is Status.FAIL
+    assert len(errors(res)) == 3  # one per graph whose input lacks the key
+
+
+def test_report_settings_false_keeps_empty_defaults_and_drops_literal_settings():
+    files = dict(TRAINER)
+    files["trainer/nodes/logger.py"] = files["trainer/nodes/logger.py"].replace(
+        'enabled = state.get("enable_mlflow", True)', 'enabled = state.get("retries", 3)')
+    keys = lambda res: {m.split("reads state key ")[1].split("`")[1] for m in errors(res)}
+    assert keys(check(files)) == {"retries", "evaluation_metrics"}
+    assert keys(check(files, report_settings=False)) == {"evaluation_metrics"}

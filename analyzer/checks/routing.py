@@ -56,9 +56,17 @@ class Routing(CheckKind):
     summary = ("A conditional edge's router must read a given state key, return only labels "
                "of its path map, and send each value of the key to a (distinct) target.")
     params = (
-        Param("from", (str,), required=True, doc="The node whose conditional edges are checked."),
-        Param("reads_any", (list,), item_types=(str,), required=True,
+        Param("from", (str,), default=None,
+              doc="The node whose conditional edges are checked (with `reads_any`)."),
+        Param("reads_any", (list,), item_types=(str,), default=None,
               doc="State keys the router must read (at least one)."),
+        Param("decision_keys", (list,), item_types=(str,), default=None,
+              doc="Instead of `from`/`reads_any`: globs of decision keys (`*decision*`). Every "
+                  "node that writes such a key and has conditional edges must route on it."),
+        Param("failure_keys", (list,), item_types=(str,),
+              default=["status", "error", "errors", "warnings", "error_message"],
+              doc="With `decision_keys`: keys that say only whether the node failed; a router "
+                  "reading only these does not route on the decision."),
         Param("values_from", (str,), default=None,
               doc="A class (Enum) whose members are the key's values; each must reach a "
                   "target (distinct ones with `distinct`)."),
@@ -88,6 +96,12 @@ class Routing(CheckKind):
     @classmethod
     def validate(cls, params):  # type: ignore[override]
         errs = []
+        if params.get("decision_keys") is not None:
+            if params.get("from") or params.get("reads_any"):
+                errs.append("decision_keys: give either decision_keys or from + reads_any")
+            if not params["decision_keys"] or any(not k for k in params["decision_keys"]):
+                errs.append("decision_keys: give at least one key glob")
+            return errs
         if not params.get("from"):
             errs.append("from: give the source node of the conditional edge")
         if not params.get("reads_any") or any(not k for k in params.get("reads_any") or ()):
@@ -109,9 +123,11 @@ class Routing(CheckKind):
             return self.result(ctx, [empty_scope(ctx, "a graph built with add_conditional_edges")])
         view = view_of(ctx)
         an = Analyzer(view)
-        src = self.p["from"]
         graphs = [g for g in build_graphs((f.path, f.python) for f in ctx.files
                                           if f.python is not None) if self._selected(g)]
+        if self.p.get("decision_keys"):
+            return self._decisions(ctx, an, graphs)
+        src = self.p["from"]
         graphs = [g for g in graphs if src in g.nodes or None in g.cond_sources]
         broken = ctx.undecidable()
         if not graphs:
@@ -144,9 +160,54 @@ class Routing(CheckKind):
         last = scope.rsplit(".", 1)[-1]
         return any(fnmatch.fnmatchcase(scope, p) or fnmatch.fnmatchcase(last, p) for p in pats)
 
-    def _check_graph(self, ctx: RuleContext, an: Analyzer, g: Graph
+    def _decisions(self, ctx: RuleContext, an: Analyzer, graphs: list[Graph]) -> CheckResult:
+        """``decision_keys`` mode: each node that writes a decision key and has conditional
+        edges is checked as if named by ``from``, with the decision keys it writes as
+        ``reads_any``. A node whose writes cannot be followed is skipped with a note: it may or
+        may not decide anything (the rule does not guess)."""
+        pats = tuple(self.p["decision_keys"])
+        findings: list[Finding] = []
+        evidence: list[Location] = []
+        notes: list[str] = []
+        undecided = False
+        checked = 0
+        for g in graphs:
+            path, scope = g.builder
+            sources = {r.src for r in g.routes if r.src}
+            for nd in g.node_defs:
+                if nd.name not in sources or not nd.has_action:
+                    continue
+                impl = an.resolve(path, nd.action, scope, nd.call.span)
+                if isinstance(impl, Unknown):
+                    notes.append(f"node `{nd.name}` of `{scope or path}` not followed: "
+                                 f"{impl.reason}")
+                    continue
+                written = an.writes(impl, an.state_param(impl)).keys
+                keys = sorted(k for k in written
+                              if any(fnmatch.fnmatchcase(k, p) for p in pats))
+                if not keys:
+                    continue
+                checked += 1
+                # routing on any other output of the node counts too (a router reading
+                # `results["gate_decision"]` reads `results`); failure flags do not
+                generic = set(self.p.get("failure_keys") or ())
+                others = sorted(k for k in written if k not in keys and k not in generic)
+                fs, ev, note, und = self._check_graph(ctx, an, g, nd.name, keys + others)
+                findings.extend(fs)
+                evidence.extend(ev)
+                notes.append(note)
+                undecided = undecided or und
+        if not checked:
+            notes.insert(0, "no node that writes a decision key ("
+                         + ", ".join(f"`{p}`" for p in pats) + ") has conditional edges")
+        return self.result(ctx, findings, evidence, note="; ".join(notes)[:1500],
+                           unknown=undecided)
+
+    def _check_graph(self, ctx: RuleContext, an: Analyzer, g: Graph, src: str | None = None,
+                     wanted_keys: list[str] | None = None
                      ) -> tuple[list[Finding], list[Location], str, bool]:
-        src = self.p["from"]
+        src = src or self.p["from"]
+        wanted_all = wanted_keys or list(self.p["reads_any"])
         path, scope = g.builder
         base = base_dir(path)
         gname = scope or path
@@ -177,12 +238,14 @@ class Routing(CheckKind):
             rdesc = f"router `{impl.label}` at {at(impl.path, impl.span, base)}"
             reads, unfollowed = an.reads(impl)
             keys = unique(rd.key for rd in reads)
-            wanted = list(self.p["reads_any"])
+            wanted = list(wanted_all)
             hit = [k for k in keys if k in wanted]
             if not hit:
                 only = (f"reads only {', '.join(f'`{k}`' for k in keys)}" if keys
                         else "reads no state key")
-                need = ", ".join(f"`{k}`" for k in wanted)
+                need = ", ".join(f"`{k}`" for k in wanted[:4]) + (
+                    f" (or another of the {len(wanted) - 4} keys its source node writes)"
+                    if len(wanted) > 4 else "")
                 if unfollowed:
                     undecided = True
                     msg = (f"could not decide: {rdesc} {only} itself, and passes the state to "
@@ -201,7 +264,7 @@ class Routing(CheckKind):
                                                 related=chain))
                 continue
             evidence.append(Location(impl.path, impl.span))
-            fs, und, note = self._labels_and_values(ctx, an, g, r, impl, hit, rdesc, base)
+            fs, und, note = self._labels_and_values(ctx, an, g, r, impl, hit, rdesc, base, src)
             findings.extend(fs)
             undecided = undecided or und
             if note:
@@ -216,10 +279,10 @@ class Routing(CheckKind):
         return impl.fn.return_paths if impl.fn is not None else impl.lam.results  # type: ignore
 
     def _labels_and_values(self, ctx: RuleContext, an: Analyzer, g: Graph, r: Route,
-                           impl: Impl, keys: list[str], rdesc: str, base: str
-                           ) -> tuple[list[Finding], bool, str]:
+                           impl: Impl, keys: list[str], rdesc: str, base: str,
+                           src: str | None = None) -> tuple[list[Finding], bool, str]:
         path = g.builder[0]
-        src = self.p["from"]
+        src = src or self.p["from"]
         findings: list[Finding] = []
         undecided = False
         param = an.state_param(impl) or ""

@@ -53,6 +53,8 @@ class Read:
     default: bool  # .get("k", d) and the like: the default applies when the key is absent
     text: str  # the read as written, for messages
     via: tuple[str, ...] = ()  # functions the state was passed through to get here
+    tolerant: bool = False  # .get/.pop/.setdefault: absence is expected (None or the default)
+    knob: bool = False  # the default is a literal setting (3, True, "auto"), not empty data
 
 
 @dataclass
@@ -116,7 +118,8 @@ class Analyzer(Resolver):
         memo = (impl.key, param)
         hit = self._reads.get(memo)
         if hit is not None:
-            return ([Read(r.key, r.path, r.span, r.reader, r.default, r.text, via + r.via)
+            return ([Read(r.key, r.path, r.span, r.reader, r.default, r.text, via + r.via,
+                          r.tolerant, r.knob)
                      for r in hit[0]], hit[1])
         if memo in self._active or depth > MAX_DEPTH:
             return [], []
@@ -126,7 +129,8 @@ class Analyzer(Resolver):
         finally:
             self._active.discard(memo)
         self._reads[memo] = out
-        return ([Read(r.key, r.path, r.span, r.reader, r.default, r.text, via + r.via)
+        return ([Read(r.key, r.path, r.span, r.reader, r.default, r.text, via + r.via,
+                      r.tolerant, r.knob)
                  for r in out[0]], out[1])
 
     def _reads_of(self, impl: Impl, param: str, depth: int) -> tuple[list[Read], list[str]]:
@@ -143,8 +147,9 @@ class Analyzer(Resolver):
             if c.callee in (f"{param}.get", f"{param}.pop", f"{param}.setdefault"):
                 key = _key(c.args[0], facts, c.scope) if c.args else None
                 if key is not None:
-                    default = len(c.args) >= 2 or any(k == "default" for k, _ in c.kwargs)
-                    reads.append(Read(key, impl.path, c.span, label, default, c.text))
+                    given = c.args[1:2] or [v for k, v in c.kwargs if k == "default"]
+                    reads.append(Read(key, impl.path, c.span, label, bool(given), c.text,
+                                      tolerant=True, knob=bool(given) and _is_knob(given[0])))
                 continue
             passed = _passes(c, param)
             if passed is None:
@@ -434,3 +439,10 @@ def _is_copy_of(v: Value, state: str | None) -> bool:
                 v.args[0], Ref) and v.args[0].name == state:
             return True
     return False
+
+
+def _is_knob(value: object) -> bool:
+    """A default that is a setting (``3``, ``0.5``, ``True``, ``"auto"``): the key is an
+    optional parameter of the graph, not data an earlier node must produce. ``None``, ``""``
+    and empty containers stand for missing data."""
+    return isinstance(value, (bool, int, float)) or (isinstance(value, str) and value != "")

@@ -39,7 +39,13 @@ graph and reason lists the keys (at the first read).
 
 Parameters: ``graph`` (builder function names or qualnames, globs; default: every graph in
 scope), ``ignore_keys`` (keys a framework or a caller outside the project sets, e.g.
-``messages``), ``ignore_readers`` (globs of the reading functions' qualnames, nested functions
+``messages``), ``report_settings`` (default true; false: a read whose default is a literal setting —
+``state.get("cv_folds", 3)`` — is an optional parameter of the graph, not a finding; empty
+defaults such as ``{}`` or ``None`` stand for missing data and are always reported),
+``shared_reader_graphs`` (default 3: a function whose reads occur in that many graphs or more
+is generic — an audit-trail initializer every agent shares — and its tolerant reads
+(``.get``, with or without a default) are optional inputs, not findings; 0 turns this off), ``ignore_readers`` (globs of the reading
+functions' qualnames, nested functions
 written ``outer.inner``, whose reads are not checked: a generic node shared by many graphs that
 reads optional keys), ``min_nodes`` (graphs with fewer nodes are not checked; default 1),
 ``keys`` (globs: only these keys are checked — a rule about one data flow, "the metrics reach
@@ -173,6 +179,12 @@ class StateFlow(CheckKind):
         Param("ignore_readers", (list,), item_types=(str,), default=[],
               doc="Functions (qualname globs) whose reads are not checked, e.g. a generic "
                   "node shared by every graph that reads optional keys."),
+        Param("shared_reader_graphs", (int,), default=3,
+              doc="A function whose reads occur in this many graphs or more is generic; its "
+                  ".get reads are optional inputs, not findings (0: off)."),
+        Param("report_settings", (bool,), default=True,
+              doc="Report reads whose default is a literal setting (`state.get(\"cv_folds\", "
+                  "3)`); false treats such keys as optional parameters of the graph."),
         Param("min_nodes", (int,), default=1,
               doc="Graphs with fewer nodes are not checked."),
         Param("schema_fields", (bool,), default=True,
@@ -249,8 +261,9 @@ class StateFlow(CheckKind):
         evidence: list[Location] = []
         notes: list[str] = []
         undecided = False
+        generic = self._generic_readers(an, graphs)
         for g in graphs:
-            fs, ev, note, und = self._check(ctx, an, g, search, bool(broken))
+            fs, ev, note, und = self._check(ctx, an, g, search, bool(broken), generic)
             findings.extend(fs)
             evidence.extend(ev)
             notes.append(note)
@@ -263,6 +276,19 @@ class StateFlow(CheckKind):
             notes.insert(0, f"{broken[0].path} could not be analysed")
         return self.result(ctx, findings, evidence, note="; ".join(notes)[:2000],
                            unknown=undecided)
+
+    def _generic_readers(self, an: Analyzer, graphs: list[Graph]) -> frozenset[tuple[str, str]]:
+        """Functions whose reads occur in ``shared_reader_graphs`` graphs or more: a generic
+        node (an audit-trail initializer shared by every agent) reading optional keys with a
+        default is not each graph's missing input."""
+        need = self.p.get("shared_reader_graphs") or 0
+        if not need or len(graphs) < need:
+            return frozenset()
+        count: dict[tuple[str, str], int] = {}
+        for g in graphs:
+            for site in {(rd.path, rd.reader) for _, rd in self._flow(an, g).reads}:
+                count[site] = count.get(site, 0) + 1
+        return frozenset(site for site, n in count.items() if n >= need)
 
     def _selected(self, g: Graph) -> bool:
         pats = self.p.get("graph")
@@ -315,7 +341,8 @@ class StateFlow(CheckKind):
         return flow
 
     def _check(self, ctx: RuleContext, an: Analyzer, g: Graph, search: InputSearch,
-               broken: bool) -> tuple[list[Finding], list[Location], str, bool]:
+               broken: bool, generic: frozenset[tuple[str, str]] = frozenset()
+               ) -> tuple[list[Finding], list[Location], str, bool]:
         flow = self._flow(an, g)
         inputs = search.by_graph.get(g.builder) or Inputs()
         ignore = set(self.p.get("ignore_keys") or ())
@@ -349,6 +376,10 @@ class StateFlow(CheckKind):
                                                       or rd.key in inputs.keys)):
                 continue
             if any(fnmatch.fnmatchcase(rd.reader, pat) for pat in skip_readers):
+                continue
+            if rd.tolerant and (rd.path, rd.reader) in generic:
+                continue
+            if rd.knob and not self.p.get("report_settings", True):
                 continue
             groups.setdefault((rd.path, rd.reader, rd.key), []).append((reader, rd))
         for (rpath, fn, key), hits in groups.items():

@@ -73,6 +73,35 @@ def statuses(report: dict) -> dict[str, dict]:
     return out
 
 
+def mlflow_census(tree: Path, exclude: str = "src/mlops/mlflow_connector.py"
+                  ) -> set[tuple[str, int]]:
+    """An independent census of raw mlflow imports, with CPython's ``ast`` (not obs-lint's
+    facts): every ``import mlflow[.x]`` / ``from mlflow[.x] import ...`` statement in a Python
+    file outside the connector, one entry per statement. E2I201 must report exactly these."""
+    import ast
+
+    found: set[tuple[str, int]] = set()
+    for path in sorted(tree.rglob("*.py")):
+        rel = path.relative_to(tree).as_posix()
+        if rel == exclude or "/." in f"/{rel}":
+            continue
+        try:
+            mod = ast.parse(path.read_bytes())
+        except (SyntaxError, ValueError):
+            continue
+        for node in ast.walk(mod):
+            if isinstance(node, ast.Import):
+                hit = any(a.name == "mlflow" or a.name.startswith("mlflow.") for a in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                m = node.module or ""
+                hit = node.level == 0 and (m == "mlflow" or m.startswith("mlflow."))
+            else:
+                continue
+            if hit:
+                found.add((rel, node.lineno))
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--git", help="git directory of an E2I clone (to extract --commit trees)")
@@ -105,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         targets = yaml.safe_load(Path(args.verdicts).read_text())["rules"]
     results = {}
     reports = {}
+    census_bad = False
     for label, tree in trees:
         text = run_pack(tree, args.pack, "json")
         report = json.loads(text)
@@ -115,6 +145,15 @@ def main(argv: list[str] | None = None) -> int:
             out.mkdir(parents=True, exist_ok=True)
             (out / f"{label}.json").write_text(text)
             (out / f"{label}.md").write_text(run_pack(tree, args.pack, "markdown"))
+        if args.pack == "e2i":
+            census = mlflow_census(tree)
+            got = {(f["path"], f["line"]) for f in report["findings"] if f["rule"] == "E2I201"}
+            same = "equal" if got == census else (
+                f"DIFFERENT: only ast {sorted(census - got)[:5]}, only obs-lint "
+                f"{sorted(got - census)[:5]}")
+            print(f"{label}: no-raw-mlflow: ast census {len(census)} import statement(s), "
+                  f"E2I201 {len(got)} finding(s): {same}")
+            census_bad = census_bad or got != census
         failed = sum(1 for c in results[label].values() if c["status"] == "fail")
         unknown = sum(1 for c in results[label].values() if c["status"] == "unknown")
         print(f"{label}: {tree}: {len(results[label])} checks, {failed} fail, "
@@ -145,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         meta = yaml.safe_load(Path(args.verdicts).read_text())
         Path(args.audit_doc).write_text(audit_document(reports, meta, labels, args.pack))
         print(f"wrote {args.audit_doc}")
-    return 1 if differ else 0
+    return 1 if differ or census_bad else 0
 
 
 def _cell(check: dict, findings: list[dict]) -> str:

@@ -611,3 +611,19 @@ def test_report_settings_false_keeps_empty_defaults_and_drops_literal_settings()
     keys = lambda res: {m.split("reads state key ")[1].split("`")[1] for m in errors(res)}
     assert keys(check(files)) == {"retries", "evaluation_metrics"}
     assert keys(check(files, report_settings=False)) == {"evaluation_metrics"}
+
+
+@pytest.mark.parametrize("default, reported", [
+    ("3", False), ("True", False), ('"auto"', False), ('f"run_{x}"', False),
+    ("detect(x)", False), ("x * 0.5", False), ("DEFAULT", False), ("[1]", False),
+    ("{}", True), ("None", True), ('""', True), ("[]", True), ("dict()", True)])
+def test_settings_are_literal_named_or_computed_defaults_and_empty_ones_are_data(default,
+                                                                                 reported):
+    files = dict(TRAINER)
+    files["trainer/nodes/logger.py"] = files["trainer/nodes/logger.py"].replace(
+        'enabled = state.get("enable_mlflow", True)',
+        f'x = 1\n            enabled = state.get("knob", {default})')
+    keys = {m.split("reads state key ")[1].split("`")[1]
+            for m in errors(check(files, report_settings=False))}
+    assert ("knob" in keys) is reported
+    assert "evaluation_metrics" in keys

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..facts.model import CallFact, CallValue, DictValue, PythonFacts, Ref, Value
+from ..facts.model import CallFact, CallValue, DictValue, PythonFacts, Ref, Seq, Value
 from ..facts.model import Unknown as UnknownValue
 from ..types import Span
 from .node_resolve import CASTS, MAX_DEPTH, Impl, Resolver, at, positional_params, uncast, within
@@ -442,7 +442,17 @@ def _is_copy_of(v: Value, state: str | None) -> bool:
 
 
 def _is_knob(value: object) -> bool:
-    """A default that is a setting (``3``, ``0.5``, ``True``, ``"auto"``): the key is an
+    """A default that is a setting — a literal (``3``, ``True``, ``"auto"``), a name or a
+    computed fallback (``f"run_{id}"``, ``detect(df)``, ``total * 0.5``): the key is an
     optional parameter of the graph, not data an earlier node must produce. ``None``, ``""``
-    and empty containers stand for missing data."""
-    return isinstance(value, (bool, int, float)) or (isinstance(value, str) and value != "")
+    and empty containers (``{}``, ``[]``, ``dict()``) stand for missing data."""
+    if value is None or value == "" or value == b"":
+        return False
+    if isinstance(value, DictValue):
+        return bool(value.items) or value.spread
+    if isinstance(value, Seq):
+        return bool(value.items) or value.starred
+    if isinstance(value, CallValue) and value.callee in ("dict", "list", "set", "tuple") \
+            and not value.args and not value.kwargs:
+        return False
+    return True

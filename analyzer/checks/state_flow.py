@@ -39,9 +39,10 @@ graph and reason lists the keys (at the first read).
 
 Parameters: ``graph`` (builder function names or qualnames, globs; default: every graph in
 scope), ``ignore_keys`` (keys a framework or a caller outside the project sets, e.g.
-``messages``), ``report_settings`` (default true; false: a read whose default is a literal setting —
-``state.get("cv_folds", 3)`` — is an optional parameter of the graph, not a finding; empty
-defaults such as ``{}`` or ``None`` stand for missing data and are always reported),
+``messages``), ``report_settings`` (default true; false: a read whose default is a setting — a literal,
+a name or a computed fallback: ``state.get("cv_folds", 3)``, ``state.get("cols",
+detect(df))`` — is an optional parameter of the graph, not a finding; empty defaults such as
+``{}`` or ``None`` stand for missing data and are always reported),
 ``shared_reader_graphs`` (default 3: a function whose reads occur in that many graphs or more
 is generic — an audit-trail initializer every agent shares — and its tolerant reads
 (``.get``, with or without a default) are optional inputs, not findings; 0 turns this off), ``ignore_readers`` (globs of the reading

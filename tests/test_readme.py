@@ -9,7 +9,10 @@ and its HEAD commit. No network: the hook repository is a local path.
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -109,7 +112,10 @@ def test_the_readme_pre_commit_snippets_run_as_written(tmp_path):
     write(legacy, "src/old.py", "import mlflow\n")
     write(legacy, ".pre-commit-config.yaml",
           _config(_snippet("Using a baseline", "--baseline"), hook_repo, sha))
-    subprocess.run(["obs-lint", "baseline", "create"], cwd=legacy, check=True,
+    # the README's CI line `obs-lint baseline create`: the console script of this venv (found
+    # beside the interpreter, so the test does not depend on an activated venv's PATH)
+    exe = shutil.which("obs-lint") or str(Path(sys.executable).with_name("obs-lint"))
+    subprocess.run([exe, "baseline", "create"], cwd=legacy, check=True,
                    capture_output=True, env=clean_env())
     git(legacy, "init", "-q")
     git(legacy, "add", "-A")

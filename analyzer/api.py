@@ -44,10 +44,10 @@ def load_packs(config: Config, extra: Sequence[str] = (), use_cache: bool = Fals
     for ref in (*config.packs, *extra):
         if ref not in refs:
             refs.append(ref)
-    if use_cache:
-        from .cache import cache_dir, cached_pack
+    where = _cache(config) if use_cache else None
+    if where is not None:
+        from .cache import cached_pack
 
-        where = cache_dir(config.root, config.cache_dir)
         packs = [cached_pack(where, *read_pack(ref, config.root), pack_from_bytes)
                  for ref in refs]
     else:
@@ -65,6 +65,15 @@ def load_packs(config: Config, extra: Sequence[str] = (), use_cache: bool = Fals
         if ids.count(pid) > 1:
             raise PackError(pid, 0, f"two packs share the id {pid!r}")
     return tuple(packs)
+
+
+def _cache(config: Config) -> str | None:
+    """The run's cache directory, checked before anything is read from or written to it
+    (``cache.usable_cache_dir``): an existing directory obs-lint did not create is an error
+    (exit 2); None: no cache this run (it could not be created)."""
+    from .cache import usable_cache_dir
+
+    return usable_cache_dir(config.root, config.cache_dir, config.cache_dir_where)
 
 
 def resolve_config(paths: Sequence[str], config_file: str | None = None,
@@ -147,6 +156,8 @@ def check(paths: Sequence[str], config: Config, *, packs: tuple[Pack, ...] | Non
     worker processes: ``config.jobs``. ``progress(done, total)`` hears how many files are
     finished (the CLI's progress bar; never part of the Result).
     """
+    if use_cache and _cache(config) is None:
+        use_cache = False  # cannot be created (read-only checkout): only costs speed
     if packs is None:
         packs = load_packs(config)
     if not packs:

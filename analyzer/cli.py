@@ -564,16 +564,28 @@ def cache_group() -> None:
 @click.option("--no-config", is_flag=True)
 def cache_clear(path: str | None, config_file: str | None, no_config: bool) -> None:
     """Delete the fact cache of the project containing PATH (default: the current directory)."""
-    from .cache import cache_dir, clear
+    from .cache import cache_dir, cache_label, clear
 
     config = resolve_config([path] if path else [], config_file, not no_config)
     directory = cache_dir(config.root, config.cache_dir)
+    shown = cache_label(config.root, config.cache_dir)
     try:
-        removed = clear(directory)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    shown = os.path.relpath(directory) if not os.path.isabs(config.cache_dir) else directory
-    click.echo(f"Removed {removed} cache entr{'y' if removed == 1 else 'ies'} ({shown}).")
+        done = clear(directory)
+    except UsageError as exc:
+        label = cache_label(config.root, config.cache_dir, config.cache_dir_where)
+        raise UsageError(exc.message.replace(directory, label, 1)) from None
+    n = done.removed
+    line = f"Removed {n} cache entr{'y' if n == 1 else 'ies'} ({shown})"
+    if done.kept:
+        k = len(done.kept)
+        line += (f"; kept {k} file{'s' if k != 1 else ''} obs-lint did not write "
+                 f"({', '.join(os.path.relpath(p, directory) for p in done.kept[:3])}"
+                 f"{', ...' if k > 3 else ''}) and the directory")
+    click.echo(line + ".")
+    for p, why in done.errors:
+        _err(f"{p}: cannot remove: {why}")
+    if done.errors:
+        sys.exit(EXIT_ERROR)
 
 
 def _all_rules(packs: Sequence[str], config_file: str | None, no_config: bool) -> list[Rule]:

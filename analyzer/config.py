@@ -77,6 +77,7 @@ class Config:
     fail_on: str = "warning"
     format: str = "text"
     cache_dir: str = ".obs-lint-cache"
+    cache_dir_where: str = ""  # "file:line" where cache-dir was set ("": the default)
     jobs: int = 0
     max_file_bytes: int = 10 * 1024 * 1024
     max_file_seconds: float = 60.0
@@ -299,6 +300,10 @@ def load_config(root: str, explicit: str | None = None, use_files: bool = True) 
             values["inline_rule_lines"] = tuple(table.line(key, i) for i in range(len(value)))
         elif key == "max-file-seconds":
             values[attr] = float(value)
+        elif key == "cache-dir":
+            values[attr] = value
+            line = table.line(key)
+            values["cache_dir_where"] = f"{shown}:{line}" if line else shown
         else:
             values[attr] = value
     # pack paths in a config file are relative to the project root (see api.load_packs)

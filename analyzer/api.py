@@ -48,10 +48,10 @@ def load_packs(config: Config, extra: Sequence[str] = (), use_cache: bool = Fals
     if where is not None:
         from .cache import cached_pack
 
-        packs = [cached_pack(where, *read_pack(ref, config.root), pack_from_bytes)
-                 for ref in refs]
+        packs = [cached_pack(where, *read_pack(ref, config.root, config.max_file_bytes),
+                             pack_from_bytes) for ref in refs]
     else:
-        packs = [load_pack(ref, config.root) for ref in refs]
+        packs = [load_pack(ref, config.root, config.max_file_bytes) for ref in refs]
     if config.inline_rules:
         rules = rules_from_mappings(list(config.inline_rules), config.config_file or "config",
                                     LOCAL_PACK, packs, config.inline_rule_lines)

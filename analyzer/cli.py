@@ -327,11 +327,11 @@ def _run_check(config: Config, report_paths: list[str], dests, text_opts: TextOp
                no_prefilter: bool, no_cache: bool) -> int:
     """Load, check, report: the body of ``check`` (run once, or again and again by --watch)."""
     loaded = load_packs(config, use_cache=not no_cache)
-    entries = load_baseline(baseline_file) if baseline_file else None
+    entries = load_baseline(baseline_file, config.max_file_bytes) if baseline_file else None
     cases = changed = None
     if junit_xml:  # imported on use: a plain check must start fast (warm runs)
         from .testresults import read_junit
-        cases = read_junit(junit_xml, config.root, loaded)
+        cases = read_junit(junit_xml, config.root, loaded, config.max_file_bytes)
     if diff_base:
         from .gitdiff import changed_lines
         changed = changed_lines(config.root, diff_base)
@@ -462,7 +462,7 @@ def baseline_update(path: str | None, file: str | None, packs: Sequence[str],
     """Prune entries that no longer occur (never adds: new findings stay new)."""
     config = resolve_config([path] if path else [], config_file, not no_config)
     target = _baseline_path(config.root, file)
-    entries = load_baseline(target)
+    entries = load_baseline(target, config.max_file_bytes)
     result = _baseline_run(path, packs, config_file, no_config, entries)
     kept = prune_baseline(entries, result)
     write_baseline(target, kept)

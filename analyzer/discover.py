@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import pathspec
 
 from .errors import UsageError
+from .fileio import ReadRefused, input_budget, read_regular
 from .types import FileKind, SourceFile
 
 KIND_BY_EXT = {
@@ -50,11 +51,11 @@ class _Ignores:
         if not self.respect_gitignore:
             return
         path = os.path.join(directory, ".gitignore")
-        try:
-            with open(path, encoding="utf-8", errors="replace") as fh:
-                lines = fh.read().splitlines()
-        except OSError:
+        try:  # a FIFO or device named .gitignore is not read (fileio.read_regular)
+            data = read_regular(path, input_budget())
+        except ReadRefused:
             return
+        lines = data.decode("utf-8", "replace").splitlines()
         spec = pathspec.GitIgnoreSpec.from_lines(lines)
         rel = to_rel(self.root, directory)
         self.git.append(("" if rel == "." else rel + "/", spec))

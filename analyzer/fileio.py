@@ -27,6 +27,17 @@ _O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 _CHUNK = 1 << 20
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024  # max-file-bytes: the byte budget of a source file
+# Packs, baselines, JUnit and configuration files have their own natural sizes (a JUnit file
+# of a large suite with captured output runs to tens of MB): their budget is max-file-bytes
+# or this, whichever is larger (``input_budget``).
+INPUT_FLOOR = 64 * 1024 * 1024
+
+
+def input_budget(max_file_bytes: int = DEFAULT_MAX_BYTES) -> int:
+    """The byte budget of a pack, baseline, JUnit or configuration file: ``max-file-bytes``
+    (0: no limit) but never less than ``INPUT_FLOOR``."""
+    return 0 if not max_file_bytes else max(max_file_bytes, INPUT_FLOOR)
 
 
 class ReadRefused(Exception):
@@ -135,9 +146,7 @@ def refusal(exc: ReadRefused, max_bytes: int, what: str = "file") -> str:
     """The message for a refused read of an input (without the file name)."""
     if exc.code == "too-large":
         return (f"{what} is {exc.size:,} bytes, over the {max_bytes:,}-byte budget "
-                "(max-file-bytes); not read")
-    if isinstance(exc.exc, FileNotFoundError):
-        return f"{what} not found"
+                f"(max-file-bytes, at least {INPUT_FLOOR:,} for inputs); not read")
     return f"cannot read {what}: {exc.message}"
 
 

@@ -606,3 +606,108 @@ def test_junit_files_with_a_doctype_are_refused(cli, tmp_path, doctype, body):
     assert err.startswith("obs-lint: error: results.xml: refused unsafe XML"), err
     assert err.count("\n") == 1
     assert SECRET not in out + err
+
+
+# --------------------------------------------------------------------------------------------
+# Inputs that are not regular files: packs, baselines, JUnit files and cache entries that are a
+# FIFO (opening one for reading blocked the run forever) or a link to /dev/zero (read without
+# bound). Every input is read by one helper (fileio.read_regular: O_NONBLOCK, fstat, a byte
+# budget). Each run is a subprocess with a timeout and an address-space limit, so a regression
+# fails the test instead of hanging it or eating the machine's memory.
+# --------------------------------------------------------------------------------------------
+
+BASELINE = '{"version": 1, "tool": "obs-lint", "entries": []}\n'
+JUNIT = ('<?xml version="1.0"?>\n<testsuites><testsuite name="s" tests="1">'
+         '<testcase classname="tests.test_x" name="test_a"/></testsuite></testsuites>\n')
+
+
+def _limited() -> None:  # runs in the child before exec
+    import resource
+
+    limit = 3 << 30
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def run_bounded(root: Path, *args: str, cached: bool = False, timeout: float = 60
+                ) -> tuple[int, dict | None, str]:
+    proc = subprocess.run([sys.executable, "-m", "obs_lint", "check", "--format", "json",
+                           *(() if cached else ("--no-cache",)), *args], cwd=root,
+                          capture_output=True, timeout=timeout, preexec_fn=_limited)
+    out = proc.stdout.decode("ascii")
+    return proc.returncode, (json.loads(out) if out.strip() else None), proc.stderr.decode(
+        "utf-8", "replace")
+
+
+def _plant(path: Path, how: str) -> str:
+    """Make ``path`` a FIFO or a link to /dev/zero; the message fragment naming what it is."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_symlink() or path.exists():
+        path.unlink()
+    if how == "fifo":
+        os.mkfifo(path)
+        return "not a regular file (a FIFO); not read"
+    os.symlink("/dev/zero", path)
+    return "not a regular file (a character device); not read"
+
+
+NON_REGULAR = pytest.mark.skipif(not hasattr(os, "mkfifo") or not os.path.exists("/dev/zero"),
+                                 reason="FIFOs and /dev/zero need a POSIX system")
+INPUTS = {
+    # name: (file, extra files, command-line arguments, how the error line starts)
+    "pack": ("extra.yaml", {".obs-lint.yaml": "packs: [pack.yaml, extra.yaml]\n"}, (),
+             "extra.yaml: cannot read pack: "),
+    "baseline": ("base.json", {}, ("--baseline", "base.json"),
+                 "base.json: cannot read baseline: "),
+    "junit": ("results.xml", {}, ("--junit-xml", "results.xml"),
+              "results.xml: cannot read JUnit XML: "),
+    "junit-glob": ("reports/results.xml", {"reports/other.xml": JUNIT},
+                   ("--junit-xml", "reports/*.xml"),
+                   "reports/results.xml: cannot read JUnit XML: "),
+}
+
+
+@NON_REGULAR
+@pytest.mark.parametrize("how", ["fifo", "dev-zero"])
+@pytest.mark.parametrize("kind", sorted(INPUTS))
+def test_an_input_that_is_not_a_regular_file_is_refused_not_waited_on(tmp_path, kind, how):
+    name, extra, args, head = INPUTS[kind]
+    root = make(tmp_path, extra)
+    fragment = _plant(root / name, how)
+    code, report, err = run_bounded(root, *args)
+    assert code == 2 and report is None, err
+    assert err == f"obs-lint: error: {head}{fragment}\n"
+
+
+@pytest.mark.parametrize("kind", ["pack", "baseline", "junit"])
+def test_an_input_over_the_byte_budget_is_refused_naming_it(cli, tmp_path, monkeypatch, kind):
+    """Inputs have a byte budget too: max-file-bytes, but at least fileio.INPUT_FLOOR (64 MiB:
+    lowered here, so that the test needs no 64 MB file)."""
+    import obs_lint.fileio as fileio
+
+    monkeypatch.setattr(fileio, "INPUT_FLOOR", 2000)
+    name, extra, args, head = INPUTS[kind]
+    config = extra.get(".obs-lint.yaml", "packs: [pack.yaml]\n") + "max-file-bytes: 1000\n"
+    root = make(tmp_path, {**extra, ".obs-lint.yaml": config, name: "#" * 3000 + "\n"})
+    code, out, err = cli("check", "--no-cache", "--format", "json", *args, cwd=root)
+    assert code == 2 and out == "", err
+    what = {"pack": "pack", "baseline": "baseline", "junit": "JUnit XML"}[kind]
+    assert err == (f"obs-lint: error: {name}: {what} is 3,001 bytes, over the 2,000-byte "
+                   "budget (max-file-bytes, at least 2,000 for inputs); not read\n")
+
+
+@NON_REGULAR
+@pytest.mark.parametrize("how", ["fifo", "dev-zero"])
+@pytest.mark.parametrize("namespace", ["f", "r", "p", "i"])
+def test_a_cache_entry_that_is_not_a_regular_file_is_a_miss(tmp_path, namespace, how):
+    """facts (f), rule results (r), packs (p), the stat index (i): every entry replaced by a
+    FIFO or a link to /dev/zero is treated as absent (and rebuilt), never read."""
+    root = make(tmp_path)
+    expected = run_bounded(root)
+    assert expected[0] == 1 and expected[1] is not None, expected[2]
+    assert run_bounded(root, cached=True)[:2] == expected[:2]
+    entries = [p for p in (root / ".obs-lint-cache" / namespace).rglob("*") if p.is_file()]
+    assert entries, f"no {namespace} entry was written"
+    for entry in entries:
+        _plant(entry, how)
+    assert run_bounded(root, cached=True)[:2] == expected[:2]
+    assert run_bounded(root, cached=True)[:2] == expected[:2]

@@ -26,12 +26,12 @@ Internal errors (``OBS003``) are never recorded: they are bugs, not debt.
 from __future__ import annotations
 
 import json
-import os
 from typing import Iterable, Sequence
 
 from .builtin import INTERNAL_ERROR
 from .errors import UsageError
-from .fileio import DEFAULT_MAX_BYTES, ReadRefused, input_budget, read_regular, refusal
+from .fileio import (DEFAULT_MAX_BYTES, ReadRefused, WriteRefused, input_budget,
+                     read_regular, refusal, write_atomic)
 from .fingerprint import fingerprints
 from .types import BaselineEntry, Finding, Result
 
@@ -60,13 +60,14 @@ def dumps(entries: Iterable[BaselineEntry]) -> str:
 
 
 def write(path: str, entries: Iterable[BaselineEntry]) -> None:
-    tmp = f"{path}.tmp{os.getpid()}"
+    """Write the baseline atomically (``fileio.write_atomic``): a symlinked baseline is written
+    through (the link stays a link), its mode is kept, and anything at the path that is not a
+    regular file (a FIFO, a device, a directory) is refused, never replaced."""
     try:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(dumps(entries))
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot write baseline: {exc.strerror or exc}") from None
+        write_atomic(path, dumps(entries).encode("utf-8"))
+    except WriteRefused as exc:
+        raise UsageError(f"{path}: cannot write baseline: "
+                         f"{exc.message.removeprefix('cannot write: ')}") from None
 
 
 def load(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> list[BaselineEntry]:

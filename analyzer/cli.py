@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
+from glob import has_magic as glob_has_magic
 import os
 import sys
 import textwrap
@@ -42,25 +43,22 @@ def _err(message: str) -> None:
 
 
 def _write(text: str, output: str | None) -> None:
-    """Print a report, or write it to ``output`` atomically (a temporary file in the same
-    directory, then renamed: a reader never sees half a report). The directory must exist:
-    a typo in ``-o reprots/x.json`` is an error, not a new directory tree."""
+    """Print a report, or write it to ``output`` atomically (``fileio.write_atomic``: a
+    temporary file in the same directory, fsync, rename; a reader never sees half a report, a
+    symlink is written through, a FIFO or device at the path is refused). The directory must
+    exist: a typo in ``-o reprots/x.json`` is an error, not a new directory tree."""
     if output:
+        from .fileio import WriteRefused, write_atomic
+
         parent = os.path.dirname(os.path.abspath(output))
         if not os.path.isdir(parent):
             raise UsageError(f"{output}: cannot write report: directory "
                              f"{os.path.dirname(output) or parent} does not exist")
-        tmp = os.path.join(parent, f".{os.path.basename(output)}.tmp{os.getpid()}")
         try:
-            with open(tmp, "w", encoding="utf-8", errors="backslashreplace") as fh:
-                fh.write(text)
-            os.replace(tmp, output)
-        except OSError as exc:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise UsageError(f"{output}: cannot write report: {exc.strerror or exc}") from None
+            write_atomic(output, text.encode("utf-8", "backslashreplace"))
+        except WriteRefused as exc:
+            raise UsageError(f"{output}: cannot write report: "
+                             f"{exc.message.removeprefix('cannot write: ')}") from None
         return
     stream = sys.stdout
     try:
@@ -167,11 +165,33 @@ def destinations(formats: Sequence[str], outputs: Sequence[str], default: str,
                          "or write --format NAME:FILE")
     else:
         pairs += [(name, None) for name in plain]
-    files = [p for _, p in pairs if p]
-    for p in files:
-        if files.count(p) > 1:
-            raise UsageError(f"{p}: two reports would be written to the same file")
+    seen: dict[str, str] = {}
+    for _, p in pairs:
+        if not p:
+            continue
+        key = same_file_key(p)
+        if key in seen:
+            other = seen[key]
+            also = f" (as {other})" if other != p else ""
+            raise UsageError(f"{p}: two reports would be written to the same file{also}")
+        seen[key] = p
     return pairs
+
+
+def same_file_key(path: str) -> str:
+    """What every spelling of one file has in common (``out.json``, ``./out.json``, its
+    absolute path, ``../here/out.json``, a symlink to it): its real path."""
+    return os.path.realpath(os.path.abspath(path))
+
+
+def _no_output_over_an_input(dests: Sequence[tuple[str, str | None]],
+                             inputs: Sequence[tuple[str, str]]) -> None:
+    """A report must not overwrite a file the run reads (``--baseline``, ``--junit-xml``)."""
+    read = {same_file_key(path): (path, what) for path, what in inputs}
+    for _, output in dests:
+        if output and same_file_key(output) in read:
+            path, what = read[same_file_key(output)]
+            raise UsageError(f"{output}: a report would overwrite the {what} {path}")
 
 
 def _report_stale(result: Result, baseline_file: str) -> None:
@@ -296,6 +316,10 @@ def check(paths: Sequence[str], packs: Sequence[str], extend_packs: Sequence[str
     config = configure()
     fmt_source = dict(config.sources).get("format", "default")
     dests = [] if add_ignore else destinations(formats, outputs, config.format, fmt_source)
+    inputs = [(j, "JUnit file") for j in junit_xml if not glob_has_magic(j)]
+    if baseline_file:
+        inputs.append((baseline_file, "baseline"))
+    _no_output_over_an_input(dests, inputs)
     if strict_baseline and not baseline_file:
         raise UsageError("--strict-baseline needs --baseline FILE")
     if watch and add_ignore:

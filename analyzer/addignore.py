@@ -35,7 +35,8 @@ import yaml
 
 from .builtin import BUILTINS
 from .discover import kind_of
-from .facts.source import DecodeError, decode, suppressions
+from .facts.source import (LINE_BREAKS, DecodeError, decode, end_of_line, split_lines,
+                           suppressions)
 from .types import FileKind, Finding
 
 _ENGINE_CODES = {b.code for b in BUILTINS}
@@ -88,13 +89,18 @@ def _meaning(kind: FileKind, text: str) -> object | None:
 
 # -- editing ------------------------------------------------------------------------------------
 
-def _split_eol(line: str) -> tuple[str, str]:
-    body = line.rstrip("\r\n")
-    return body, line[len(body):]
+def _split_eol(line: str, kind: FileKind) -> tuple[str, str]:
+    """(body, line break) by the language's rule; a CR before an SQL line's LF stays with the
+    break (the comment goes before it, not between CR and LF)."""
+    body, eol = end_of_line(line, kind)
+    if eol == "\n" and body.endswith("\r"):
+        body, eol = body[:-1], "\r\n"
+    return body, eol
 
 
-def _edit_line(line: str, code: str, marker: str, newline: str) -> str:
-    body, eol = _split_eol(line)
+def _edit_line(line: str, code: str, marker: str, newline: str,
+               kind: FileKind = FileKind.PYTHON) -> str:
+    body, eol = _split_eol(line, kind)
     m = _EXISTING.search(body)
     if m:
         codes = [c.strip() for c in m.group(2).split(",") if c.strip()]
@@ -118,8 +124,12 @@ class _FileEditor:
     def __init__(self, path: str, kind: FileKind, text: str) -> None:
         self.path = path
         self.kind = kind
-        self.lines = text.splitlines(keepends=True)
-        self.newline = "\r\n" if "\r\n" in text else "\n"
+        # the lines its findings are numbered by (facts.source.LINE_BREAKS), never
+        # str.splitlines: a form feed or U+2028 must not shift the comment a line
+        self.lines = split_lines(text, kind, keepends=True)
+        first = LINE_BREAKS[kind].search(text)
+        self.newline = "\r\n" if "\r\n" in text else (
+            "\r" if first is not None and first.group() == "\r" else "\n")
         self.marker = "--" if kind is FileKind.SQL else "#"
         self.meaning = _meaning(kind, text)
         self.changed = False
@@ -146,7 +156,7 @@ class _FileEditor:
                     candidate[-1] += self.newline
                 candidate.append("")
             candidate[line - 1] = _edit_line(candidate[line - 1], f.code, self.marker,
-                                             self.newline)
+                                             self.newline, self.kind)
             new_text = "".join(candidate)
             if _meaning(self.kind, new_text) != self.meaning:
                 continue

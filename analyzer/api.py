@@ -181,10 +181,10 @@ def check(paths: Sequence[str], config: Config, *, packs: tuple[Pack, ...] | Non
     for r in results:
         findings.extend(r.findings)
     all_rules = [r for p in packs for r in p.rules] + list(plan.builtins)
-    report_unused = config.warn_unused_ignores and any(
-        b.name == "unused-suppression" for b in plan.builtins)
+    unused_rule = any(b.name == "unused-suppression" for b in plan.builtins)
     kept, suppressed, results = apply_suppressions(
-        findings, results, facts, all_rules, config.per_file_ignores, report_unused)
+        findings, results, facts, all_rules, config.per_file_ignores,
+        report_unused=config.warn_unused_ignores and unused_rule, report_malformed=unused_rule)
     kept.sort(key=lambda f: f.sort_key)
     stats = RunStats(
         files_discovered=len(files), files_parsed=sum(1 for f in facts if f.parsed),

@@ -138,3 +138,57 @@ def test_python_continuation_lines_are_never_edited():
     assert ed.text == text
     assert ed.try_add(_finding("c.py", 1, 2)) == ""  # the statement's last line takes it
     assert ed.text == "x = 1 + \\\n    2  # obs-lint: ignore[X100]\n"
+
+
+@pytest.mark.parametrize("path, text, line, expected", [
+    # SQL lines are LF-separated (facts/sql.py): a form feed or U+2028 is inside a line; the
+    # comment used to land one line too high, inside the `--` comment before it
+    ("s.sql", "-- a\fb\nCREATE TABLE t (\n  a int\n);\n", 2,
+     "-- a\fb\nCREATE TABLE t (  -- obs-lint: ignore[X100]\n  a int\n);\n"),
+    ("s.sql", "-- a\u2028b\nCREATE TABLE t (\n  a int\n);\n", 2,
+     "-- a\u2028b\nCREATE TABLE t (  -- obs-lint: ignore[X100]\n  a int\n);\n"),
+    ("s.sql", "-- a\r\nCREATE TABLE t (\r\n  a int\r\n);\r\n", 2,
+     "-- a\r\nCREATE TABLE t (  -- obs-lint: ignore[X100]\r\n  a int\r\n);\r\n"),
+    # Python: CR, LF and CRLF are line breaks (libcst), a form feed is not
+    ("c.py", "x = 1\rimport os\ry = 2\r", 2, "x = 1\rimport os  # obs-lint: ignore[X100]\ry = 2\r"),
+    ("c.py", "x = 1\f\nimport os\n", 2, "x = 1\f\nimport os  # obs-lint: ignore[X100]\n"),
+    ("c.py", "s = '\u2028'\nimport os\n", 2, "s = '\u2028'\nimport os  # obs-lint: ignore[X100]\n"),
+    # YAML: U+2028 and NEL are line breaks (PyYAML's marks); the comment goes before them
+    ("c.yaml", "key: value\u2028other: 2\n", 1,
+     "key: value  # obs-lint: ignore[X100]\u2028other: 2\n"),
+    ("c.yaml", "key: value\x85other: 2\n", 2, "key: value\x85other: 2  # obs-lint: ignore[X100]\n"),
+], ids=["sql-form-feed", "sql-u2028", "sql-crlf", "python-lone-cr", "python-form-feed",
+        "python-u2028-in-string", "yaml-u2028", "yaml-nel"])
+def test_the_comment_goes_on_the_line_the_finding_is_reported_on(path, text, line, expected):
+    kind = {"sql": FileKind.SQL, "py": FileKind.PYTHON, "yaml": FileKind.YAML}[
+        path.rsplit(".", 1)[1]]
+    ed = _FileEditor(path, kind, text)
+    assert ed.try_add(_finding(path, line)) == ""
+    assert ed.text == expected
+
+
+def test_add_ignore_in_sql_with_a_form_feed_then_the_check_is_clean(cli, tmp_path):
+    """End to end: the finding's line (LF-counted) gets the comment, and it is recognised."""
+    root = make_project(tmp_path, "packs: [pack.yaml]\n")
+    write(root, "pack.yaml", """\
+pack: {id: t, title: t}
+phases: [{id: 1, title: Schema}]
+rules:
+  - code: T301
+    name: runs-name
+    phase: 1
+    severity: error
+    message: runs needs a name column
+    where: {include: ["db/**"]}
+    check: {kind: sql-schema, files: ["db/*.sql"], table: runs, columns: {name: text}}
+""")
+    write(root, "db/schema.sql", "-- a\fb\nCREATE TABLE runs (\n  id int\n);\n")
+    code, out, err = cli("check", "--no-cache", "--format", "json", cwd=root)
+    assert code == 1 and [(f["path"], f["line"]) for f in json.loads(out)["findings"]
+                          if f["rule"] == "T301"] == [("db/schema.sql", 2)]
+    code, out, err = cli("check", "--no-cache", "--add-ignore", cwd=root)
+    assert code == 0, out + err
+    assert (root / "db/schema.sql").read_text(encoding="utf-8") == \
+        "-- a\fb\nCREATE TABLE runs (  -- obs-lint: ignore[T301]\n  id int\n);\n"
+    code, out, err = cli("check", "--no-cache", "--format", "json", cwd=root)
+    assert code == 0 and json.loads(out)["findings"] == [], out

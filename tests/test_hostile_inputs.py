@@ -711,3 +711,80 @@ def test_a_cache_entry_that_is_not_a_regular_file_is_a_miss(tmp_path, namespace,
         _plant(entry, how)
     assert run_bounded(root, cached=True)[:2] == expected[:2]
     assert run_bounded(root, cached=True)[:2] == expected[:2]
+
+
+# --------------------------------------------------------------------------------------------
+# Line breaks: a suppression comment is found on the line its finding is reported on, whatever
+# characters str.splitlines would also break at (one rule per language: facts/source.py
+# LINE_BREAKS — Python: CRLF/CR/LF as libcst; YAML: also NEL, U+2028, U+2029 as PyYAML; SQL:
+# LF as facts/sql.py). A malformed suppression silences nothing and says so.
+# --------------------------------------------------------------------------------------------
+
+PACK_WITH_COLUMNS = PACK + """\
+  - code: H302
+    name: runs-name-column
+    phase: 3
+    severity: error
+    message: runs needs a name column
+    where: {include: ["db/**"]}
+    check: {kind: sql-schema, files: ["db/*.sql"], table: runs, columns: {name: text}}
+"""
+
+LINE_BREAK_CASES = {
+    # name: (path, text, the finding silenced by the comment: (line, name))
+    "python-lone-cr": ("src/cr.py", "x = 1\rimport mlflow  # obs-lint: ignore[H101]\ry = 2\r",
+                       (2, "no-mlflow")),
+    "python-crlf": ("src/crlf.py", "x = 1\r\nimport mlflow  # obs-lint: ignore[H101]\r\n",
+                    (2, "no-mlflow")),
+    # the tokenizer gives up on this file; the fallback must still count lines as libcst does
+    "python-form-feed-broken-file": ("src/ff.py", "import mlflow\f# \f\ny = (  # obs-lint: "
+                                     "ignore[parse-error]\n", (2, "parse-error")),
+    "python-u2028-in-a-string-broken-file": ("src/ls.py", "x = 'mlflow\u2028'\ny = (  # obs-lint: "
+                                             "ignore[parse-error]\n", (2, "parse-error")),
+    "sql-form-feed": ("db/schema.sql", "-- a\fb\nCREATE TABLE runs (id int);  "
+                      "-- obs-lint: ignore[H302]\n", (2, "runs-name-column")),
+    "sql-u2028": ("db/schema.sql", "-- a\u2028b\nCREATE TABLE runs (id int);  "
+                  "-- obs-lint: ignore[H302]\n", (2, "runs-name-column")),
+    "sql-lone-cr-inside-a-line": ("db/schema.sql", "CREATE TABLE other (id int);\r"
+                                  "CREATE TABLE runs (id int);  -- obs-lint: ignore[H302]\n",
+                                  (1, "runs-name-column")),
+    "yaml-u2028": ("config/app.yaml", "a: 'x\u2028y'\ntracking:  # obs-lint: ignore[H201]\n"
+                   "  other: 5\n", (3, "tracking-uri")),
+    "yaml-nel": ("config/app.yaml", "a: 'x\x85y'\ntracking:  # obs-lint: ignore[H201]\n"
+                 "  other: 5\n", (3, "tracking-uri")),
+    "yaml-lone-cr": ("config/app.yaml", "a: 1\rtracking:  # obs-lint: ignore[H201]\r"
+                     "  other: 5\r", (2, "tracking-uri")),
+}
+
+
+@pytest.mark.parametrize("case", sorted(LINE_BREAK_CASES))
+def test_suppressions_are_found_on_the_line_their_finding_is_reported_on(cli, tmp_path, case):
+    path, text, (line, name) = LINE_BREAK_CASES[case]
+    root = make(tmp_path, {"pack.yaml": PACK_WITH_COLUMNS, path: text})
+    unsuppressed = text.replace("obs-lint: ignore", "obs-lint-off: ignore")
+    (tmp_path / "plain").mkdir()
+    plain = make(tmp_path / "plain", {"pack.yaml": PACK_WITH_COLUMNS, path: unsuppressed})
+    _, report, _ = run_cli(cli, plain)
+    assert (path, line, name) in [f[:3] for f in findings(report)], \
+        "the finding itself is reported on that line"
+    code, report, err = run_cli(cli, root)
+    mine = [f for f in findings(report) if f[0] == path]
+    assert mine == [], f"suppressed findings or stale suppressions remain: {mine}"
+    assert any(f[:3] == SIBLING for f in findings(report)), err
+
+
+@pytest.mark.parametrize("comment, why", [
+    ("# obs-lint: ignore[H201", "`obs-lint: ignore[H201` has no closing `]`"),
+    ("# obs-lint: ignore[H101", "`obs-lint: ignore[H101` has no closing `]`"),
+    ("# obs-lint: ignore[]", "`obs-lint: ignore[]` names no rule"),
+], ids=["unclosed-other-code", "unclosed-own-code", "empty-list"])
+def test_a_malformed_suppression_silences_nothing_and_is_reported(cli, tmp_path, comment, why):
+    """An unclosed ``ignore[H201`` used to act as a bare ``ignore``: it silenced every rule."""
+    root = make(tmp_path, {"src/bad.py": f"import mlflow  {comment}\n",
+                           ".obs-lint.yaml": "packs: [pack.yaml]\nwarn-unused-ignores: false\n"})
+    code, report, _ = run_cli(cli, root)
+    mine = [f for f in findings(report) if f[0] == "src/bad.py"]
+    assert ("src/bad.py", 1, "no-mlflow") in [f[:3] for f in mine]
+    assert ("src/bad.py", 1, "unused-suppression",
+            f"malformed suppression: {why}; it silences nothing") in mine
+    assert code == 1

@@ -15,7 +15,7 @@ from typing import Callable, Iterable
 
 from ..fileio import DEFAULT_MAX_BYTES, ReadRefused, read_regular
 from .model import FileFacts, Problem, Suppression
-from .source import DecodeError, decode, digest, suppressions
+from .source import DecodeError, decode, digest, line_count, suppressions
 from ..types import FileKind, SourceFile, Span
 
 # ``extractor(path, text)``; the Python extractor also takes ``needs=`` (see ``_python``)
@@ -153,7 +153,7 @@ def prepare_file(src: SourceFile, patterns: tuple[str, ...] | None, data: bytes 
                          problems=(Problem("parse-error", f"cannot decode: {exc.message}",
                                            Span(exc.line, 1, exc.line, 1)),))
     sups, skip, sup_problems = suppressions(text, src.kind)
-    lines = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
+    lines = line_count(text, src.kind)
     if skip:
         return FileFacts(path=src.path, kind=src.kind, digest=dig, suppressions=sups,
                          skip_file=True, lines=lines)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 from .baseline import match as baseline_match
 from .config import Config, load_config, locate_root
-from .discover import discover, kind_of
+from .discover import discover, inside_root, kind_of
 from .errors import ConfigError, PackError, UsageError
 from .evaluate import problem_findings
 from .extract import extract_all, extract_on_demand
@@ -103,13 +103,19 @@ def phases_of(packs: Sequence[Pack], results: Sequence[CheckResult]) -> list[Pha
 
 
 def _with_named(files: list[SourceFile], root: str, named: Sequence[str]) -> list[SourceFile]:
-    """Add files named on the command line that the excludes dropped (no --force-exclude)."""
+    """Add files named on the command line that the excludes dropped (no --force-exclude).
+
+    A symbolic link whose target lies outside the project root is skipped, as discovery skips
+    it: naming it does not make obs-lint read (or ``--add-ignore`` edit) a file elsewhere."""
     have = {f.path for f in files}
     for rel in named:
         kind = kind_of(rel)
         if rel.endswith("/") or rel in have or kind is None:
             continue
-        files.append(SourceFile(rel, os.path.join(root, rel), kind))
+        path = os.path.join(root, rel)
+        if os.path.islink(path) and not inside_root(root, path):
+            continue
+        files.append(SourceFile(rel, path, kind))
     return sorted(files, key=lambda f: f.path)
 
 

@@ -368,7 +368,7 @@ def _run_check(config: Config, report_paths: list[str], dests, text_opts: TextOp
     finally:
         progress.close()
     if add_ignore:
-        return _add_ignore(result)
+        return _add_ignore(result, config.max_file_bytes)
     for fmt, output in dests:
         render = FORMATS[fmt]
         _write(render(result, text_opts) if fmt == "text" else render(result), output)
@@ -417,14 +417,18 @@ def _watch(run_once, config: Config, baseline_file: str | None) -> int:
     return EXIT_OK
 
 
-def _add_ignore(result: Result) -> int:
+def _add_ignore(result: Result, max_bytes: int) -> int:
     from .addignore import add_ignores
 
-    done = add_ignores(result.root, result.findings)
+    done = add_ignores(result.root, result.findings, max_bytes)
     click.echo(f"Added {done.added} suppression comment{'s' if done.added != 1 else ''} "
                f"in {len(done.files)} file{'s' if len(done.files) != 1 else ''}.")
     for f, why in done.skipped:
         _note(f"cannot annotate {f.location.path}:{f.location.span.line} {f.code}: {why}")
+    for message in done.errors:
+        _err(message)
+    if done.errors:
+        return EXIT_ERROR
     return EXIT_FINDINGS if done.skipped else EXIT_OK
 
 

@@ -72,7 +72,8 @@ class _Ignores:
         return False
 
 
-def _inside(root: str, path: str) -> bool:
+def inside_root(root: str, path: str) -> bool:
+    """Whether ``path``, every link followed, lies inside the project root."""
     real = os.path.realpath(path)
     root_real = os.path.realpath(root)
     return real == root_real or real.startswith(root_real + os.sep)
@@ -99,7 +100,7 @@ def discover(root: str, paths: list[str], exclude: tuple[str, ...],
             rel = to_rel(root, abs_given)
             if kind is None or ign.ignored(rel, False):
                 continue
-            if os.path.islink(abs_given) and not _inside(root, abs_given):
+            if os.path.islink(abs_given) and not inside_root(root, abs_given):
                 continue
             found[rel] = SourceFile(rel, abs_given, kind)
     return [found[k] for k in sorted(found)]
@@ -139,7 +140,7 @@ def _walk(top: str, root: str, ign: _Ignores, found: dict[str, SourceFile]) -> N
                     subdirs.append(entry.path)
                 continue
             if is_link:
-                if os.path.isdir(entry.path) or not _inside(root, entry.path):
+                if os.path.isdir(entry.path) or not inside_root(root, entry.path):
                     continue  # never follow directory links or links out of the root
             kind = kind_of(entry.name)
             if kind is None or ign.ignored(rel, False):

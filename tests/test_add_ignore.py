@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import ast
 import json
+import os
+import stat
+import sys
 
 import pytest
 
@@ -192,3 +195,104 @@ rules:
         "-- a\fb\nCREATE TABLE runs (  -- obs-lint: ignore[T301]\n  id int\n);\n"
     code, out, err = cli("check", "--no-cache", "--format", "json", cwd=root)
     assert code == 0 and json.loads(out)["findings"] == [], out
+
+
+# --------------------------------------------------------------------------------------------
+# How the edit is written: atomically, keeping the mode, never through a link out of the root
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("failing", ["write", "fsync", "replace"])
+def test_a_failed_write_leaves_the_file_untouched_and_names_it(cli, project, monkeypatch,
+                                                               failing):
+    """The file used to be opened for writing (truncated) first: a full disk left it empty."""
+    import errno
+
+    import obs_lint.fileio as fileio
+
+    path = project / "src/legacy.py"
+    before = path.read_bytes()
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    if failing == "write":
+        monkeypatch.setattr(fileio, "_write_all", full)
+    else:
+        monkeypatch.setattr(fileio.os, failing, full)
+    code, out, err = cli("check", "--add-ignore", "src/legacy.py", cwd=project)
+    monkeypatch.undo()
+    assert code == 2
+    assert "obs-lint: error: src/legacy.py: cannot write: No space left on device (left " \
+           "unchanged)\n" in err
+    assert "Traceback" not in err and "Added 0 suppression comments in 0 files." in out
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in path.parent.iterdir() if p.name.endswith(".tmp")) == []
+
+
+@pytest.mark.skipif(sys.platform == "win32",
+                    reason="RLIMIT_FSIZE is POSIX")
+def test_a_write_that_hits_a_file_size_limit_leaves_the_file_untouched(project):
+    """A real failing write, not a simulated one: the run's file-size limit (RLIMIT_FSIZE,
+    what a full disk looks like to a writer: EFBIG after the limit) is just above the file's
+    size, so writing the edited file fails part-way."""
+    import resource
+    import subprocess
+
+    path = project / "src/legacy.py"
+    before = path.read_bytes()
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (len(before) + 8, len(before) + 8))
+
+    proc = subprocess.run([sys.executable, "-m", "obs_lint", "check", "--no-cache",
+                           "--add-ignore", "src/legacy.py"], cwd=project, capture_output=True,
+                          text=True, timeout=120, preexec_fn=limit,
+                          env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "obs-lint: error: src/legacy.py: cannot write: File too large (left unchanged)" \
+        in proc.stderr and "Traceback" not in proc.stderr
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in path.parent.iterdir() if p.name.endswith(".tmp")) == []
+
+
+def test_the_edited_file_keeps_its_mode(cli, project):
+    path = write(project, "src/mode.py", "import mlflow\n")
+    path.chmod(0o751)
+    code, _, err = cli("check", "--add-ignore", "src/mode.py", cwd=project)
+    assert code == 0, err
+    assert "# obs-lint: ignore[LOC201]" in path.read_text()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o751
+
+
+def test_no_final_newline_is_added_to_a_file_that_had_none(cli, project):
+    path = project / "src/last.py"
+    path.write_bytes(b"x = 1\nimport mlflow")
+    code, _, err = cli("check", "--add-ignore", "src/last.py", cwd=project)
+    assert code == 0, err
+    assert path.read_bytes() == b"x = 1\nimport mlflow  # obs-lint: ignore[LOC201]"
+
+
+def test_a_link_out_of_the_root_named_on_the_command_line_is_skipped(cli, project, tmp_path):
+    """Discovery never follows a link out of the root; naming it must not make obs-lint read
+    it, let alone edit the file elsewhere."""
+    outside = tmp_path / "elsewhere" / "theirs.py"
+    outside.parent.mkdir()
+    outside.write_bytes(b"import mlflow\n")
+    os.symlink(outside, project / "src" / "link.py")
+    code, out, err = cli("check", "--format", "json", "src/link.py", cwd=project)
+    assert [f for f in json.loads(out)["findings"] if f["path"] == "src/link.py"] == []
+    code, out, err = cli("check", "--add-ignore", "src/link.py", cwd=project)
+    assert outside.read_bytes() == b"import mlflow\n"
+    assert os.readlink(project / "src" / "link.py") == str(outside)
+    assert "Added 0 suppression comments in 0 files." in out
+
+
+def test_a_link_inside_the_root_is_edited_through(cli, project):
+    target = project / "src" / "real.py"
+    target.write_text("import mlflow\n")
+    os.symlink("real.py", project / "src" / "alias.py")
+    code, out, err = cli("check", "--add-ignore", "src/alias.py", cwd=project)
+    assert code == 0, err
+    assert target.read_text() == "import mlflow  # obs-lint: ignore[LOC201]\n"
+    assert os.readlink(project / "src" / "alias.py") == "real.py"

@@ -504,3 +504,130 @@ def test_a_corrupt_index_is_ignored(project, no_racy_window):
     entries[0].write_bytes(entries[0].read_bytes()[:-3] + b"xyz")
     assert extract_counts(project).index_hits == 0
     assert run_json(project) == expected
+
+
+# --------------------------------------------------------------------------------------------
+# Every value YAML can hold survives the cache (a date in a checked config file used to end
+# every cached run with "internal error: DecodeError ... refusing to load datetime.date")
+# --------------------------------------------------------------------------------------------
+
+import datetime  # noqa: E402
+
+import yaml  # noqa: E402
+
+YAML_VALUES = """\
+last_reviewed: 2024-01-15
+timestamp: 2024-01-15 10:30:00
+fraction: 2024-01-15T10:30:00.123456
+east: 2024-01-15T10:30:00+02:00
+west: 2024-01-15 10:30:00 -05:30
+utc: 2024-01-15T10:30:00Z
+blob: !!binary aGVsbG8gd29ybGQ=
+hex: 0x1F
+octal: 0o17
+big: 123456789012345678901234567890
+float: 1.5e3
+inf: .inf
+neg_inf: -.inf
+nan: .nan
+yes: true
+none: ~
+text: !!str 2024-01-15
+nested: {when: [2024-01-15, 2024-02-29], raw: !!binary AAEC}
+"""
+# what yaml.SafeLoader builds beyond the scalars obs-lint's reader accepts (!!set, !!omap,
+# !!pairs: refused as tags in checked files, still encodable)
+SAFE_LOADER_EXTRAS = "set: !!set {a, b}\nomap: !!omap [a: 1, b: 2]\npairs: !!pairs [a: 1, a: 2]\n"
+
+
+def _same(a: object, b: object) -> bool:
+    """Equality that holds for NaN too (repr carries the types: date vs datetime, tz)."""
+    return repr(a) == repr(b) and type(a) is type(b)
+
+
+def test_every_value_the_yaml_safe_loader_builds_survives_the_cache(tmp_path):
+    from obs_lint.codec import decode
+    from obs_lint.facts.yaml_doc import extract
+
+    facts, problems = extract("config/app.yaml", YAML_VALUES)
+    assert problems == ()
+    values = dict((k.value, v.value) for k, v in facts.documents[0].value)
+    assert isinstance(values["last_reviewed"], datetime.date)
+    assert values["east"].utcoffset() == datetime.timedelta(hours=2)
+    assert values["blob"] == b"hello world"
+    loaded = yaml.load(YAML_VALUES + SAFE_LOADER_EXTRAS, Loader=yaml.SafeLoader)
+    assert {type(v) for v in loaded.values()} >= {datetime.date, datetime.datetime, bytes,
+                                                  set, list, dict, int, float, bool, str,
+                                                  type(None)}
+    store = FactCache(str(tmp_path / "cache"))
+    store.put("ab" * 16, encode(facts, ()))
+    store.put("cd" * 16, encode_object(loaded))
+    again, _ = decode(store.get("ab" * 16))
+    assert _same(again, facts)
+    assert _same(decode_object(store.get("cd" * 16)), loaded)
+    for name, value in loaded.items():  # one by one, so a failure names the value
+        assert _same(decode_object(encode_object(value)), value), name
+
+
+YAML_PACK = """\
+pack: {id: dates, title: Dates in YAML}
+phases: [{id: 1, title: Config}]
+rules:
+  - code: D101
+    name: reviewed
+    phase: 1
+    severity: error
+    message: the config must say when it was last reviewed
+    where: {include: ["config/**"]}
+    check: {kind: yaml, file: config/app.yaml, key: last_reviewed, type: str}
+  - code: D102
+    name: has-dates
+    phase: 1
+    severity: error
+    message: nested.when must be set
+    where: {include: ["config/**"]}
+    check: {kind: yaml, file: config/app.yaml, key: nested.when}
+"""
+
+
+def test_a_project_with_yaml_dates_checks_the_same_from_the_cache(tmp_path):
+    root = tmp_path / "proj"
+    (root / "config").mkdir(parents=True)
+    (root / "config" / "app.yaml").write_text(YAML_VALUES)
+    (root / "pack.yaml").write_text(YAML_PACK)
+    (root / ".obs-lint.yaml").write_text("packs: [pack.yaml]\n")
+    runs = [run_obs_lint("check", "--format", "json", *extra, cwd=root)
+            for extra in (("--no-cache",), (), (), ())]
+    for code, out, err in runs:
+        assert code == 1 and err == "" and out, err
+    assert len({out for _, out, _ in runs}) == 1, "a cached run printed something else"
+    report = json.loads(runs[0][1])
+    assert [(f["rule"], f["line"]) for f in report["findings"]] == [("D101", 1)]
+    assert report["findings"][0]["message"].endswith(
+        "last_reviewed: expected type str, found date 2024-01-15")
+    assert cache_entries(root, "f"), "the YAML file's facts were cached"
+
+
+def test_a_value_the_codec_cannot_decode_costs_speed_not_the_run(tmp_path, monkeypatch):
+    """The failure as it was: the codec's allow-list without ``datetime`` (an older obs-lint)
+    made the freshly encoded facts of a YAML file with a date undecodable, and every cached run
+    ended with an internal error. Now such facts are used as extracted and not stored."""
+    import obs_lint.codec as codec
+
+    root = tmp_path / "proj"
+    (root / "config").mkdir(parents=True)
+    (root / "config" / "app.yaml").write_text(YAML_VALUES)
+    (root / "pack.yaml").write_text(YAML_PACK)
+    (root / ".obs-lint.yaml").write_text("packs: [pack.yaml]\n")
+    expected = run_json(root, use_cache=False)
+    real = codec._Unpickler.find_class
+
+    def without_datetime(self, module, name):
+        if module == "datetime":
+            raise pickle.UnpicklingError(f"refusing to load {module}.{name} from the cache")
+        return real(self, module, name)
+
+    monkeypatch.setattr(codec._Unpickler, "find_class", without_datetime)
+    assert run_json(root, jobs=1) == expected
+    assert run_json(root, jobs=1) == expected
+    assert cache_entries(root, "f") == [], "an undecodable entry was stored"

@@ -17,7 +17,15 @@ before it is kept:
 Findings that cannot be annotated that way, and findings of the engine's own rules (parse,
 read, budget and internal errors, stale suppressions: silencing them would hide a problem
 rather than accept a debt), are reported back, never guessed at. The file's encoding
-(PEP 263 cookie, BOM) and line endings are preserved.
+(PEP 263 cookie, BOM), line endings (a file without a final line break gets none) and
+permission bits are preserved; lines are the ones findings are numbered by
+(``facts.source.LINE_BREAKS``).
+
+Each edited file is replaced atomically (``fileio.write_atomic``: a temporary file in the same
+directory, fsync, ``os.replace``): on a full disk or any other failure the original bytes are
+untouched and the error names the file. A symbolic link is edited through (it stays a link)
+only if its target lies inside the project root; files are read as discovery reads them (regular
+files only, within the byte budget).
 """
 
 from __future__ import annotations
@@ -34,8 +42,10 @@ from typing import Callable, Sequence
 import yaml
 
 from .builtin import BUILTINS
-from .discover import kind_of
-from .facts.source import DecodeError, decode, suppressions
+from .discover import inside_root, kind_of
+from .fileio import DEFAULT_MAX_BYTES, ReadRefused, WriteRefused, read_regular, write_atomic
+from .facts.source import (LINE_BREAKS, DecodeError, decode, end_of_line, split_lines,
+                           suppressions)
 from .types import FileKind, Finding
 
 _ENGINE_CODES = {b.code for b in BUILTINS}
@@ -47,6 +57,7 @@ class AddIgnoreResult:
     added: int = 0
     files: set[str] = field(default_factory=set)
     skipped: list[tuple[Finding, str]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # "path: why" of files left unchanged
 
 
 def _encoding(data: bytes, kind: FileKind) -> str:
@@ -88,13 +99,19 @@ def _meaning(kind: FileKind, text: str) -> object | None:
 
 # -- editing ------------------------------------------------------------------------------------
 
-def _split_eol(line: str) -> tuple[str, str]:
-    body = line.rstrip("\r\n")
-    return body, line[len(body):]
+def _split_eol(line: str, kind: FileKind) -> tuple[str, str]:
+    """(body, line break) by the language's rule; a CR before an SQL line's LF stays with the
+    break (the comment goes before it, not between CR and LF)."""
+    body, eol = end_of_line(line, kind)
+    if eol == "\n" and body.endswith("\r"):
+        body, eol = body[:-1], "\r\n"
+    return body, eol
 
 
-def _edit_line(line: str, code: str, marker: str, newline: str) -> str:
-    body, eol = _split_eol(line)
+def _edit_line(line: str, code: str, marker: str, kind: FileKind = FileKind.PYTHON) -> str:
+    """``line`` with the suppression added; its line break (none on a last line without one)
+    is kept as it was."""
+    body, eol = _split_eol(line, kind)
     m = _EXISTING.search(body)
     if m:
         codes = [c.strip() for c in m.group(2).split(",") if c.strip()]
@@ -106,7 +123,7 @@ def _edit_line(line: str, code: str, marker: str, newline: str) -> str:
         body = f"{body.rstrip()}  {marker} obs-lint: ignore[{code}]"
     else:
         body = f"{body}{marker} obs-lint: ignore[{code}]"
-    return body + (eol or newline)
+    return body + eol
 
 
 def _recognised(text: str, kind: FileKind, line: int, code: str) -> bool:
@@ -118,8 +135,12 @@ class _FileEditor:
     def __init__(self, path: str, kind: FileKind, text: str) -> None:
         self.path = path
         self.kind = kind
-        self.lines = text.splitlines(keepends=True)
-        self.newline = "\r\n" if "\r\n" in text else "\n"
+        # the lines its findings are numbered by (facts.source.LINE_BREAKS), never
+        # str.splitlines: a form feed or U+2028 must not shift the comment a line
+        self.lines = split_lines(text, kind, keepends=True)
+        first = LINE_BREAKS[kind].search(text)
+        self.newline = "\r\n" if "\r\n" in text else (
+            "\r" if first is not None and first.group() == "\r" else "\n")
         self.marker = "--" if kind is FileKind.SQL else "#"
         self.meaning = _meaning(kind, text)
         self.changed = False
@@ -139,14 +160,17 @@ class _FileEditor:
                 why = "line 1 is a shebang"
                 continue
             candidate = list(self.lines)
+            new_line = ""
             if line > len(candidate):
                 if line != len(candidate) + 1:
                     continue
-                if candidate and not candidate[-1].endswith(("\n", "\r")):
-                    candidate[-1] += self.newline
+                if candidate and not _split_eol(candidate[-1], self.kind)[1]:
+                    candidate[-1] += self.newline  # the comment starts a line of its own...
+                else:  # ...which ends as the file's last line did (an empty file: with one)
+                    new_line = self.newline
                 candidate.append("")
             candidate[line - 1] = _edit_line(candidate[line - 1], f.code, self.marker,
-                                             self.newline)
+                                             self.kind) + new_line
             new_text = "".join(candidate)
             if _meaning(self.kind, new_text) != self.meaning:
                 continue
@@ -158,8 +182,10 @@ class _FileEditor:
         return why
 
 
-def add_ignores(root: str, findings: Sequence[Finding]) -> AddIgnoreResult:
-    """Annotate ``findings`` in place; returns what was added and what could not be."""
+def add_ignores(root: str, findings: Sequence[Finding],
+                max_bytes: int = DEFAULT_MAX_BYTES) -> AddIgnoreResult:
+    """Annotate ``findings`` in place; returns what was added, what could not be, and the files
+    that could not be written (left unchanged)."""
     out = AddIgnoreResult()
     by_path: dict[str, list[Finding]] = {}
     for f in findings:
@@ -174,26 +200,37 @@ def add_ignores(root: str, findings: Sequence[Finding]) -> AddIgnoreResult:
         if kind not in _MEANING or not os.path.isfile(abs_path):
             out.skipped.extend((f, f"{path} is not a Python, YAML or SQL file") for f in items)
             continue
+        if not inside_root(root, abs_path):
+            out.skipped.extend((f, f"{path} is a link to a file outside the project root; "
+                                   "not edited") for f in items)
+            continue
         try:
-            with open(abs_path, "rb") as fh:
-                data = fh.read()
+            data = read_regular(abs_path, max_bytes)
             encoding = _encoding(data, kind)
             text = decode(data, kind)
-        except (OSError, SyntaxError, DecodeError, LookupError) as exc:
+        except ReadRefused as exc:
+            out.skipped.extend((f, f"cannot read {path}: {exc.message}") for f in items)
+            continue
+        except (SyntaxError, DecodeError, LookupError) as exc:
             out.skipped.extend((f, f"cannot read {path}: {exc}") for f in items)
             continue
         editor = _FileEditor(path, kind, text)
+        added = 0
         for f in sorted(items, key=lambda x: x.sort_key):
             why = editor.try_add(f)
             if why:
                 out.skipped.append((f, why))
             else:
-                out.added += 1
+                added += 1
         if editor.changed:
             new_data = editor.text.encode(encoding)
             if encoding == "utf-8-sig" and not new_data.startswith(codecs.BOM_UTF8):
                 new_data = codecs.BOM_UTF8 + new_data  # pragma: no cover - codec adds it
-            with open(abs_path, "wb") as fh:
-                fh.write(new_data)
+            try:
+                write_atomic(abs_path, new_data)
+            except WriteRefused as exc:
+                out.errors.append(f"{path}: {exc.message}")
+                continue
             out.files.add(path)
+            out.added += added
     return out

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 from .baseline import match as baseline_match
 from .config import Config, load_config, locate_root
-from .discover import discover, kind_of
+from .discover import discover, inside_root, kind_of
 from .errors import ConfigError, PackError, UsageError
 from .evaluate import problem_findings
 from .extract import extract_all, extract_on_demand
@@ -44,14 +44,14 @@ def load_packs(config: Config, extra: Sequence[str] = (), use_cache: bool = Fals
     for ref in (*config.packs, *extra):
         if ref not in refs:
             refs.append(ref)
-    if use_cache:
-        from .cache import cache_dir, cached_pack
+    where = _cache(config) if use_cache else None
+    if where is not None:
+        from .cache import cached_pack
 
-        where = cache_dir(config.root, config.cache_dir)
-        packs = [cached_pack(where, *read_pack(ref, config.root), pack_from_bytes)
-                 for ref in refs]
+        packs = [cached_pack(where, *read_pack(ref, config.root, config.max_file_bytes),
+                             pack_from_bytes) for ref in refs]
     else:
-        packs = [load_pack(ref, config.root) for ref in refs]
+        packs = [load_pack(ref, config.root, config.max_file_bytes) for ref in refs]
     if config.inline_rules:
         rules = rules_from_mappings(list(config.inline_rules), config.config_file or "config",
                                     LOCAL_PACK, packs, config.inline_rule_lines)
@@ -65,6 +65,15 @@ def load_packs(config: Config, extra: Sequence[str] = (), use_cache: bool = Fals
         if ids.count(pid) > 1:
             raise PackError(pid, 0, f"two packs share the id {pid!r}")
     return tuple(packs)
+
+
+def _cache(config: Config) -> str | None:
+    """The run's cache directory, checked before anything is read from or written to it
+    (``cache.usable_cache_dir``): an existing directory obs-lint did not create is an error
+    (exit 2); None: no cache this run (it could not be created)."""
+    from .cache import usable_cache_dir
+
+    return usable_cache_dir(config.root, config.cache_dir, config.cache_dir_where)
 
 
 def resolve_config(paths: Sequence[str], config_file: str | None = None,
@@ -94,13 +103,19 @@ def phases_of(packs: Sequence[Pack], results: Sequence[CheckResult]) -> list[Pha
 
 
 def _with_named(files: list[SourceFile], root: str, named: Sequence[str]) -> list[SourceFile]:
-    """Add files named on the command line that the excludes dropped (no --force-exclude)."""
+    """Add files named on the command line that the excludes dropped (no --force-exclude).
+
+    A symbolic link whose target lies outside the project root is skipped, as discovery skips
+    it: naming it does not make obs-lint read (or ``--add-ignore`` edit) a file elsewhere."""
     have = {f.path for f in files}
     for rel in named:
         kind = kind_of(rel)
         if rel.endswith("/") or rel in have or kind is None:
             continue
-        files.append(SourceFile(rel, os.path.join(root, rel), kind))
+        path = os.path.join(root, rel)
+        if os.path.islink(path) and not inside_root(root, path):
+            continue
+        files.append(SourceFile(rel, path, kind))
     return sorted(files, key=lambda f: f.path)
 
 
@@ -147,6 +162,8 @@ def check(paths: Sequence[str], config: Config, *, packs: tuple[Pack, ...] | Non
     worker processes: ``config.jobs``. ``progress(done, total)`` hears how many files are
     finished (the CLI's progress bar; never part of the Result).
     """
+    if use_cache and _cache(config) is None:
+        use_cache = False  # cannot be created (read-only checkout): only costs speed
     if packs is None:
         packs = load_packs(config)
     if not packs:
@@ -170,10 +187,10 @@ def check(paths: Sequence[str], config: Config, *, packs: tuple[Pack, ...] | Non
     for r in results:
         findings.extend(r.findings)
     all_rules = [r for p in packs for r in p.rules] + list(plan.builtins)
-    report_unused = config.warn_unused_ignores and any(
-        b.name == "unused-suppression" for b in plan.builtins)
+    unused_rule = any(b.name == "unused-suppression" for b in plan.builtins)
     kept, suppressed, results = apply_suppressions(
-        findings, results, facts, all_rules, config.per_file_ignores, report_unused)
+        findings, results, facts, all_rules, config.per_file_ignores,
+        report_unused=config.warn_unused_ignores and unused_rule, report_malformed=unused_rule)
     kept.sort(key=lambda f: f.sort_key)
     stats = RunStats(
         files_discovered=len(files), files_parsed=sum(1 for f in facts if f.parsed),

@@ -26,11 +26,12 @@ Internal errors (``OBS003``) are never recorded: they are bugs, not debt.
 from __future__ import annotations
 
 import json
-import os
 from typing import Iterable, Sequence
 
 from .builtin import INTERNAL_ERROR
 from .errors import UsageError
+from .fileio import (DEFAULT_MAX_BYTES, ReadRefused, WriteRefused, input_budget,
+                     read_regular, refusal, write_atomic)
 from .fingerprint import fingerprints
 from .types import BaselineEntry, Finding, Result
 
@@ -59,25 +60,33 @@ def dumps(entries: Iterable[BaselineEntry]) -> str:
 
 
 def write(path: str, entries: Iterable[BaselineEntry]) -> None:
-    tmp = f"{path}.tmp{os.getpid()}"
+    """Write the baseline atomically (``fileio.write_atomic``): a symlinked baseline is written
+    through (the link stays a link), its mode is kept, and anything at the path that is not a
+    regular file (a FIFO, a device, a directory) is refused, never replaced."""
     try:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(dumps(entries))
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot write baseline: {exc.strerror or exc}") from None
+        write_atomic(path, dumps(entries).encode("utf-8"))
+    except WriteRefused as exc:
+        raise UsageError(f"{path}: cannot write baseline: "
+                         f"{exc.message.removeprefix('cannot write: ')}") from None
 
 
-def load(path: str) -> list[BaselineEntry]:
-    """Read a baseline file; any problem is a UsageError naming the file (exit 2)."""
+def load(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> list[BaselineEntry]:
+    """Read a baseline file; any problem is a UsageError naming the file (exit 2). Only a
+    regular file within ``fileio.input_budget(max_bytes)`` (``max-file-bytes``) is read: a FIFO or a link to
+    ``/dev/zero`` is refused, never waited on (``fileio.read_regular``)."""
+    budget = input_budget(max_bytes)
     try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-    except FileNotFoundError:
-        raise UsageError(f"{path}: baseline file not found (create it with "
-                         f"`obs-lint baseline create --file {path}`)") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: cannot read baseline: {exc}") from None
+        data = read_regular(path, budget)
+    except ReadRefused as exc:
+        if isinstance(exc.exc, FileNotFoundError):
+            raise UsageError(f"{path}: baseline file not found (create it with "
+                             f"`obs-lint baseline create --file {path}`)") from None
+        raise UsageError(f"{path}: {refusal(exc, budget, 'baseline')}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path}: cannot read baseline: not valid UTF-8 (byte {exc.start})"
+                         ) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
+from glob import has_magic as glob_has_magic
 import os
 import sys
 import textwrap
@@ -42,25 +43,22 @@ def _err(message: str) -> None:
 
 
 def _write(text: str, output: str | None) -> None:
-    """Print a report, or write it to ``output`` atomically (a temporary file in the same
-    directory, then renamed: a reader never sees half a report). The directory must exist:
-    a typo in ``-o reprots/x.json`` is an error, not a new directory tree."""
+    """Print a report, or write it to ``output`` atomically (``fileio.write_atomic``: a
+    temporary file in the same directory, fsync, rename; a reader never sees half a report, a
+    symlink is written through, a FIFO or device at the path is refused). The directory must
+    exist: a typo in ``-o reprots/x.json`` is an error, not a new directory tree."""
     if output:
+        from .fileio import WriteRefused, write_atomic
+
         parent = os.path.dirname(os.path.abspath(output))
         if not os.path.isdir(parent):
             raise UsageError(f"{output}: cannot write report: directory "
                              f"{os.path.dirname(output) or parent} does not exist")
-        tmp = os.path.join(parent, f".{os.path.basename(output)}.tmp{os.getpid()}")
         try:
-            with open(tmp, "w", encoding="utf-8", errors="backslashreplace") as fh:
-                fh.write(text)
-            os.replace(tmp, output)
-        except OSError as exc:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise UsageError(f"{output}: cannot write report: {exc.strerror or exc}") from None
+            write_atomic(output, text.encode("utf-8", "backslashreplace"))
+        except WriteRefused as exc:
+            raise UsageError(f"{output}: cannot write report: "
+                             f"{exc.message.removeprefix('cannot write: ')}") from None
         return
     stream = sys.stdout
     try:
@@ -167,11 +165,33 @@ def destinations(formats: Sequence[str], outputs: Sequence[str], default: str,
                          "or write --format NAME:FILE")
     else:
         pairs += [(name, None) for name in plain]
-    files = [p for _, p in pairs if p]
-    for p in files:
-        if files.count(p) > 1:
-            raise UsageError(f"{p}: two reports would be written to the same file")
+    seen: dict[str, str] = {}
+    for _, p in pairs:
+        if not p:
+            continue
+        key = same_file_key(p)
+        if key in seen:
+            other = seen[key]
+            also = f" (as {other})" if other != p else ""
+            raise UsageError(f"{p}: two reports would be written to the same file{also}")
+        seen[key] = p
     return pairs
+
+
+def same_file_key(path: str) -> str:
+    """What every spelling of one file has in common (``out.json``, ``./out.json``, its
+    absolute path, ``../here/out.json``, a symlink to it): its real path."""
+    return os.path.realpath(os.path.abspath(path))
+
+
+def _no_output_over_an_input(dests: Sequence[tuple[str, str | None]],
+                             inputs: Sequence[tuple[str, str]]) -> None:
+    """A report must not overwrite a file the run reads (``--baseline``, ``--junit-xml``)."""
+    read = {same_file_key(path): (path, what) for path, what in inputs}
+    for _, output in dests:
+        if output and same_file_key(output) in read:
+            path, what = read[same_file_key(output)]
+            raise UsageError(f"{output}: a report would overwrite the {what} {path}")
 
 
 def _report_stale(result: Result, baseline_file: str) -> None:
@@ -296,6 +316,10 @@ def check(paths: Sequence[str], packs: Sequence[str], extend_packs: Sequence[str
     config = configure()
     fmt_source = dict(config.sources).get("format", "default")
     dests = [] if add_ignore else destinations(formats, outputs, config.format, fmt_source)
+    inputs = [(j, "JUnit file") for j in junit_xml if not glob_has_magic(j)]
+    if baseline_file:
+        inputs.append((baseline_file, "baseline"))
+    _no_output_over_an_input(dests, inputs)
     if strict_baseline and not baseline_file:
         raise UsageError("--strict-baseline needs --baseline FILE")
     if watch and add_ignore:
@@ -327,11 +351,11 @@ def _run_check(config: Config, report_paths: list[str], dests, text_opts: TextOp
                no_prefilter: bool, no_cache: bool) -> int:
     """Load, check, report: the body of ``check`` (run once, or again and again by --watch)."""
     loaded = load_packs(config, use_cache=not no_cache)
-    entries = load_baseline(baseline_file) if baseline_file else None
+    entries = load_baseline(baseline_file, config.max_file_bytes) if baseline_file else None
     cases = changed = None
     if junit_xml:  # imported on use: a plain check must start fast (warm runs)
         from .testresults import read_junit
-        cases = read_junit(junit_xml, config.root, loaded)
+        cases = read_junit(junit_xml, config.root, loaded, config.max_file_bytes)
     if diff_base:
         from .gitdiff import changed_lines
         changed = changed_lines(config.root, diff_base)
@@ -344,7 +368,7 @@ def _run_check(config: Config, report_paths: list[str], dests, text_opts: TextOp
     finally:
         progress.close()
     if add_ignore:
-        return _add_ignore(result)
+        return _add_ignore(result, config.max_file_bytes)
     for fmt, output in dests:
         render = FORMATS[fmt]
         _write(render(result, text_opts) if fmt == "text" else render(result), output)
@@ -393,14 +417,18 @@ def _watch(run_once, config: Config, baseline_file: str | None) -> int:
     return EXIT_OK
 
 
-def _add_ignore(result: Result) -> int:
+def _add_ignore(result: Result, max_bytes: int) -> int:
     from .addignore import add_ignores
 
-    done = add_ignores(result.root, result.findings)
+    done = add_ignores(result.root, result.findings, max_bytes)
     click.echo(f"Added {done.added} suppression comment{'s' if done.added != 1 else ''} "
                f"in {len(done.files)} file{'s' if len(done.files) != 1 else ''}.")
     for f, why in done.skipped:
         _note(f"cannot annotate {f.location.path}:{f.location.span.line} {f.code}: {why}")
+    for message in done.errors:
+        _err(message)
+    if done.errors:
+        return EXIT_ERROR
     return EXIT_FINDINGS if done.skipped else EXIT_OK
 
 
@@ -462,7 +490,7 @@ def baseline_update(path: str | None, file: str | None, packs: Sequence[str],
     """Prune entries that no longer occur (never adds: new findings stay new)."""
     config = resolve_config([path] if path else [], config_file, not no_config)
     target = _baseline_path(config.root, file)
-    entries = load_baseline(target)
+    entries = load_baseline(target, config.max_file_bytes)
     result = _baseline_run(path, packs, config_file, no_config, entries)
     kept = prune_baseline(entries, result)
     write_baseline(target, kept)
@@ -564,16 +592,28 @@ def cache_group() -> None:
 @click.option("--no-config", is_flag=True)
 def cache_clear(path: str | None, config_file: str | None, no_config: bool) -> None:
     """Delete the fact cache of the project containing PATH (default: the current directory)."""
-    from .cache import cache_dir, clear
+    from .cache import cache_dir, cache_label, clear
 
     config = resolve_config([path] if path else [], config_file, not no_config)
     directory = cache_dir(config.root, config.cache_dir)
+    shown = cache_label(config.root, config.cache_dir)
     try:
-        removed = clear(directory)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    shown = os.path.relpath(directory) if not os.path.isabs(config.cache_dir) else directory
-    click.echo(f"Removed {removed} cache entr{'y' if removed == 1 else 'ies'} ({shown}).")
+        done = clear(directory)
+    except UsageError as exc:
+        label = cache_label(config.root, config.cache_dir, config.cache_dir_where)
+        raise UsageError(exc.message.replace(directory, label, 1)) from None
+    n = done.removed
+    line = f"Removed {n} cache entr{'y' if n == 1 else 'ies'} ({shown})"
+    if done.kept:
+        k = len(done.kept)
+        line += (f"; kept {k} file{'s' if k != 1 else ''} obs-lint did not write "
+                 f"({', '.join(os.path.relpath(p, directory) for p in done.kept[:3])}"
+                 f"{', ...' if k > 3 else ''}) and the directory")
+    click.echo(line + ".")
+    for p, why in done.errors:
+        _err(f"{p}: cannot remove: {why}")
+    if done.errors:
+        sys.exit(EXIT_ERROR)
 
 
 def _all_rules(packs: Sequence[str], config_file: str | None, no_config: bool) -> list[Rule]:

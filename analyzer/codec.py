@@ -14,6 +14,16 @@ Three measured problems shape this module:
   the plain value), so checks cannot tell the difference.
 * Cache files live in the project tree and pickles can run code, so decoding uses an allow-list
   unpickler: only obs-lint's own dataclasses and enums (and a few inert builtins) can be built.
+
+The allow-list covers every value a fact can hold, including every value PyYAML's safe loader
+constructs (YAML facts keep constructed scalars; packs keep parameters written in YAML):
+``str``, ``int``, ``float``, ``bool``, ``None``, ``bytes`` (``!!binary``), ``list``, ``dict``
+and ``tuple`` are pickle opcodes; ``set`` and ``frozenset`` (``!!set``), ``datetime.date``,
+``datetime.datetime`` (naive or with a ``datetime.timezone`` offset: ``!!timestamp``),
+``datetime.time`` and ``datetime.timedelta`` are named in ``_SAFE_GLOBALS``
+(``tests/test_cache.py`` round-trips each of them through the cache). Should a value ever
+encode but not decode, the run does not stop: ``extract`` keeps the value it has and does not
+store it (``DecodeError`` is a cache miss, never an error).
 """
 
 from __future__ import annotations
@@ -29,7 +39,15 @@ from typing import Any
 from .facts.model import Problem, PythonFacts
 
 _PROTOCOL = 5
-_SAFE_BUILTINS = frozenset({"set", "frozenset", "complex", "bytearray", "slice", "range"})
+# module -> names the unpickler may build: inert value types only (constructing one runs no
+# code of the cache file's choosing)
+_SAFE_GLOBALS: dict[str, frozenset[str]] = {
+    "builtins": frozenset({"set", "frozenset", "complex", "bytearray", "slice", "range"}),
+    # YAML timestamps (``2024-01-31``, ``2024-01-31 10:00:00+02:00``) are dates and datetimes
+    "datetime": frozenset({"date", "datetime", "time", "timedelta", "timezone"}),
+    "copyreg": frozenset({"__newobj__"}),
+}
+_SAFE_BUILTINS = _SAFE_GLOBALS["builtins"]
 
 # ---------------------------------------------------------------------------------------------
 # Encoding
@@ -98,20 +116,12 @@ class DecodeError(Exception):
     """The bytes are not an encoding this version wrote (corrupt, foreign, or older)."""
 
 
-_SAFE_DATETIME = frozenset({"date", "datetime", "time", "timedelta", "timezone"})
-
-
 class _Unpickler(pickle.Unpickler):
     """Builds only obs-lint's dataclasses and enums and a few inert builtins."""
 
     def find_class(self, module: str, name: str) -> Any:  # noqa: D102
-        if module == "builtins" and name in _SAFE_BUILTINS:
-            return getattr(__import__("builtins"), name)
-        if module == "copyreg" and name == "__newobj__":
-            return copyreg.__newobj__  # type: ignore[attr-defined]
-        if module == "datetime" and name in _SAFE_DATETIME:
-            # YAML timestamps (``2024-01-31``) are constructed as dates: inert values
-            return getattr(__import__("datetime"), name)
+        if name in _SAFE_GLOBALS.get(module, ()):
+            return getattr(__import__(module), name)
         if module == "obs_lint" or module.startswith("obs_lint."):
             mod = sys.modules.get(module)
             if mod is None:

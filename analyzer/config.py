@@ -29,6 +29,7 @@ from typing import Any, Mapping
 
 from .configpos import toml_key_line, yaml_key_line
 from .errors import ConfigError
+from .fileio import ReadRefused, input_budget, read_input, read_regular, read_text
 from .yamlsafe import YamlError, parse_yaml
 
 if sys.version_info >= (3, 11):
@@ -77,6 +78,7 @@ class Config:
     fail_on: str = "warning"
     format: str = "text"
     cache_dir: str = ".obs-lint-cache"
+    cache_dir_where: str = ""  # "file:line" where cache-dir was set ("": the default)
     jobs: int = 0
     max_file_bytes: int = 10 * 1024 * 1024
     max_file_seconds: float = 60.0
@@ -106,9 +108,8 @@ class Config:
 
 def _has_table(pyproject: str) -> bool:
     try:
-        with open(pyproject, "rb") as fh:
-            data = tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError):
+        data = tomllib.loads(read_regular(pyproject, input_budget()).decode("utf-8"))
+    except (ReadRefused, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return False
     return isinstance(data.get("tool"), dict) and "obs-lint" in data["tool"]
 
@@ -193,11 +194,7 @@ def _toml_error(shown: str, exc: Exception, text: str = "") -> ConfigError:
 
 
 def _read_toml(path: str, shown: str) -> tuple[dict[str, Any], str]:
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
-    except OSError as exc:
-        raise ConfigError(f"{shown}: cannot read: {exc.strerror}") from None
+    raw = read_input(path, input_budget(), shown, ConfigError, "configuration")
     text = raw.decode("utf-8", "replace")
     try:
         return tomllib.loads(text), text
@@ -215,6 +212,8 @@ def _read_table(root: str, explicit: str | None) -> _Table:
                                               os.path.join(root, "pyproject.toml")]
     for path in candidates:
         if path is None or not os.path.isfile(path):
+            if explicit and os.path.lexists(explicit) and not os.path.isdir(explicit):
+                read_input(explicit, input_budget(), explicit, ConfigError, "configuration")
             if explicit:
                 raise ConfigError(f"{explicit}: configuration file not found")
             continue
@@ -233,12 +232,10 @@ def _read_table(root: str, explicit: str | None) -> _Table:
                                   else f"{shown}: [tool.obs-lint] must be a table")
             return _Table(table, shown, text=text)
         try:
-            with open(path, encoding="utf-8") as fh:
-                docs = parse_yaml(fh.read())
+            docs = parse_yaml(read_text(path, input_budget(), shown, ConfigError,
+                                        "configuration"))
         except YamlError as exc:
             raise ConfigError(f"{shown}:{exc.line}: invalid YAML: {exc.message}") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{shown}: cannot read: {exc}") from None
         table = docs[0].to_python() if docs else {}
         if table is None:
             table = {}
@@ -299,6 +296,10 @@ def load_config(root: str, explicit: str | None = None, use_files: bool = True) 
             values["inline_rule_lines"] = tuple(table.line(key, i) for i in range(len(value)))
         elif key == "max-file-seconds":
             values[attr] = float(value)
+        elif key == "cache-dir":
+            values[attr] = value
+            line = table.line(key)
+            values["cache_dir_where"] = f"{shown}:{line}" if line else shown
         else:
             values[attr] = value
     # pack paths in a config file are relative to the project root (see api.load_packs)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import pathspec
 
 from .errors import UsageError
+from .fileio import ReadRefused, input_budget, read_regular
 from .types import FileKind, SourceFile
 
 KIND_BY_EXT = {
@@ -50,11 +51,11 @@ class _Ignores:
         if not self.respect_gitignore:
             return
         path = os.path.join(directory, ".gitignore")
-        try:
-            with open(path, encoding="utf-8", errors="replace") as fh:
-                lines = fh.read().splitlines()
-        except OSError:
+        try:  # a FIFO or device named .gitignore is not read (fileio.read_regular)
+            data = read_regular(path, input_budget())
+        except ReadRefused:
             return
+        lines = data.decode("utf-8", "replace").splitlines()
         spec = pathspec.GitIgnoreSpec.from_lines(lines)
         rel = to_rel(self.root, directory)
         self.git.append(("" if rel == "." else rel + "/", spec))
@@ -71,7 +72,8 @@ class _Ignores:
         return False
 
 
-def _inside(root: str, path: str) -> bool:
+def inside_root(root: str, path: str) -> bool:
+    """Whether ``path``, every link followed, lies inside the project root."""
     real = os.path.realpath(path)
     root_real = os.path.realpath(root)
     return real == root_real or real.startswith(root_real + os.sep)
@@ -98,7 +100,7 @@ def discover(root: str, paths: list[str], exclude: tuple[str, ...],
             rel = to_rel(root, abs_given)
             if kind is None or ign.ignored(rel, False):
                 continue
-            if os.path.islink(abs_given) and not _inside(root, abs_given):
+            if os.path.islink(abs_given) and not inside_root(root, abs_given):
                 continue
             found[rel] = SourceFile(rel, abs_given, kind)
     return [found[k] for k in sorted(found)]
@@ -138,7 +140,7 @@ def _walk(top: str, root: str, ign: _Ignores, found: dict[str, SourceFile]) -> N
                     subdirs.append(entry.path)
                 continue
             if is_link:
-                if os.path.isdir(entry.path) or not _inside(root, entry.path):
+                if os.path.isdir(entry.path) or not inside_root(root, entry.path):
                     continue  # never follow directory links or links out of the root
             kind = kind_of(entry.name)
             if kind is None or ign.ignored(rel, False):

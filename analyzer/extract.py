@@ -120,6 +120,22 @@ def _from_index(src: SourceFile, seen: Seen, run: str, cache: FactCache, needs: 
                      payload=payload, lines=seen.lines, marks=seen.marks)
 
 
+def _through_cache(payload: object, problems: tuple[Problem, ...], cache: FactCache,
+                   key: str) -> tuple[object, tuple[Problem, ...]]:
+    """Encode a fresh extraction result, store it, and return the lazily decoded form (the
+    bytes are needed for the cache anyway, and ~1,000 files' fact objects would be ~200 MB).
+    A result that does not survive the round trip (a value the codec's allow-list does not
+    know) is kept as it is and not stored: the cache costs speed, never a run."""
+    body = encode(payload, problems)
+    try:
+        decoded = decode(body)
+    except DecodeError:
+        cache.write_errors += 1
+        return payload, problems
+    cache.put(key, body)
+    return decoded
+
+
 def _problem_result(prep: Prepared, result: JobResult, coverage: Coverage) -> FileFacts:
     code = "skipped" if result.status == "skipped" else "internal-error"
     return _finish(prep, None, (Problem(code, result.message),), coverage)
@@ -201,14 +217,25 @@ def extract_all(files: Sequence[SourceFile], plan: Plan, config: Config, *,
                  for i, prep, _, needs in pending]
         results = run_pool(tasks, extract_encoded, n_jobs, budget, progress=None if progress
                            is None else (lambda n: progress(done_before + n, total)))
-        for i, prep, key, _ in pending:
+        for i, prep, key, needs in pending:
             result = results[i]
             if result.status != OK:
                 out[i] = _problem_result(prep, result, coverage)
                 continue
             body = result.body
             assert isinstance(body, bytes)
-            payload, problems = decode(body)
+            try:
+                payload, problems = decode(body)
+            except DecodeError:  # not decodable here: extract it again in this process
+                task = Task(i, prep.src.path, prep.src.kind.value, prep.text, needs)
+                again = run_with_budget(_extract_objects, task, budget)
+                if again.status != OK:
+                    out[i] = _problem_result(prep, again, coverage)
+                    continue
+                payload, problems = again.body  # type: ignore[misc]
+                cache.write_errors += 1
+                out[i] = _finish(prep, payload, problems, coverage)
+                continue
             out[i] = _finish(prep, payload, problems, coverage)
             cache.put(key, body)
     else:
@@ -222,11 +249,8 @@ def extract_all(files: Sequence[SourceFile], plan: Plan, config: Config, *,
                 continue
             payload, problems = result.body  # type: ignore[misc]
             if cache.enabled:
-                # keep the encoded form (decoded lazily, as from a worker): the bytes are needed
-                # for the cache anyway, and ~1,000 files' fact objects would be ~200 MB
-                body = encode(payload, problems)
-                cache.put(key, body)
-                payload, problems = decode(body)
+                # keep the encoded form (decoded lazily, as from a worker)
+                payload, problems = _through_cache(payload, problems, cache, key)
             out[i] = _finish(prep, payload, problems, coverage)
     if progress is not None:
         progress(total, total)
@@ -295,9 +319,7 @@ def extract_on_demand(files: Sequence[SourceFile], plan: Plan, config: Config, *
                     else:
                         payload, problems = result.body  # type: ignore[misc]
                         if cache.enabled:
-                            body = encode(payload, problems)
-                            cache.put(key, body)
-                            payload, problems = decode(body)
+                            payload, problems = _through_cache(payload, problems, cache, key)
                         facts = _finish(prep, payload, problems, coverage)
             done[path] = facts
             out.append(facts)

@@ -355,20 +355,14 @@ def _shown(path: str) -> str:
     return path if rel.startswith("..") else rel
 
 
-def _atomic_write(path: str, data: bytes, mode: int | None = None) -> None:
-    tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.tmp{os.getpid()}")
+def _atomic_write(path: str, data: bytes) -> None:
+    """``fileio.write_atomic`` (a file it replaces keeps its mode)."""
+    from .fileio import WriteRefused, write_atomic
+
     try:
-        with open(tmp, "xb") as fh:
-            fh.write(data)
-        if mode is not None:
-            os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except OSError as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise UsageError(f"{_shown(path)}: cannot write: {exc.strerror or exc}") from None
+        write_atomic(path, data)
+    except WriteRefused as exc:
+        raise UsageError(f"{_shown(path)}: {exc.message}") from None
 
 
 def write(plan: Plan) -> list[str]:
@@ -384,7 +378,7 @@ def write(plan: Plan) -> list[str]:
         sep = b"" if old.endswith(b"\n") or not old else b"\n"
         newline = b"\r\n" if b"\r\n" in old else b"\n"
         text = plan.text.encode("utf-8").replace(b"\n", newline)
-        _atomic_write(plan.target, old + sep + text, os.stat(plan.target).st_mode & 0o7777)
+        _atomic_write(plan.target, old + sep + text)
     else:
         _atomic_write(plan.target, plan.text.encode("utf-8"))
     done.append(plan.target)

@@ -36,6 +36,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from .checks import REGISTRY
 from .checks.base import Param
 from .errors import PackError, PackErrors
+from .fileio import DEFAULT_MAX_BYTES, ReadRefused, input_budget, read_regular, refusal
 from .types import Example, Pack, Phase, Rule, Severity, Where
 from .yamlsafe import YNode, YamlError, parse_yaml
 
@@ -294,9 +295,12 @@ def check_unique(rules: Iterable[Rule], path: str) -> None:
         raise errors[0] if len(errors) == 1 else PackErrors(errors, path)
 
 
-def read_pack(ref: str, base_dir: str = ".") -> tuple[bytes, str]:
+def read_pack(ref: str, base_dir: str = ".", max_bytes: int = DEFAULT_MAX_BYTES
+              ) -> tuple[bytes, str]:
     """The bytes of a bundled pack (by name: ``e2i``) or a pack file (by path, relative to
-    base_dir), and the name it is shown under in messages and rule sources."""
+    base_dir), and the name it is shown under in messages and rule sources. A pack file is read
+    only if it is a regular file within ``fileio.input_budget(max_bytes)`` (``max-file-bytes``): a FIFO or a
+    link to ``/dev/zero`` is an error naming it, never a hang (``fileio.read_regular``)."""
     looks_like_path = ref.endswith((".yaml", ".yml")) or "/" in ref or os.sep in ref
     if not looks_like_path:
         if ref not in bundled_packs():
@@ -306,11 +310,11 @@ def read_pack(ref: str, base_dir: str = ".") -> tuple[bytes, str]:
         data = resources.files("obs_lint.rules").joinpath(f"{ref}.yaml").read_bytes()
         return data, f"<bundled>/{ref}.yaml"
     path = ref if os.path.isabs(ref) else os.path.join(base_dir, ref)
+    budget = input_budget(max_bytes)
     try:
-        with open(path, "rb") as fh:
-            return fh.read(), ref
-    except OSError as exc:
-        raise PackError(ref, 0, f"cannot read pack: {exc.strerror or exc}") from None
+        return read_regular(path, budget), ref
+    except ReadRefused as exc:
+        raise PackError(ref, 0, refusal(exc, budget, "pack")) from None
 
 
 def pack_from_bytes(data: bytes, shown: str) -> Pack:
@@ -322,9 +326,9 @@ def pack_from_bytes(data: bytes, shown: str) -> Pack:
     return parse_pack(text, shown, hashlib.sha256(data).hexdigest())
 
 
-def load_pack(ref: str, base_dir: str = ".") -> Pack:
+def load_pack(ref: str, base_dir: str = ".", max_bytes: int = DEFAULT_MAX_BYTES) -> Pack:
     """Load a bundled pack by name (``e2i``) or a pack file by path (relative to base_dir)."""
-    return pack_from_bytes(*read_pack(ref, base_dir))
+    return pack_from_bytes(*read_pack(ref, base_dir, max_bytes))
 
 
 LOCAL_PACK = "local"

@@ -4,7 +4,11 @@ A finding is silenced by a suppression comment on its first line or on the last 
 offending statement (where a trailing comment after a closing parenthesis lands). Codes and
 names both work; a bare ``# obs-lint: ignore`` silences everything on that line. Comments that
 silence nothing, or name codes no pack defines, are reported by the built-in
-``unused-suppression`` rule (when enabled), so stale suppressions do not pile up.
+``unused-suppression`` rule (when enabled), so stale suppressions do not pile up; a malformed
+one (``ignore[E2I201`` without its ``]``, an empty ``ignore[]``) silences nothing and is
+reported whenever the rule is enabled (``warn-unused-ignores = false`` does not hide it).
+Suppression lines and finding lines are counted by the same per-language rule
+(``facts.source.LINE_BREAKS``).
 
 Rule statuses are NOT changed by suppression (nor by a baseline): a rule whose failures are
 all silenced still failed — the code still violates it, and the phase table says so. The
@@ -32,7 +36,7 @@ def _names(finding: Finding) -> set[str]:
 def apply(findings: Sequence[Finding], results: Sequence[CheckResult],
           facts: Sequence[FileFacts], rules: Iterable[Rule],
           per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = (),
-          report_unused: bool = True,
+          report_unused: bool = True, report_malformed: bool | None = None,
           ) -> tuple[list[Finding], list[Suppressed], list[CheckResult]]:
     """Return (kept findings, suppressed findings, results with recomputed statuses)."""
     by_path = {f.path: f for f in facts}
@@ -61,8 +65,10 @@ def apply(findings: Sequence[Finding], results: Sequence[CheckResult],
             dropped.append(Suppressed(finding, "comment"))
             continue
         kept.append(finding)
-    if report_unused:
-        kept.extend(_unused(facts, used, known))
+    if report_malformed is None:
+        report_malformed = report_unused
+    if report_unused or report_malformed:
+        kept.extend(_unused(facts, used, known, report_unused, report_malformed))
     dropped_ids = {id(s.finding) for s in dropped}
     new_results = [_set_aside(r, dropped_ids, "suppressed") for r in results]
     return kept, dropped, new_results
@@ -71,21 +77,28 @@ def apply(findings: Sequence[Finding], results: Sequence[CheckResult],
 def _matching(sups: Sequence[Suppression], finding: Finding, names: set[str]) -> Suppression | None:
     span = finding.location.span
     for s in sups:
-        if s.line not in (span.line, span.end_line):
+        if s.line not in (span.line, span.end_line) or s.malformed:
             continue
         if not s.codes or names & set(s.codes):
             return s
     return None
 
 
-def _unused(facts: Sequence[FileFacts], used: set[tuple[str, int]], known: set[str]) -> list[Finding]:
+def _unused(facts: Sequence[FileFacts], used: set[tuple[str, int]], known: set[str],
+            stale: bool = True, malformed: bool = True) -> list[Finding]:
     out = []
     for f in facts:
         if f.skip_file:
             continue
         for s in f.suppressions:
             unknown = [c for c in s.codes if c not in known]
-            if unknown:
+            if s.malformed:
+                if not malformed:
+                    continue
+                msg = f"malformed suppression: {s.malformed}; it silences nothing"
+            elif not stale:
+                continue
+            elif unknown:
                 msg = f"suppression names unknown rule(s): {', '.join(unknown)}"
             elif (f.path, s.line) not in used:
                 what = ", ".join(s.codes) if s.codes else "all rules"

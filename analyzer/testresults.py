@@ -25,6 +25,7 @@ plugin) merge those outcomes into the phase table, so a phase fails when its tes
 from __future__ import annotations
 
 import glob
+import io
 import os
 import posixpath
 from dataclasses import dataclass, replace
@@ -38,6 +39,7 @@ from defusedxml.ElementTree import parse as safe_parse
 from .checks.test_inventory import count_tests
 from .discover import discover
 from .errors import UsageError
+from .fileio import DEFAULT_MAX_BYTES, ReadRefused, input_budget, read_regular, refusal
 from .facts import extract_file
 from .types import Pack, PhaseResult, Result, TestCounts
 
@@ -108,16 +110,24 @@ def _outcome(case) -> str:
     return "passed"
 
 
-def _parse_file(path: str) -> list[tuple[str, str, str, str]]:
-    """(classname, name, file attribute, outcome) for each test case of one JUnit file."""
+def _parse_file(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> list[tuple[str, str, str, str]]:
+    """(classname, name, file attribute, outcome) for each test case of one JUnit file.
+
+    Read with ``fileio.read_regular`` first (a FIFO or a link to ``/dev/zero`` is refused, never
+    waited on or read without end), then parsed from the bytes."""
+    budget = input_budget(max_bytes)
     try:
-        tree = safe_parse(path, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    except FileNotFoundError:
-        raise UsageError(f"{path}: JUnit XML file not found") from None
-    except IsADirectoryError:
-        raise UsageError(f"{path}: is a directory, not a JUnit XML file") from None
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read JUnit XML: {exc.strerror or exc}") from None
+        data = read_regular(path, budget)
+    except ReadRefused as exc:
+        if isinstance(exc.exc, FileNotFoundError):
+            raise UsageError(f"{path}: JUnit XML file not found") from None
+        if exc.message == "is a directory, not a file" or isinstance(exc.exc,
+                                                                     IsADirectoryError):
+            raise UsageError(f"{path}: is a directory, not a JUnit XML file") from None
+        raise UsageError(f"{path}: {refusal(exc, budget, 'JUnit XML')}") from None
+    try:
+        tree = safe_parse(io.BytesIO(data), forbid_dtd=True, forbid_entities=True,
+                          forbid_external=True)
     except DefusedXmlException as exc:
         raise UsageError(f"{path}: refused unsafe XML ({type(exc).__name__}: DTDs, entities and "
                          "external references are not allowed in JUnit files)") from None
@@ -169,8 +179,10 @@ def classname_to_path(classname: str, root: str, matches=None) -> str:
     return "/".join(mod) + ".py" if mod else ""
 
 
-def read_junit(patterns: Sequence[str], root: str, packs: Sequence[Pack] = ()) -> list[TestCase]:
-    """Read every JUnit file (``patterns`` may be globs) into de-duplicated test cases."""
+def read_junit(patterns: Sequence[str], root: str, packs: Sequence[Pack] = (),
+               max_bytes: int = DEFAULT_MAX_BYTES) -> list[TestCase]:
+    """Read every JUnit file (``patterns`` may be globs) into de-duplicated test cases; each
+    must be a regular file within ``fileio.input_budget(max_bytes)``."""
     specs = [_spec(ph.tests) for p in packs for ph in p.phases if ph.tests]
 
     def matches(path: str) -> bool:
@@ -178,7 +190,7 @@ def read_junit(patterns: Sequence[str], root: str, packs: Sequence[Pack] = ()) -
 
     cases = []
     for path in expand(patterns):
-        for classname, name, file_attr, outcome in _parse_file(path):
+        for classname, name, file_attr, outcome in _parse_file(path, max_bytes):
             # a collection error is written with an empty classname and the module as name
             test_path = (_norm_file(root, file_attr) if file_attr
                          else classname_to_path(classname or name, root, matches))

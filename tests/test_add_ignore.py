@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import ast
 import json
+import os
+import stat
+import sys
 
 import pytest
 
@@ -138,3 +141,158 @@ def test_python_continuation_lines_are_never_edited():
     assert ed.text == text
     assert ed.try_add(_finding("c.py", 1, 2)) == ""  # the statement's last line takes it
     assert ed.text == "x = 1 + \\\n    2  # obs-lint: ignore[X100]\n"
+
+
+@pytest.mark.parametrize("path, text, line, expected", [
+    # SQL lines are LF-separated (facts/sql.py): a form feed or U+2028 is inside a line; the
+    # comment used to land one line too high, inside the `--` comment before it
+    ("s.sql", "-- a\fb\nCREATE TABLE t (\n  a int\n);\n", 2,
+     "-- a\fb\nCREATE TABLE t (  -- obs-lint: ignore[X100]\n  a int\n);\n"),
+    ("s.sql", "-- a\u2028b\nCREATE TABLE t (\n  a int\n);\n", 2,
+     "-- a\u2028b\nCREATE TABLE t (  -- obs-lint: ignore[X100]\n  a int\n);\n"),
+    ("s.sql", "-- a\r\nCREATE TABLE t (\r\n  a int\r\n);\r\n", 2,
+     "-- a\r\nCREATE TABLE t (  -- obs-lint: ignore[X100]\r\n  a int\r\n);\r\n"),
+    # Python: CR, LF and CRLF are line breaks (libcst), a form feed is not
+    ("c.py", "x = 1\rimport os\ry = 2\r", 2, "x = 1\rimport os  # obs-lint: ignore[X100]\ry = 2\r"),
+    ("c.py", "x = 1\f\nimport os\n", 2, "x = 1\f\nimport os  # obs-lint: ignore[X100]\n"),
+    ("c.py", "s = '\u2028'\nimport os\n", 2, "s = '\u2028'\nimport os  # obs-lint: ignore[X100]\n"),
+    # YAML: U+2028 and NEL are line breaks (PyYAML's marks); the comment goes before them
+    ("c.yaml", "key: value\u2028other: 2\n", 1,
+     "key: value  # obs-lint: ignore[X100]\u2028other: 2\n"),
+    ("c.yaml", "key: value\x85other: 2\n", 2, "key: value\x85other: 2  # obs-lint: ignore[X100]\n"),
+], ids=["sql-form-feed", "sql-u2028", "sql-crlf", "python-lone-cr", "python-form-feed",
+        "python-u2028-in-string", "yaml-u2028", "yaml-nel"])
+def test_the_comment_goes_on_the_line_the_finding_is_reported_on(path, text, line, expected):
+    kind = {"sql": FileKind.SQL, "py": FileKind.PYTHON, "yaml": FileKind.YAML}[
+        path.rsplit(".", 1)[1]]
+    ed = _FileEditor(path, kind, text)
+    assert ed.try_add(_finding(path, line)) == ""
+    assert ed.text == expected
+
+
+def test_add_ignore_in_sql_with_a_form_feed_then_the_check_is_clean(cli, tmp_path):
+    """End to end: the finding's line (LF-counted) gets the comment, and it is recognised."""
+    root = make_project(tmp_path, "packs: [pack.yaml]\n")
+    write(root, "pack.yaml", """\
+pack: {id: t, title: t}
+phases: [{id: 1, title: Schema}]
+rules:
+  - code: T301
+    name: runs-name
+    phase: 1
+    severity: error
+    message: runs needs a name column
+    where: {include: ["db/**"]}
+    check: {kind: sql-schema, files: ["db/*.sql"], table: runs, columns: {name: text}}
+""")
+    write(root, "db/schema.sql", "-- a\fb\nCREATE TABLE runs (\n  id int\n);\n")
+    code, out, err = cli("check", "--no-cache", "--format", "json", cwd=root)
+    assert code == 1 and [(f["path"], f["line"]) for f in json.loads(out)["findings"]
+                          if f["rule"] == "T301"] == [("db/schema.sql", 2)]
+    code, out, err = cli("check", "--no-cache", "--add-ignore", cwd=root)
+    assert code == 0, out + err
+    assert (root / "db/schema.sql").read_text(encoding="utf-8") == \
+        "-- a\fb\nCREATE TABLE runs (  -- obs-lint: ignore[T301]\n  id int\n);\n"
+    code, out, err = cli("check", "--no-cache", "--format", "json", cwd=root)
+    assert code == 0 and json.loads(out)["findings"] == [], out
+
+
+# --------------------------------------------------------------------------------------------
+# How the edit is written: atomically, keeping the mode, never through a link out of the root
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("failing", ["write", "fsync", "replace"])
+def test_a_failed_write_leaves_the_file_untouched_and_names_it(cli, project, monkeypatch,
+                                                               failing):
+    """The file used to be opened for writing (truncated) first: a full disk left it empty."""
+    import errno
+
+    import obs_lint.fileio as fileio
+
+    path = project / "src/legacy.py"
+    before = path.read_bytes()
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    if failing == "write":
+        monkeypatch.setattr(fileio, "_write_all", full)
+    else:
+        monkeypatch.setattr(fileio.os, failing, full)
+    code, out, err = cli("check", "--add-ignore", "src/legacy.py", cwd=project)
+    monkeypatch.undo()
+    assert code == 2
+    assert "obs-lint: error: src/legacy.py: cannot write: No space left on device (left " \
+           "unchanged)\n" in err
+    assert "Traceback" not in err and "Added 0 suppression comments in 0 files." in out
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in path.parent.iterdir() if p.name.endswith(".tmp")) == []
+
+
+@pytest.mark.skipif(sys.platform == "win32",
+                    reason="RLIMIT_FSIZE is POSIX")
+def test_a_write_that_hits_a_file_size_limit_leaves_the_file_untouched(project):
+    """A real failing write, not a simulated one: the run's file-size limit (RLIMIT_FSIZE,
+    what a full disk looks like to a writer: EFBIG after the limit) is just above the file's
+    size, so writing the edited file fails part-way."""
+    import resource
+    import subprocess
+
+    path = project / "src/legacy.py"
+    before = path.read_bytes()
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (len(before) + 8, len(before) + 8))
+
+    proc = subprocess.run([sys.executable, "-m", "obs_lint", "check", "--no-cache",
+                           "--add-ignore", "src/legacy.py"], cwd=project, capture_output=True,
+                          text=True, timeout=120, preexec_fn=limit,
+                          env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "obs-lint: error: src/legacy.py: cannot write: File too large (left unchanged)" \
+        in proc.stderr and "Traceback" not in proc.stderr
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in path.parent.iterdir() if p.name.endswith(".tmp")) == []
+
+
+def test_the_edited_file_keeps_its_mode(cli, project):
+    path = write(project, "src/mode.py", "import mlflow\n")
+    path.chmod(0o751)
+    code, _, err = cli("check", "--add-ignore", "src/mode.py", cwd=project)
+    assert code == 0, err
+    assert "# obs-lint: ignore[LOC201]" in path.read_text()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o751
+
+
+def test_no_final_newline_is_added_to_a_file_that_had_none(cli, project):
+    path = project / "src/last.py"
+    path.write_bytes(b"x = 1\nimport mlflow")
+    code, _, err = cli("check", "--add-ignore", "src/last.py", cwd=project)
+    assert code == 0, err
+    assert path.read_bytes() == b"x = 1\nimport mlflow  # obs-lint: ignore[LOC201]"
+
+
+def test_a_link_out_of_the_root_named_on_the_command_line_is_skipped(cli, project, tmp_path):
+    """Discovery never follows a link out of the root; naming it must not make obs-lint read
+    it, let alone edit the file elsewhere."""
+    outside = tmp_path / "elsewhere" / "theirs.py"
+    outside.parent.mkdir()
+    outside.write_bytes(b"import mlflow\n")
+    os.symlink(outside, project / "src" / "link.py")
+    code, out, err = cli("check", "--format", "json", "src/link.py", cwd=project)
+    assert [f for f in json.loads(out)["findings"] if f["path"] == "src/link.py"] == []
+    code, out, err = cli("check", "--add-ignore", "src/link.py", cwd=project)
+    assert outside.read_bytes() == b"import mlflow\n"
+    assert os.readlink(project / "src" / "link.py") == str(outside)
+    assert "Added 0 suppression comments in 0 files." in out
+
+
+def test_a_link_inside_the_root_is_edited_through(cli, project):
+    target = project / "src" / "real.py"
+    target.write_text("import mlflow\n")
+    os.symlink("real.py", project / "src" / "alias.py")
+    code, out, err = cli("check", "--add-ignore", "src/alias.py", cwd=project)
+    assert code == 0, err
+    assert target.read_text() == "import mlflow  # obs-lint: ignore[LOC201]\n"
+    assert os.readlink(project / "src" / "alias.py") == "real.py"

@@ -284,29 +284,162 @@ def test_an_unwritable_cache_only_costs_speed(project):
 
 def test_entries_are_written_atomically(project, monkeypatch):
     """A writer that dies mid-write leaves no partial entry under the real name."""
+    import obs_lint.fileio as fileio
+
     cache = FactCache(str(project / CACHE))
     cache.put("cd" * 16, b"an earlier entry")  # the directory, .gitignore... exist
 
     class Boom(Exception):
         pass
 
-    real_fdopen = os.fdopen
+    real_write_all = fileio._write_all
 
-    def dying_fdopen(fd, mode="r", *a, **kw):
-        fh = real_fdopen(fd, mode, *a, **kw)
-        if "w" in mode:
-            fh.write(b"partial")
-            raise Boom()
-        return fh
+    def dying_write_all(fd, data):
+        os.write(fd, b"partial")
+        raise Boom()
 
-    monkeypatch.setattr(cache_mod.os, "fdopen", dying_fdopen)
+    monkeypatch.setattr(fileio, "_write_all", dying_write_all)
     with pytest.raises(Boom):
         cache.put("ab" * 16, b"body")
-    monkeypatch.setattr(cache_mod.os, "fdopen", real_fdopen)
+    monkeypatch.setattr(fileio, "_write_all", real_write_all)
     assert cache.get("ab" * 16) is None
     assert not list((project / CACHE).rglob(".tmp-*"))
     cache.put("ab" * 16, b"body")
     assert cache.get("ab" * 16) == b"body"
+
+
+# --------------------------------------------------------------------------------------------
+# Confinement: the cache is a directory obs-lint created, and nothing else is ever touched
+# --------------------------------------------------------------------------------------------
+
+
+def listing(top: Path) -> dict[str, bytes | str]:
+    """Every entry under ``top`` (links not followed) with its bytes or link target."""
+    out: dict[str, bytes | str] = {}
+    for dirpath, dirs, files in os.walk(top):
+        for name in dirs + files:
+            p = Path(dirpath) / name
+            rel = str(p.relative_to(top))
+            out[rel] = ("-> " + os.readlink(p) if p.is_symlink() else
+                        "dir" if p.is_dir() else p.read_bytes())
+    return out
+
+
+@pytest.mark.parametrize("configured", ["src", ".", "", ".."])
+def test_a_cache_dir_naming_an_existing_directory_is_refused(tmp_path, configured):
+    """``cache-dir: src`` used to get a ``.gitignore`` with ``*`` written into src/ (the next
+    run then checked nothing under it) and ``cache clear`` deleted src/ (with ``..``: the
+    project and its siblings). Now: exit 2, one line, and nothing anywhere is written or
+    deleted."""
+    project = copy_project(SAMPLE, tmp_path / "proj")
+    (tmp_path / "sibling.txt").write_text("a neighbour of the project\n")
+    (project / ".obs-lint.yaml").write_text(f"packs: [e2i]\ncache-dir: '{configured}'\n")
+    expected = run_json(project, use_cache=False)
+    before = listing(tmp_path)
+    for args in (("check", "--format", "json"), ("cache", "clear")):
+        code, out, err = run_obs_lint(*args, cwd=project)
+        assert code == 2, (args, out, err)
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(
+            f"obs-lint: error: .obs-lint.yaml:2: cache-dir '{configured}' ("), err
+        assert ("is an existing directory that obs-lint did not create" in err
+                or "does not look like an obs-lint cache" in err), err
+        assert "Traceback" not in err and out == ""
+        assert listing(tmp_path) == before, f"{args} changed files"
+    assert run_json(project, use_cache=False) == expected
+
+
+def test_cache_clear_deletes_only_what_obs_lint_wrote(project):
+    run_json(project)
+    n = sum(len(cache_entries(project, kind)) for kind in "frpi")
+    cache = project / CACHE
+    (cache / "notes.txt").write_text("mine\n")
+    stray = next((cache / "f").iterdir()) / "README"
+    stray.write_text("also mine\n")
+    code, out, err = run_obs_lint("cache", "clear", cwd=project)
+    assert code == 0, err
+    assert f"Removed {n} cache entries" in out and "kept 2 files obs-lint did not write" in out
+    assert (cache / "notes.txt").read_text() == "mine\n"
+    assert stray.read_text() == "also mine\n"
+    assert sum(len(cache_entries(project, kind)) for kind in "rpi") == 0
+    assert [p for p in cache_entries(project, "f")] == [stray]
+    # the markers stay with the directory: it is still a cache, and usable
+    assert (cache / "CACHEDIR.TAG").is_file()
+    assert run_json(project) == run_json(project, use_cache=False)
+
+
+def test_a_symlinked_cache_dir_is_refused_and_clear_tells_the_truth(project, tmp_path):
+    """A symbolic link as the cache: writes would leave the project, and ``cache clear`` used
+    to print "Removed N cache entries" while deleting nothing."""
+    elsewhere = tmp_path / "elsewhere"
+    (project / ".obs-lint.yaml").write_text(f"packs: [e2i]\ncache-dir: {elsewhere}\n")
+    run_json(project)  # a real cache, made by obs-lint, outside the project
+    (project / ".obs-lint.yaml").write_text("packs: [e2i]\n")
+    os.symlink(elsewhere, project / CACHE)
+    before = listing(elsewhere)
+    assert len(before) > 10
+    for args in (("check", "--format", "json"), ("cache", "clear")):
+        code, out, err = run_obs_lint(*args, cwd=project)
+        assert code == 2, (args, out, err)
+        assert err.strip() == (f"obs-lint: error: {CACHE} is a symbolic link; " + (
+            "obs-lint never writes its cache through a link (set cache-dir to the directory "
+            "it points to)" if args[0] == "check" else
+            "not clearing a cache through a link (run it with cache-dir set to the directory "
+            "it points to)")), err
+        assert "Removed" not in out
+        assert listing(elsewhere) == before
+
+
+def test_a_cache_outside_the_project_is_allowed_when_configured(project, tmp_path):
+    """Like ruff's: an explicit ``cache-dir`` may lie outside the root; obs-lint creates it
+    (with its markers) and ``cache clear`` removes exactly it."""
+    outside = tmp_path / "caches" / "obs-lint"
+    (project / ".obs-lint.yaml").write_text(f"packs: [e2i]\ncache-dir: {outside}\n")
+    expected = run_json(project, use_cache=False)
+    assert run_json(project) == expected
+    assert run_json(project) == expected
+    assert (outside / "CACHEDIR.TAG").read_text() == cache_mod.CACHEDIR_TAG
+    assert not (project / CACHE).exists()
+    code, out, err = run_obs_lint("cache", "clear", cwd=project)
+    assert code == 0 and "Removed" in out, err
+    assert not outside.exists() and (tmp_path / "caches").is_dir()
+
+
+@pytest.mark.parametrize("planted", ["f", "f/prefix"])
+def test_a_symlink_planted_in_the_cache_never_redirects_a_write(project, tmp_path, planted):
+    expected = run_json(project, use_cache=False)
+    run_json(project)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    cache = project / CACHE
+    if planted == "f":
+        shutil.rmtree(cache / "f")
+        os.symlink(outside, cache / "f")
+    else:  # every prefix folder of the facts becomes a link out
+        for prefix in (cache / "f").iterdir():
+            shutil.rmtree(prefix)
+            os.symlink(outside, prefix)
+    assert run_json(project) == expected
+    assert list(outside.iterdir()) == [], "a cache write followed a link out of the cache"
+
+
+def test_the_cache_is_created_with_its_markers_in_one_step(tmp_path):
+    """No run may see the directory without its markers (it would refuse it as foreign)."""
+    made = []
+    real_rename = os.rename
+
+    def spy(src, dst, *a, **kw):
+        made.append(sorted(os.listdir(src)))
+        return real_rename(src, dst, *a, **kw)
+
+    target = tmp_path / "cache"
+    import unittest.mock as mock
+
+    with mock.patch.object(cache_mod.os, "rename", spy):
+        assert cache_mod.ensure_cache_dir(str(target)) == str(target)
+    assert made == [[".gitignore", "CACHEDIR.TAG"]]
+    assert cache_mod.is_cache_dir(str(target))
+    assert [p.name for p in tmp_path.iterdir()] == ["cache"]  # no temporary left beside it
 
 
 @pytest.fixture
@@ -371,3 +504,130 @@ def test_a_corrupt_index_is_ignored(project, no_racy_window):
     entries[0].write_bytes(entries[0].read_bytes()[:-3] + b"xyz")
     assert extract_counts(project).index_hits == 0
     assert run_json(project) == expected
+
+
+# --------------------------------------------------------------------------------------------
+# Every value YAML can hold survives the cache (a date in a checked config file used to end
+# every cached run with "internal error: DecodeError ... refusing to load datetime.date")
+# --------------------------------------------------------------------------------------------
+
+import datetime  # noqa: E402
+
+import yaml  # noqa: E402
+
+YAML_VALUES = """\
+last_reviewed: 2024-01-15
+timestamp: 2024-01-15 10:30:00
+fraction: 2024-01-15T10:30:00.123456
+east: 2024-01-15T10:30:00+02:00
+west: 2024-01-15 10:30:00 -05:30
+utc: 2024-01-15T10:30:00Z
+blob: !!binary aGVsbG8gd29ybGQ=
+hex: 0x1F
+octal: 0o17
+big: 123456789012345678901234567890
+float: 1.5e3
+inf: .inf
+neg_inf: -.inf
+nan: .nan
+yes: true
+none: ~
+text: !!str 2024-01-15
+nested: {when: [2024-01-15, 2024-02-29], raw: !!binary AAEC}
+"""
+# what yaml.SafeLoader builds beyond the scalars obs-lint's reader accepts (!!set, !!omap,
+# !!pairs: refused as tags in checked files, still encodable)
+SAFE_LOADER_EXTRAS = "set: !!set {a, b}\nomap: !!omap [a: 1, b: 2]\npairs: !!pairs [a: 1, a: 2]\n"
+
+
+def _same(a: object, b: object) -> bool:
+    """Equality that holds for NaN too (repr carries the types: date vs datetime, tz)."""
+    return repr(a) == repr(b) and type(a) is type(b)
+
+
+def test_every_value_the_yaml_safe_loader_builds_survives_the_cache(tmp_path):
+    from obs_lint.codec import decode
+    from obs_lint.facts.yaml_doc import extract
+
+    facts, problems = extract("config/app.yaml", YAML_VALUES)
+    assert problems == ()
+    values = dict((k.value, v.value) for k, v in facts.documents[0].value)
+    assert isinstance(values["last_reviewed"], datetime.date)
+    assert values["east"].utcoffset() == datetime.timedelta(hours=2)
+    assert values["blob"] == b"hello world"
+    loaded = yaml.load(YAML_VALUES + SAFE_LOADER_EXTRAS, Loader=yaml.SafeLoader)
+    assert {type(v) for v in loaded.values()} >= {datetime.date, datetime.datetime, bytes,
+                                                  set, list, dict, int, float, bool, str,
+                                                  type(None)}
+    store = FactCache(str(tmp_path / "cache"))
+    store.put("ab" * 16, encode(facts, ()))
+    store.put("cd" * 16, encode_object(loaded))
+    again, _ = decode(store.get("ab" * 16))
+    assert _same(again, facts)
+    assert _same(decode_object(store.get("cd" * 16)), loaded)
+    for name, value in loaded.items():  # one by one, so a failure names the value
+        assert _same(decode_object(encode_object(value)), value), name
+
+
+YAML_PACK = """\
+pack: {id: dates, title: Dates in YAML}
+phases: [{id: 1, title: Config}]
+rules:
+  - code: D101
+    name: reviewed
+    phase: 1
+    severity: error
+    message: the config must say when it was last reviewed
+    where: {include: ["config/**"]}
+    check: {kind: yaml, file: config/app.yaml, key: last_reviewed, type: str}
+  - code: D102
+    name: has-dates
+    phase: 1
+    severity: error
+    message: nested.when must be set
+    where: {include: ["config/**"]}
+    check: {kind: yaml, file: config/app.yaml, key: nested.when}
+"""
+
+
+def test_a_project_with_yaml_dates_checks_the_same_from_the_cache(tmp_path):
+    root = tmp_path / "proj"
+    (root / "config").mkdir(parents=True)
+    (root / "config" / "app.yaml").write_text(YAML_VALUES)
+    (root / "pack.yaml").write_text(YAML_PACK)
+    (root / ".obs-lint.yaml").write_text("packs: [pack.yaml]\n")
+    runs = [run_obs_lint("check", "--format", "json", *extra, cwd=root)
+            for extra in (("--no-cache",), (), (), ())]
+    for code, out, err in runs:
+        assert code == 1 and err == "" and out, err
+    assert len({out for _, out, _ in runs}) == 1, "a cached run printed something else"
+    report = json.loads(runs[0][1])
+    assert [(f["rule"], f["line"]) for f in report["findings"]] == [("D101", 1)]
+    assert report["findings"][0]["message"].endswith(
+        "last_reviewed: expected type str, found date 2024-01-15")
+    assert cache_entries(root, "f"), "the YAML file's facts were cached"
+
+
+def test_a_value_the_codec_cannot_decode_costs_speed_not_the_run(tmp_path, monkeypatch):
+    """The failure as it was: the codec's allow-list without ``datetime`` (an older obs-lint)
+    made the freshly encoded facts of a YAML file with a date undecodable, and every cached run
+    ended with an internal error. Now such facts are used as extracted and not stored."""
+    import obs_lint.codec as codec
+
+    root = tmp_path / "proj"
+    (root / "config").mkdir(parents=True)
+    (root / "config" / "app.yaml").write_text(YAML_VALUES)
+    (root / "pack.yaml").write_text(YAML_PACK)
+    (root / ".obs-lint.yaml").write_text("packs: [pack.yaml]\n")
+    expected = run_json(root, use_cache=False)
+    real = codec._Unpickler.find_class
+
+    def without_datetime(self, module, name):
+        if module == "datetime":
+            raise pickle.UnpicklingError(f"refusing to load {module}.{name} from the cache")
+        return real(self, module, name)
+
+    monkeypatch.setattr(codec._Unpickler, "find_class", without_datetime)
+    assert run_json(root, jobs=1) == expected
+    assert run_json(root, jobs=1) == expected
+    assert cache_entries(root, "f") == [], "an undecodable entry was stored"

@@ -75,6 +75,7 @@ class Row:
     files: dict[str, str] = field(default_factory=dict)  # added to / replacing CLEAN
     stdout: Callable[[str], bool] | None = None  # a predicate on stdout
     patch: str = ""  # name of a fault to inject (see _inject)
+    cached: bool = False  # a check with the cache (rows run with --no-cache otherwise)
 
 
 def _finds(*names: str) -> Callable[[str], bool]:
@@ -129,6 +130,10 @@ ROWS = [
     Row("2-usage-nothing-to-check", ("check", "docs"), 2,
         r"obs-lint: error: docs: nothing to check under docs \(no Python, YAML or SQL file "
         r"after excludes and \.gitignore\)\n", files={"docs/index.md": "# docs\n"}),
+    Row("2-usage-two-reports-one-file",
+        ("check", "--format", "json:out.json", "--format", "sarif:./out.json"), 2,
+        r"obs-lint: error: \./out\.json: two reports would be written to the same file "
+        r"\(as out\.json\)\n"),
     Row("2-usage-output-directory-missing", ("check", "-o", "nodir/report.txt"), 2,
         r"obs-lint: error: nodir/report\.txt: cannot write report: directory nodir does not "
         r"exist\n"),
@@ -148,6 +153,12 @@ ROWS = [
     Row("2-config-file-missing", ("check", "--config", "missing.toml"), 2,
         r"obs-lint: error: missing\.toml: configuration file not found\n"),
     # ---- 2: rule packs: file:line: rule: message -------------------------------------------
+    Row("2-config-cache-dir-not-obs-lints", ("check",), 2,
+        r"obs-lint: error: \.obs-lint\.yaml:2: cache-dir 'lib' \(lib\) is an existing "
+        r"directory that obs-lint did not create \(no obs-lint CACHEDIR\.TAG in it\); "
+        r"refusing to use it as the cache \(set cache-dir to a new directory, e\.g\. the "
+        r"default \.obs-lint-cache\)\n",
+        files={".obs-lint.yaml": "packs: [pack.yaml]\ncache-dir: lib\n"}, cached=True),
     Row("2-pack-invalid-rule", ("check",), 2,
         r"obs-lint: error: pack\.yaml:15: rule T102 \(no-opik\): severity must be error or "
         r"warning, got 'fatal'\n", files={"pack.yaml": BAD_SEVERITY}),
@@ -227,7 +238,7 @@ def test_exit_status_and_message(cli, tmp_path, monkeypatch, row: Row):
         _inject(row.patch, root, monkeypatch)
     monkeypatch.delenv("OBS_LINT_TRACEBACK", raising=False)
     args = list(row.args)
-    if args[0] == "check":
+    if args[0] == "check" and not row.cached:
         args.insert(1, "--no-cache")
     code, out, err = cli(*args, cwd=root)
     assert code == row.status, f"exit {code}\nstdout:\n{out}\nstderr:\n{err}"

@@ -606,3 +606,185 @@ def test_junit_files_with_a_doctype_are_refused(cli, tmp_path, doctype, body):
     assert err.startswith("obs-lint: error: results.xml: refused unsafe XML"), err
     assert err.count("\n") == 1
     assert SECRET not in out + err
+
+
+# --------------------------------------------------------------------------------------------
+# Inputs that are not regular files: packs, baselines, JUnit files and cache entries that are a
+# FIFO (opening one for reading blocked the run forever) or a link to /dev/zero (read without
+# bound). Every input is read by one helper (fileio.read_regular: O_NONBLOCK, fstat, a byte
+# budget). Each run is a subprocess with a timeout and an address-space limit, so a regression
+# fails the test instead of hanging it or eating the machine's memory.
+# --------------------------------------------------------------------------------------------
+
+BASELINE = '{"version": 1, "tool": "obs-lint", "entries": []}\n'
+JUNIT = ('<?xml version="1.0"?>\n<testsuites><testsuite name="s" tests="1">'
+         '<testcase classname="tests.test_x" name="test_a"/></testsuite></testsuites>\n')
+
+
+def _limited() -> None:  # runs in the child before exec
+    import resource
+
+    limit = 3 << 30
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def run_bounded(root: Path, *args: str, cached: bool = False, timeout: float = 60
+                ) -> tuple[int, dict | None, str]:
+    proc = subprocess.run([sys.executable, "-m", "obs_lint", "check", "--format", "json",
+                           *(() if cached else ("--no-cache",)), *args], cwd=root,
+                          capture_output=True, timeout=timeout, preexec_fn=_limited)
+    out = proc.stdout.decode("ascii")
+    return proc.returncode, (json.loads(out) if out.strip() else None), proc.stderr.decode(
+        "utf-8", "replace")
+
+
+def _plant(path: Path, how: str) -> str:
+    """Make ``path`` a FIFO or a link to /dev/zero; the message fragment naming what it is."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_symlink() or path.exists():
+        path.unlink()
+    if how == "fifo":
+        os.mkfifo(path)
+        return "not a regular file (a FIFO); not read"
+    os.symlink("/dev/zero", path)
+    return "not a regular file (a character device); not read"
+
+
+NON_REGULAR = pytest.mark.skipif(not hasattr(os, "mkfifo") or not os.path.exists("/dev/zero"),
+                                 reason="FIFOs and /dev/zero need a POSIX system")
+INPUTS = {
+    # name: (file, extra files, command-line arguments, how the error line starts)
+    "pack": ("extra.yaml", {".obs-lint.yaml": "packs: [pack.yaml, extra.yaml]\n"}, (),
+             "extra.yaml: cannot read pack: "),
+    "baseline": ("base.json", {}, ("--baseline", "base.json"),
+                 "base.json: cannot read baseline: "),
+    "junit": ("results.xml", {}, ("--junit-xml", "results.xml"),
+              "results.xml: cannot read JUnit XML: "),
+    "junit-glob": ("reports/results.xml", {"reports/other.xml": JUNIT},
+                   ("--junit-xml", "reports/*.xml"),
+                   "reports/results.xml: cannot read JUnit XML: "),
+}
+
+
+@NON_REGULAR
+@pytest.mark.parametrize("how", ["fifo", "dev-zero"])
+@pytest.mark.parametrize("kind", sorted(INPUTS))
+def test_an_input_that_is_not_a_regular_file_is_refused_not_waited_on(tmp_path, kind, how):
+    name, extra, args, head = INPUTS[kind]
+    root = make(tmp_path, extra)
+    fragment = _plant(root / name, how)
+    code, report, err = run_bounded(root, *args)
+    assert code == 2 and report is None, err
+    assert err == f"obs-lint: error: {head}{fragment}\n"
+
+
+@pytest.mark.parametrize("kind", ["pack", "baseline", "junit"])
+def test_an_input_over_the_byte_budget_is_refused_naming_it(cli, tmp_path, monkeypatch, kind):
+    """Inputs have a byte budget too: max-file-bytes, but at least fileio.INPUT_FLOOR (64 MiB:
+    lowered here, so that the test needs no 64 MB file)."""
+    import obs_lint.fileio as fileio
+
+    monkeypatch.setattr(fileio, "INPUT_FLOOR", 2000)
+    name, extra, args, head = INPUTS[kind]
+    config = extra.get(".obs-lint.yaml", "packs: [pack.yaml]\n") + "max-file-bytes: 1000\n"
+    root = make(tmp_path, {**extra, ".obs-lint.yaml": config, name: "#" * 3000 + "\n"})
+    code, out, err = cli("check", "--no-cache", "--format", "json", *args, cwd=root)
+    assert code == 2 and out == "", err
+    what = {"pack": "pack", "baseline": "baseline", "junit": "JUnit XML"}[kind]
+    assert err == (f"obs-lint: error: {name}: {what} is 3,001 bytes, over the 2,000-byte "
+                   "budget (max-file-bytes, at least 2,000 for inputs); not read\n")
+
+
+@NON_REGULAR
+@pytest.mark.parametrize("how", ["fifo", "dev-zero"])
+@pytest.mark.parametrize("namespace", ["f", "r", "p", "i"])
+def test_a_cache_entry_that_is_not_a_regular_file_is_a_miss(tmp_path, namespace, how):
+    """facts (f), rule results (r), packs (p), the stat index (i): every entry replaced by a
+    FIFO or a link to /dev/zero is treated as absent (and rebuilt), never read."""
+    root = make(tmp_path)
+    expected = run_bounded(root)
+    assert expected[0] == 1 and expected[1] is not None, expected[2]
+    assert run_bounded(root, cached=True)[:2] == expected[:2]
+    entries = [p for p in (root / ".obs-lint-cache" / namespace).rglob("*") if p.is_file()]
+    assert entries, f"no {namespace} entry was written"
+    for entry in entries:
+        _plant(entry, how)
+    assert run_bounded(root, cached=True)[:2] == expected[:2]
+    assert run_bounded(root, cached=True)[:2] == expected[:2]
+
+
+# --------------------------------------------------------------------------------------------
+# Line breaks: a suppression comment is found on the line its finding is reported on, whatever
+# characters str.splitlines would also break at (one rule per language: facts/source.py
+# LINE_BREAKS — Python: CRLF/CR/LF as libcst; YAML: also NEL, U+2028, U+2029 as PyYAML; SQL:
+# LF as facts/sql.py). A malformed suppression silences nothing and says so.
+# --------------------------------------------------------------------------------------------
+
+PACK_WITH_COLUMNS = PACK + """\
+  - code: H302
+    name: runs-name-column
+    phase: 3
+    severity: error
+    message: runs needs a name column
+    where: {include: ["db/**"]}
+    check: {kind: sql-schema, files: ["db/*.sql"], table: runs, columns: {name: text}}
+"""
+
+LINE_BREAK_CASES = {
+    # name: (path, text, the finding silenced by the comment: (line, name))
+    "python-lone-cr": ("src/cr.py", "x = 1\rimport mlflow  # obs-lint: ignore[H101]\ry = 2\r",
+                       (2, "no-mlflow")),
+    "python-crlf": ("src/crlf.py", "x = 1\r\nimport mlflow  # obs-lint: ignore[H101]\r\n",
+                    (2, "no-mlflow")),
+    # the tokenizer gives up on this file; the fallback must still count lines as libcst does
+    "python-form-feed-broken-file": ("src/ff.py", "import mlflow\f# \f\ny = (  # obs-lint: "
+                                     "ignore[parse-error]\n", (2, "parse-error")),
+    "python-u2028-in-a-string-broken-file": ("src/ls.py", "x = 'mlflow\u2028'\ny = (  # obs-lint: "
+                                             "ignore[parse-error]\n", (2, "parse-error")),
+    "sql-form-feed": ("db/schema.sql", "-- a\fb\nCREATE TABLE runs (id int);  "
+                      "-- obs-lint: ignore[H302]\n", (2, "runs-name-column")),
+    "sql-u2028": ("db/schema.sql", "-- a\u2028b\nCREATE TABLE runs (id int);  "
+                  "-- obs-lint: ignore[H302]\n", (2, "runs-name-column")),
+    "sql-lone-cr-inside-a-line": ("db/schema.sql", "CREATE TABLE other (id int);\r"
+                                  "CREATE TABLE runs (id int);  -- obs-lint: ignore[H302]\n",
+                                  (1, "runs-name-column")),
+    "yaml-u2028": ("config/app.yaml", "a: 'x\u2028y'\ntracking:  # obs-lint: ignore[H201]\n"
+                   "  other: 5\n", (3, "tracking-uri")),
+    "yaml-nel": ("config/app.yaml", "a: 'x\x85y'\ntracking:  # obs-lint: ignore[H201]\n"
+                 "  other: 5\n", (3, "tracking-uri")),
+    "yaml-lone-cr": ("config/app.yaml", "a: 1\rtracking:  # obs-lint: ignore[H201]\r"
+                     "  other: 5\r", (2, "tracking-uri")),
+}
+
+
+@pytest.mark.parametrize("case", sorted(LINE_BREAK_CASES))
+def test_suppressions_are_found_on_the_line_their_finding_is_reported_on(cli, tmp_path, case):
+    path, text, (line, name) = LINE_BREAK_CASES[case]
+    root = make(tmp_path, {"pack.yaml": PACK_WITH_COLUMNS, path: text})
+    unsuppressed = text.replace("obs-lint: ignore", "obs-lint-off: ignore")
+    (tmp_path / "plain").mkdir()
+    plain = make(tmp_path / "plain", {"pack.yaml": PACK_WITH_COLUMNS, path: unsuppressed})
+    _, report, _ = run_cli(cli, plain)
+    assert (path, line, name) in [f[:3] for f in findings(report)], \
+        "the finding itself is reported on that line"
+    code, report, err = run_cli(cli, root)
+    mine = [f for f in findings(report) if f[0] == path]
+    assert mine == [], f"suppressed findings or stale suppressions remain: {mine}"
+    assert any(f[:3] == SIBLING for f in findings(report)), err
+
+
+@pytest.mark.parametrize("comment, why", [
+    ("# obs-lint: ignore[H201", "`obs-lint: ignore[H201` has no closing `]`"),
+    ("# obs-lint: ignore[H101", "`obs-lint: ignore[H101` has no closing `]`"),
+    ("# obs-lint: ignore[]", "`obs-lint: ignore[]` names no rule"),
+], ids=["unclosed-other-code", "unclosed-own-code", "empty-list"])
+def test_a_malformed_suppression_silences_nothing_and_is_reported(cli, tmp_path, comment, why):
+    """An unclosed ``ignore[H201`` used to act as a bare ``ignore``: it silenced every rule."""
+    root = make(tmp_path, {"src/bad.py": f"import mlflow  {comment}\n",
+                           ".obs-lint.yaml": "packs: [pack.yaml]\nwarn-unused-ignores: false\n"})
+    code, report, _ = run_cli(cli, root)
+    mine = [f for f in findings(report) if f[0] == "src/bad.py"]
+    assert ("src/bad.py", 1, "no-mlflow") in [f[:3] for f in mine]
+    assert ("src/bad.py", 1, "unused-suppression",
+            f"malformed suppression: {why}; it silences nothing") in mine
+    assert code == 1

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import errno
 import os
-import stat
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
+from ..fileio import DEFAULT_MAX_BYTES, ReadRefused, read_regular
 from .model import FileFacts, Problem, Suppression
-from .source import DecodeError, decode, digest, suppressions
+from .source import DecodeError, decode, digest, line_count, suppressions
 from ..types import FileKind, SourceFile, Span
 
 # ``extractor(path, text)``; the Python extractor also takes ``needs=`` (see ``_python``)
@@ -77,45 +77,24 @@ def preload(kind: FileKind) -> None:
         import_module(module, __name__)
 
 
-DEFAULT_MAX_BYTES = 10 * 1024 * 1024
-
-
 def read_bytes(src: SourceFile, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[bytes | None, Problem | None]:
     """Read a file; a vanished/unreadable/oversized/non-regular file is a Problem, not an exception.
 
-    The file is opened non-blocking and checked with ``fstat`` before anything is read: a FIFO
-    named ``x.py`` would otherwise block the run forever (and a device could stream without end).
-    Checking the open descriptor, not the path, leaves no window for the file to be swapped.
+    ``fileio.read_regular`` (shared with every other input): the file is opened non-blocking
+    and checked with ``fstat`` before anything is read, so a FIFO named ``x.py`` cannot block
+    the run and a device cannot stream without end; checking the open descriptor, not the path,
+    leaves no window for the file to be swapped. At most ``max_bytes`` are read.
     """
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
-        fd = os.open(src.abs_path, flags)
-    except OSError as exc:
-        return None, Problem("read-error", _open_failure(src.abs_path, exc))
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            os.close(fd)
-            what = ("is a directory, not a file" if stat.S_ISDIR(st.st_mode) else
-                    f"not a regular file ({_file_type(st.st_mode)}); not read")
-            return None, Problem("read-error", what)
-    except OSError as exc:
-        os.close(fd)
-        return None, Problem("read-error", f"cannot read: {exc.strerror or exc}")
-    try:
-        with os.fdopen(fd, "rb") as fh:
-            if max_bytes:
-                data = fh.read(max_bytes + 1)
-                if len(data) > max_bytes:
-                    size = max(os.fstat(fh.fileno()).st_size, len(data))
-                    return None, Problem("skipped", f"file is {size:,} bytes, over the "
-                                                    f"{max_bytes:,}-byte budget (max-file-bytes);"
-                                                    " not analysed")
-            else:
-                data = fh.read()
-        return data, None
-    except OSError as exc:
-        return None, Problem("read-error", f"cannot read: {exc.strerror or exc}")
+        return read_regular(src.abs_path, max_bytes), None
+    except ReadRefused as exc:
+        if exc.code == "too-large":
+            return None, Problem("skipped", f"file is {exc.size:,} bytes, over the "
+                                            f"{max_bytes:,}-byte budget (max-file-bytes); "
+                                            "not analysed")
+        if exc.exc is not None and not exc.message.startswith("cannot read:"):
+            return None, Problem("read-error", _open_failure(src.abs_path, exc.exc))
+        return None, Problem("read-error", exc.message)
 
 
 def _open_failure(path: str, exc: OSError) -> str:
@@ -135,14 +114,6 @@ def _open_failure(path: str, exc: OSError) -> str:
     if isinstance(exc, PermissionError):
         return "permission denied"
     return f"cannot read: {exc.strerror or exc}"
-
-
-def _file_type(mode: int) -> str:
-    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
-                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device")):
-        if test(mode):
-            return name
-    return "not a file"
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +153,7 @@ def prepare_file(src: SourceFile, patterns: tuple[str, ...] | None, data: bytes 
                          problems=(Problem("parse-error", f"cannot decode: {exc.message}",
                                            Span(exc.line, 1, exc.line, 1)),))
     sups, skip, sup_problems = suppressions(text, src.kind)
-    lines = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
+    lines = line_count(text, src.kind)
     if skip:
         return FileFacts(path=src.path, kind=src.kind, digest=dig, suppressions=sups,
                          skip_file=True, lines=lines)

@@ -429,10 +429,14 @@ class Problem:
 
 @dataclass(frozen=True, slots=True)
 class Suppression:
-    """An inline ``# obs-lint: ignore[...]`` comment. Empty ``codes`` = bare (ignore all)."""
+    """An inline ``# obs-lint: ignore[...]`` comment. Empty ``codes`` = bare (ignore all).
+
+    ``malformed``: why the comment is not a valid suppression (an unclosed ``[``, an empty
+    list); such a comment silences nothing and is reported (``unused-suppression``)."""
 
     line: int
     codes: tuple[str, ...]
+    malformed: str = ""
 
 
 @dataclass(frozen=True, slots=True)

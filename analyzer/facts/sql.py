@@ -72,8 +72,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from ..types import Span
+from ..types import FileKind, Span
 from .model import Problem
+from .source import LINE_BREAKS
 
 try:  # pglast is a hard dependency; the guard keeps ``extract`` from ever raising on import.
     import pglast
@@ -461,14 +462,15 @@ def _compat(a: str, b: str) -> bool:
 
 
 class _Lines:
-    """Offset -> 1-based (line, column), by bisecting newline offsets."""
+    """Offset -> 1-based (line, column), by bisecting the offsets where lines start (the SQL
+    line-numbering rule, ``source.LINE_BREAKS``: suppressions and edits count the same way)."""
 
     def __init__(self, text: str) -> None:
-        self.nl = [m.start() for m in re.finditer("\n", text)]
+        self.starts = [m.end() for m in LINE_BREAKS[FileKind.SQL].finditer(text)]
 
     def pos(self, offset: int) -> tuple[int, int]:
-        i = bisect.bisect_left(self.nl, offset)
-        start = self.nl[i - 1] + 1 if i else 0
+        i = bisect.bisect_right(self.starts, offset)
+        start = self.starts[i - 1] if i else 0
         return i + 1, offset - start + 1
 
     def span(self, a: int, b: int) -> Span:

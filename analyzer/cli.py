@@ -31,6 +31,7 @@ from .builtin import BUILTINS
 from .checks import REGISTRY
 from .errors import ObsLintError, UsageError
 from .report import FORMATS
+from .report.safe import visible
 from .types import Result, Rule, Severity
 
 from .verdict import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
@@ -38,7 +39,9 @@ from .verdict import exit_status as verdict_exit_status
 
 
 def _err(message: str) -> None:
-    click.echo(f"obs-lint: error: {message}", err=True)
+    """One line on stderr; file names and quoted content in it are shown with their control
+    characters escaped (``report.safe.visible``), never sent to the terminal raw."""
+    click.echo(f"obs-lint: error: {visible(message)}", err=True)
 
 
 def _write(text: str, output: str | None) -> None:
@@ -185,7 +188,7 @@ def _report_stale(result: Result, baseline_file: str) -> None:
 
 
 def _note(message: str) -> None:
-    click.echo(f"obs-lint: {message}", err=True)
+    click.echo(f"obs-lint: {visible(message)}", err=True)
 
 
 def _config_notices(config: Config) -> None:

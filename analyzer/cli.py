@@ -335,7 +335,7 @@ def _run_check(config: Config, report_paths: list[str], dests, text_opts: TextOp
     if junit_xml:  # imported on use: a plain check must start fast (warm runs)
         from .testresults import read_junit
         cases = read_junit(junit_xml, config.root, loaded)
-    if diff_base:
+    if diff_base is not None:  # "" is a mistake (an unset CI variable), not "no filter"
         from .gitdiff import changed_lines
         changed = changed_lines(config.root, diff_base)
     progress = Progress(sys.stderr)

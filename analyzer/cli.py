@@ -32,6 +32,7 @@ from .builtin import BUILTINS
 from .checks import REGISTRY
 from .errors import ObsLintError, UsageError
 from .report import FORMATS
+from .report.safe import visible
 from .types import Result, Rule, Severity
 
 from .verdict import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
@@ -39,7 +40,9 @@ from .verdict import exit_status as verdict_exit_status
 
 
 def _err(message: str) -> None:
-    click.echo(f"obs-lint: error: {message}", err=True)
+    """One line on stderr; file names and quoted content in it are shown with their control
+    characters escaped (``report.safe.visible``), never sent to the terminal raw."""
+    click.echo(f"obs-lint: error: {visible(message)}", err=True)
 
 
 def _write(text: str, output: str | None) -> None:
@@ -205,7 +208,7 @@ def _report_stale(result: Result, baseline_file: str) -> None:
 
 
 def _note(message: str) -> None:
-    click.echo(f"obs-lint: {message}", err=True)
+    click.echo(f"obs-lint: {visible(message)}", err=True)
 
 
 def _config_notices(config: Config) -> None:
@@ -356,7 +359,7 @@ def _run_check(config: Config, report_paths: list[str], dests, text_opts: TextOp
     if junit_xml:  # imported on use: a plain check must start fast (warm runs)
         from .testresults import read_junit
         cases = read_junit(junit_xml, config.root, loaded, config.max_file_bytes)
-    if diff_base:
+    if diff_base is not None:  # "" is a mistake (an unset CI variable), not "no filter"
         from .gitdiff import changed_lines
         changed = changed_lines(config.root, diff_base)
     progress = Progress(sys.stderr)

@@ -788,3 +788,99 @@ def test_a_malformed_suppression_silences_nothing_and_is_reported(cli, tmp_path,
     assert ("src/bad.py", 1, "unused-suppression",
             f"malformed suppression: {why}; it silences nothing") in mine
     assert code == 1
+# Output: file names and quoted source text that carry control characters or markup
+# --------------------------------------------------------------------------------------------
+
+FORGED = "::warning file=README.md,line=1::approved"
+HOSTILE_NAMES = {
+    "::notice title=x::y/a.py": "import mlflow\n",
+    "src/new\n::error file=x.py,line=1::forged.py": "import mlflow\n",
+    "src/esc\x1b]0;retitled\x07.py": "import mlflow\n",
+    "src/csi\x1b[2J\x9b.py": "import mlflow\n",
+    "src/bidi\u202eyp.txt.py": "import mlflow\n",
+    "src/<img src=x onerror=alert(1)>.py": "import mlflow\n",
+    "src/link](javascript:x) [y.py": "import mlflow\n",
+    "src/dyn.py": '__import__("mlflow.x\\n' + FORGED + '\\x1b[31m\\n")\n',
+}
+
+
+def _hostile_names(tmp_path: Path) -> Path:
+    return make(tmp_path, HOSTILE_NAMES)
+
+
+def _controls(text: str) -> set[str]:
+    return {c for c in text if (ord(c) < 32 and c != "\n") or 0x7f <= ord(c) <= 0x9f
+            or c in "\u2028\u2029\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"}
+
+
+def test_text_output_shows_control_characters_escaped_one_line_per_finding(tmp_path):
+    root = _hostile_names(tmp_path)
+    proc = subprocess.run([sys.executable, "-m", "obs_lint", "check", "--no-cache"], cwd=root,
+                          capture_output=True, timeout=120, env={**os.environ,
+                                                                 "FORCE_COLOR": "1"})
+    assert proc.returncode == 1, proc.stderr
+    out = proc.stdout.decode("utf-8")
+    # the only escape sequences are obs-lint's own colours (SGR: ESC [ digits ; m)
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", out)
+    assert _controls(plain) == set(), sorted(_controls(plain))
+    lines = [ln for ln in plain.splitlines() if ": H101 [no-mlflow]" in ln]
+    assert len(lines) == len(HOSTILE_NAMES) + 1  # + the sibling
+    assert "src/esc\\x1b]0;retitled\\x07.py:1:1: H101" in plain
+    assert "src/new\\x0a::error file=x.py,line=1::forged.py:1:1: H101" in plain
+    assert "src/csi\\x1b[2J\\x9b.py:1:1" in plain and "src/bidi\\u202eyp.txt.py" in plain
+    assert "mlflow.x\\x0a" + FORGED + "\\x1b[31m\\x0a" in plain
+
+
+def test_stderr_messages_show_control_characters_escaped(tmp_path):
+    root = make(tmp_path)
+    proc = subprocess.run([sys.executable, "-m", "obs_lint", "check", "--no-cache",
+                           "nope\x1b]0;x\x07\n::error::y.py"], cwd=root, capture_output=True,
+                          timeout=120)
+    assert proc.returncode == 2
+    err = proc.stderr.decode("utf-8")
+    assert err == ("obs-lint: error: nope\\x1b]0;x\\x07\\x0a::error::y.py: no such file or "
+                   "directory\n")
+
+
+def test_markdown_links_are_percent_encoded_and_names_cannot_make_markup(cli, tmp_path):
+    from urllib.parse import unquote
+
+    root = _hostile_names(tmp_path)
+    code, out, _ = cli("check", "--no-cache", "--format", "markdown", cwd=root)
+    assert code == 1
+    assert _controls(out) == set()
+    # markup characters from names are backslash-escaped (shown literally), never live
+    assert not re.search(r"(?<!\\)<img", out) and not re.search(r"(?<!\\)\]\(javascript", out)
+    # every link: [escaped text](target) with a target of unreserved characters only
+    links = re.findall(r"\[((?:\\.|[^\]\\\n])*)\]\(([^)\s]*)#L(\d+)\)", out)
+    targets = {unquote(t, errors="surrogateescape") for _, t, _ in links}
+    assert set(HOSTILE_NAMES) <= targets, targets - set(HOSTILE_NAMES)
+    for _, target, _ in links:
+        assert re.fullmatch(r"[A-Za-z0-9%/._~-]+", target), target
+    # no finding line was split: each hostile file is on one list item
+    items = [ln for ln in out.splitlines() if ln.startswith("  - [") or ln.startswith("- [")]
+    assert sum(1 for ln in items if "raw mlflow import" in ln) >= len(HOSTILE_NAMES)
+
+
+def test_structured_formats_stay_valid_with_hostile_names(cli, tmp_path):
+    import xml.etree.ElementTree as ET
+    from urllib.parse import unquote
+
+    root = _hostile_names(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    code, _, err = cli("check", "--no-cache", "--format", f"json:{out / 'r.json'}",
+                       "--format", f"sarif:{out / 'r.sarif'}", "--format",
+                       f"junit:{out / 'r.xml'}", cwd=root)
+    assert code == 1, err
+    report = json.loads((out / "r.json").read_text(encoding="utf-8"))
+    assert set(HOSTILE_NAMES) <= {f["path"] for f in report["findings"]}
+    dyn = [f for f in report["findings"] if f["path"] == "src/dyn.py"]
+    assert dyn and "mlflow.x\n" + FORGED + "\x1b[31m\n" in dyn[0]["message"]  # data, intact
+    sarif = json.loads((out / "r.sarif").read_text(encoding="utf-8"))
+    uris = {unquote(loc["physicalLocation"]["artifactLocation"]["uri"])
+            for r in sarif["runs"][0]["results"] for loc in r["locations"]}
+    assert set(HOSTILE_NAMES) <= uris
+    tree = ET.parse(out / "r.xml")  # well-formed XML whatever the names hold
+    failure = "\n".join(el.text or "" for el in tree.iter("failure"))
+    assert "src/link](javascript:x) [y.py:1:1" in failure

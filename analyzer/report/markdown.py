@@ -26,9 +26,11 @@ from __future__ import annotations
 import os
 import re
 from typing import Iterable, Sequence
+from urllib.parse import quote
 
 from ..types import CheckResult, Finding, Location, PhaseResult, Result, Status
 from ..verdict import explain
+from .safe import visible
 
 MAX_EVIDENCE = 5  # evidence locations shown per rule (the JSON report has them all)
 MAX_FINDINGS = 8  # findings shown per failing rule
@@ -43,16 +45,19 @@ def _escape(text: str) -> str:
 
     Code spans (`...`, as messages write names) are kept verbatim: Markdown shows them
     literally, so escaping there would print the entities. Outside them ``&<>`` become
-    entities; ``|`` is escaped everywhere (GitHub tables split on it even in code spans).
+    entities and ``[`` ``]`` are backslash-escaped (no link or image of the author's choosing);
+    ``|`` is escaped everywhere (GitHub tables split on it even in code spans). Line breaks
+    become spaces; other control characters are shown escaped (``\\x1b``).
     """
-    text = " ".join(str(text).split())
+    text = visible(" ".join(str(text).split()))
     parts = text.split("`")
     if len(parts) % 2 == 0:  # an unpaired backtick: no code spans at all
         parts = [text.replace("`", "\\`")]
     out = []
     for i, part in enumerate(parts):
         if i % 2 == 0:
-            part = part.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            part = (part.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+                    .replace("[", "\\[").replace("]", "\\]"))
         out.append(part.replace("|", "\\|"))
     return "`".join(out)
 
@@ -61,11 +66,25 @@ def _cell(text: str) -> str:
     return _escape(text)
 
 
+_MD_PUNCT = re.compile(r"([\\`\[\]<>&|])")
+
+
+def _literal(text: str) -> str:
+    """Text shown as written (a file name): the characters that could start a code span,
+    HTML, a link or an image, or end the link or a table cell, backslash-escaped (``_`` and
+    ``*`` are left: at most they emphasise); one line, control characters visible."""
+    return _MD_PUNCT.sub(r"\\\1", visible(" ".join(str(text).split())))
+
+
 def _link(loc: Location) -> str:
-    """``[path:line](path#Lline)``: clickable when the report sits at the project root."""
+    """``[path:line](path#Lline)``: clickable when the report sits at the project root.
+
+    The target is percent-encoded (every byte but letters, digits, ``/`` and ``-._~``; the
+    original bytes of a non-UTF-8 name), so a space, parenthesis, newline or ``<img ...>`` in
+    a file name cannot end the link or start markup."""
     line = loc.span.line
-    shown = _escape(f"{loc.path}:{line}")
-    target = loc.path.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+    shown = _literal(f"{loc.path}:{line}")
+    target = quote(loc.path.encode("utf-8", "surrogateescape"), safe="/")
     return f"[{shown}]({target}#L{line})"
 
 

@@ -12,6 +12,9 @@ pure function of the Result and the options):
   SARIF.
 * ``color``: ANSI colours (the CLI turns them on for a terminal only, honouring ``NO_COLOR`` /
   ``FORCE_COLOR``).
+* Text from checked content (paths, messages, pack titles) is printed through
+  ``safe.visible``: control characters (ESC, newlines, OSC sequences) and bidi marks are shown
+  escaped (``\\x1b``), never sent to the terminal; every finding is exactly one line.
 * ``quiet``: the findings only (``-q``); ``statistics``: one line per rule with its count
   instead of one per finding (``--statistics``); ``phase_table``: False leaves out the table
   (the pre-commit hook on changed files prints findings and the summary line only).
@@ -27,6 +30,7 @@ from tabulate import tabulate
 
 from ..types import Finding, PhaseResult, Result, Severity
 from ..verdict import explain
+from .safe import visible
 
 _SEVERITY_COLOR = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "blue"}
 _STATUS_COLOR = {"pass": "green", "fail": "red", "not-run": "yellow", "incomplete": "yellow"}
@@ -75,10 +79,12 @@ def _plural(n: int, word: str, plural: str | None = None) -> str:
 
 def finding_line(f: Finding, result: Result, opts: TextOptions = DEFAULT) -> str:
     s = f.location.span
-    where = f"{display_path(result.root, f.location.path, opts.cwd)}:{s.line}:{s.column}:"
+    shown = visible(display_path(result.root, f.location.path, opts.cwd))
+    where = f"{shown}:{s.line}:{s.column}:"
     color = _SEVERITY_COLOR.get(f.severity)
-    return (f"{_style(where, opts, bold=True)} {_style(f.code, opts, color, bold=True)} "
-            f"[{f.name}] {_style(f.severity.value + ':', opts, color)} {f.message}")
+    code = _style(visible(f.code), opts, color, bold=True)
+    return (f"{_style(where, opts, bold=True)} {code} [{visible(f.name)}] "
+            f"{_style(f.severity.value + ':', opts, color)} {visible(f.message)}")
 
 
 def related_lines(f: Finding, result: Result, opts: TextOptions = DEFAULT) -> list[str]:
@@ -107,8 +113,8 @@ def statistics(result: Result, opts: TextOptions = DEFAULT) -> str:
     rows = sorted(counts.values(), key=lambda r: (-r[0], r[1]))
     if not rows:
         return ""
-    return tabulate([[n, _style(code, opts, _SEVERITY_COLOR.get(sev), bold=True), name,
-                      sev.value] for n, code, name, sev in rows],
+    return tabulate([[n, _style(visible(code), opts, _SEVERITY_COLOR.get(sev), bold=True),
+                      visible(name), sev.value] for n, code, name, sev in rows],
                     headers=["Count", "Code", "Name", "Severity"], tablefmt="plain",
                     colalign=("right", "left", "left", "left"))
 
@@ -148,8 +154,9 @@ def phase_table(result: Result, opts: TextOptions = DEFAULT) -> str:
     multi = len({ph.pack for ph in result.phases}) > 1
     rows = []
     for ph in result.phases:
-        row = ([ph.pack] if multi else []) + [ph.phase.id, ph.phase.title,
-                                              f"{ph.passed}/{len(ph.checks)}"]
+        phase_id = ph.phase.id if isinstance(ph.phase.id, int) else visible(ph.phase.id)
+        row = ([visible(ph.pack)] if multi else []) + [phase_id, visible(ph.phase.title),
+                                                       f"{ph.passed}/{len(ph.checks)}"]
         if with_tests:
             row += _test_cells(ph)
         rows.append(row + [status_cell(ph, opts)])
@@ -191,7 +198,7 @@ def summary_line(result: Result) -> str:
     s += (f". Checked {_plural(st.files_discovered, 'file')} ({st.files_parsed} parsed) with "
           f"{_plural(st.rules, 'rule')}.")
     why = explain(result)
-    return s + (f" {why}" if why else "")
+    return visible(s + (f" {why}" if why else ""))
 
 
 def render(result: Result, opts: TextOptions = DEFAULT) -> str:

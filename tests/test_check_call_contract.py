@@ -802,3 +802,14 @@ def test_a_project_module_the_rule_may_not_read_is_undecided():
                                                   project=view))
     assert_unknown(res, "m.py (module m) was not analysed for this rule")
     assert view.wanted == {"m.py"}  # the pipeline loads it and asks again
+
+
+def test_a_call_on_the_result_of_a_call_is_judged_too():
+    # regression: ``make().log_metric(...)`` and ``make()`` start at the same column, and only
+    # the first of the two was judged
+    files = {"m.py": CONNECTOR + "\n\ndef make():\n    return Connector()\n",
+             "use.py": "from m import make\n\nmake().log_metric('k')\n"}
+    res = check(files)
+    assert error(res) == ("use.py", 3, "msg: `make().log_metric('k')`: `Connector.log_metric` "
+                                       "requires `value`, not given (defined at m.py:5)")
+    assert evidence(res) == [("m.py", 10), ("use.py", 3)]  # ``Connector()``, ``make()`` bind

@@ -163,9 +163,11 @@ check:
                 for imp in facts.imports:
                     for msg, span in self._missing_imports(view, f.path, imp):
                         findings.append(ctx.finding(f.path, span, msg, source=msg))
-        seen: set[tuple[str, int, int]] = set()
+        seen: set[tuple[str, int, int, int, int]] = set()
         for path, call in selected:
-            key = (path, call.span.line, call.span.column)
+            # the whole span: ``a().b()`` and its receiver call ``a()`` start at the same column
+            key = (path, call.span.line, call.span.column, call.span.end_line,
+                   call.span.end_column)
             if key in seen:
                 continue
             seen.add(key)

@@ -387,3 +387,19 @@ def test_callers_are_followed_a_bounded_number_of_levels():
     src = (f"async def top(t):\n    async with t.trace_agent('a'):\n        f0(t)\n\n\n{chain}"
            f"\n\n\ndef f{MAX_CALLER_DEPTH + 1}(t):\n    t.trace_llm_call('m')\n")
     assert_unknown(spans(src), f"callers followed {MAX_CALLER_DEPTH} levels deep")
+
+
+def test_a_caller_that_cannot_be_followed_is_undecided_and_a_value_use_is_the_reason_given():
+    helper = '''\
+        class Node:
+            def execute(self, state, tracer):
+                tracer.trace_llm_call("gpt")
+        '''
+    res = spans(helper, **{"src/jobs.py": "def run(job, state):\n    job.execute(state)\n"})
+    assert_unknown(res, "`job.execute(state)` at src/jobs.py:2 may call `Node.execute`: "
+                        "parameter `job` of `run` (src/jobs.py) has no type annotation")
+    # the graph node is the reason that matters, wherever the files sort
+    res = spans(helper, **{"src/jobs.py": "def run(job, state):\n    job.execute(state)\n",
+                           "src/z_graph.py": "from agent import Node\n\n\ndef build(g):\n"
+                                             "    g.add_node('n', Node().execute)\n"})
+    assert_unknown(res, "`Node.execute` is used as a value at src/z_graph.py:5")

@@ -359,6 +359,7 @@ check:
             # a nested function or lambda: called through values we do not follow
             return None, f"`{qual}` is a nested function: what calls it is not followed"
         out = []
+        unfollowed = ""  # a call that may reach it; reported unless it is used as a value
         found = view.search(name)
         for other in (sorted(view.allowed) if found is None else found):
             fi = view.peek(other)
@@ -379,14 +380,16 @@ check:
                             isinstance(rt, (Instance, ClassDef)) and not _related(view, rt, path,
                                                                                  qual)):
                         continue  # ``cursor.execute(...)``: another object's method
-                    return None, (f"`{c.text}` at {other}:{c.span.line} may call `{qual}`: "
-                                  f"{t.reason}")
+                    unfollowed = unfollowed or (f"`{c.text}` at {other}:{c.span.line} may call "
+                                                f"`{qual}`: {t.reason}")
             # the function passed as a value (``add_node("x", node.execute)``, a callback):
             # whatever calls it later is not followed
             for n in fi.facts.names:
                 if n.name == name and n.scope not in called_here:
                     return None, (f"`{qual}` is used as a value at {other}:{n.span.line} (a "
                                   "callback, a graph node): what calls it is not followed")
+        if unfollowed:
+            return None, unfollowed
         return out, ""
 
 

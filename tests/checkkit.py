@@ -109,3 +109,32 @@ def evaluate_kind(kind_cls, scoped: list[FileFacts], root, all_paths: frozenset[
 def finding_rows(res) -> list[tuple[str, int, str, str]]:
     return [(f.location.path, f.location.span.line, f.severity.value, f.message)
             for f in res.findings]
+
+
+# -- cross-file kinds (call-contract, reachability): the project view the pipeline builds -----
+
+def run_project(kind: str, params: Mapping[str, Any], files: Mapping[str, str],
+                scope: Any = None, hint: str = "") -> CheckResult:
+    """Evaluate ``kind`` as the pipeline does for a kind that resolves names across the
+    project: the rule's scope is the files whose path matches a glob of ``scope`` (default:
+    every file), every snippet is consultable, and "which files name ``word``" searches the
+    snippets' text (``extract.OnDemand.search``)."""
+    import fnmatch
+
+    from obs_lint.checks.resolve import ProjectIndex, ProjectView
+
+    rule = rule_of(kind, params)
+    facts = facts_of(files)
+    texts = {p: textwrap.dedent(t) for p, t in files.items()}
+    globs = [scope] if isinstance(scope, str) else list(scope or ["*", "**"])
+    scoped = [f for f in facts if any(fnmatch.fnmatchcase(f.path, g) for g in globs)]
+    paths = frozenset(f.path for f in facts)
+    index = ProjectIndex(facts, paths)
+    index.searcher = lambda word: sorted(p for p, t in texts.items() if word in t)
+    view = ProjectView(index, paths)
+    ctx = RuleContext(rule=rule, files=scoped, root=".", scope_hint=hint, all_paths=paths,
+                      project=view)
+    return REGISTRY[kind](rule).evaluate(ctx)
+
+
+__all__ += ["run_project"]

@@ -18,16 +18,25 @@ do when the call runs, from the project's source alone (nothing of its environme
   class defines ``__getattr__``); a name imported from a project module must be defined (or
   re-exported) there.
 * **The arguments must bind** to the callee's signature (``checks/signatures.py``): no unknown
-  keyword unless it takes ``**kwargs``, no more positional arguments than it takes, no value
-  given twice, every required parameter given (not judged when the call unpacks ``*args`` or
-  ``**mapping``). Constructors of dataclasses, attrs classes, NamedTuples and pydantic models
-  are checked against their fields.
+  keyword unless it takes ``**kwargs``, no positional-only parameter given by keyword, no more
+  positional arguments than it takes, no value given twice, every required parameter given.
+  A call that unpacks ``*args`` or ``**mapping`` is a finding only for what fails whatever they
+  hold (an unknown keyword, too many positionals, a value given twice); otherwise it is
+  undecided (unless the callee takes nothing but ``*args``/``**kwargs``). Constructors of
+  dataclasses, attrs classes, NamedTuples and pydantic models are checked against their
+  fields; a class's ``__new__`` as well as its ``__init__``.
 * **Coroutines**: ``await`` of a synchronous function whose result is not awaitable, and a call
   of an ``async def`` whose coroutine is dropped (a bare expression statement, never awaited),
   are findings.
 * **Never a guess.** A callee that cannot be followed is not judged; when it matches a
   ``callees`` pattern by name, the rule says it could not decide and why. A signature that a
-  decorator may change is not judged either.
+  decorator may change is not judged either, nor a call unpacking ``*``/``**`` arguments that
+  would bind or not depending on what they hold: with ``callees`` these make the rule
+  undecided (with the reason), without it they are left out.
+* **Names.** ``callees`` patterns match the callee as defined (``Class.method`` also for a
+  method a class inherits from a project base, looked up on it) and the call's own name; a
+  call through an import alias (``from m import f as g``), a module alias (``Alias = Cls``)
+  or ``cls(...)`` in a classmethod is matched by the name it stands for.
 
 Each finding is at the call and names the definition it was checked against (path:line).
 ``min`` asks for at least that many checked calls matching ``callees`` (default 0).
@@ -40,13 +49,14 @@ import re
 from dataclasses import dataclass
 from typing import Any, ClassVar, Mapping
 
-from ..facts.model import CallFact, FileFacts, ImportFact
+from ..facts.model import CallFact, FileFacts, ImportFact, Ref
 from ..types import CheckResult, FileKind, Location, Severity
 from .base import CheckKind, Param, RuleContext
 from .pyindex import empty_scope
 from .resolve import (ClassDef, External, ExternalInstance, FuncDef, Instance, ModuleRef,
                       ProjectView, Unknown, absolute_from, module_names, receiver_text)
-from .signatures import Sig, Skip, bind, class_signature, function_signature, parse_signature
+from .signatures import (Sig, Skip, bind, binds_whatever_unpacked, class_signature,
+                         function_signature, parse_signature)
 
 CHECKS = ("exists", "arguments", "await")
 # results that are awaitable: a sync function annotated to return one of these may be awaited
@@ -91,7 +101,7 @@ class CallContract(CheckKind):
                   "`{\"mlflow.set_experiment_tag\": \"(key, value)\"}`."),
         Param("min", (int,), default=0,
               doc="At least this many checked calls (matching `callees`) must exist."),
-        Param("checks", (list,), item_types=(str,), default=None, choices=CHECKS,
+        Param("checks", (list,), item_types=(str,), default=None,
               doc=f"Which checks to run (default all: {', '.join(CHECKS)})."),
     )
     example: ClassVar[str] = """\
@@ -153,9 +163,11 @@ check:
                 for imp in facts.imports:
                     for msg, span in self._missing_imports(view, f.path, imp):
                         findings.append(ctx.finding(f.path, span, msg, source=msg))
-        seen: set[tuple[str, int, int]] = set()
+        seen: set[tuple[str, int, int, int, int]] = set()
         for path, call in selected:
-            key = (path, call.span.line, call.span.column)
+            # the whole span: ``a().b()`` and its receiver call ``a()`` start at the same column
+            key = (path, call.span.line, call.span.column, call.span.end_line,
+                   call.span.end_column)
             if key in seen:
                 continue
             seen.add(key)
@@ -230,15 +242,19 @@ check:
         return out
 
     # -- one call -----------------------------------------------------------------------------
-    def _matches_callee(self, call: CallFact) -> tuple[bool, bool]:
-        """(may match, by a literal name) — whether the call's name can match ``callees``."""
+    def _matches_callee(self, view: ProjectView, path: str, call: CallFact
+                        ) -> tuple[bool, bool]:
+        """(may match, by a literal name) — whether the call's name, or the name it aliases in
+        its file (``from m import f as g``, ``Alias = Cls``), can match ``callees``."""
         callees = self.p.get("callees")
         if not callees:
             return True, False
+        names = [call.attr, *_aliased(view, path, call)]
         for pat in callees:
             last = pat.rsplit(".", 1)[-1]
-            if fnmatch.fnmatchcase(call.attr, last):
-                return True, not (_GLOB & set(last))
+            for name in names:
+                if fnmatch.fnmatchcase(name, last):
+                    return True, not (_GLOB & set(last))
         return False, False
 
     def _callee_ok(self, names: list[str]) -> bool:
@@ -249,7 +265,7 @@ check:
 
     def _judge(self, view: ProjectView, path: str, call: CallFact,
                sigs: dict[str, Any]) -> _Outcome:
-        may, literal = self._matches_callee(call)
+        may, literal = self._matches_callee(view, path, call)
         if not may:
             return _Outcome("ignore")
         recv = receiver_text(call.callee)
@@ -279,7 +295,11 @@ check:
                 return _Outcome("ignore")
             return self._bind(Sig(sigs[key], f"`{key}`", ("", 0)), call, None)
         if isinstance(t, FuncDef):
-            if not self._callee_ok(_qualified(t.path, t.fn.qualname)):
+            names = _qualified(t.path, t.fn.qualname)
+            if t.owner is not None and t.owner.cls.qualname != t.fn.scope:
+                # a method inherited from a base, looked up on ``t.owner``: ``Owner.method``
+                names += _qualified(t.owner.path, f"{t.owner.cls.qualname}.{t.fn.name}")
+            if not self._callee_ok(names):
                 return _Outcome("ignore")
             bound = isinstance(rtype, Instance) or (
                 isinstance(rtype, ClassDef) and "classmethod" in t.fn.decorators)
@@ -296,16 +316,30 @@ check:
 
     def _bind(self, sig: Sig | Skip, call: CallFact, fd: FuncDef | None) -> _Outcome:
         if isinstance(sig, Skip):
-            return _Outcome("ignore") if not self.p.get("callees") else _Outcome(
-                "unknown", reason=sig.reason)
+            return self._undecided(sig.reason)
         problems: list[str] = []
-        if "arguments" in self._wanted():
-            problems.extend(bind(sig, len(call.args), [k for k, _ in call.kwargs],
-                                 call.star_args, call.star_kwargs))
+        keywords = [k for k, _ in call.kwargs]
+        arguments = "arguments" in self._wanted()
+        if arguments:
+            problems.extend(bind(sig, len(call.args), keywords, call.star_args,
+                                 call.star_kwargs))
         if fd is not None and "await" in self._wanted():
             problems.extend(_await_problems(fd, call))
         where = sig.where if sig.where[0] else None
+        if not problems and arguments and (call.star_args or call.star_kwargs) and \
+                not binds_whatever_unpacked(sig, keywords, call.star_args, call.star_kwargs):
+            what = " and ".join(w for w, on in (("`*args`", call.star_args),
+                                                ("`**mapping`", call.star_kwargs)) if on)
+            return self._undecided(f"the call unpacks {what}: whether what they hold binds to "
+                                   f"{sig.label} is not known")
         return _Outcome("bad" if problems else "ok", tuple(problems), where)
+
+    def _undecided(self, reason: str) -> _Outcome:
+        """A call to a project callee that cannot be judged: undecided when the rule names
+        its callees, else left out (a rule over all calls judges what it can)."""
+        if not self.p.get("callees"):
+            return _Outcome("ignore")
+        return _Outcome("unknown", reason=reason)
 
     def _missing_imports(self, view: ProjectView, path: str, imp: ImportFact):
         """Names a ``from project_module import name`` asks for that the module lacks."""
@@ -338,6 +372,36 @@ def _signature_key(sigs: dict[str, Any], qualname: str) -> str | None:
         if k.endswith("." + tail) or k == tail:
             return k
     return None
+
+
+def _aliased(view: ProjectView, path: str, call: CallFact) -> list[str]:
+    """The names a plain-name call stands for in its file: the imported name of an import
+    alias (``from m import f as g``: ``f``), the class of a module alias (``Alias = Cls``), the
+    class ``cls`` is in a classmethod."""
+    if "." in call.callee or not call.callee.isidentifier():
+        return []
+    if call.callee == "cls":  # ``cls(...)`` in a classmethod constructs the class
+        t = view.type_of(path, "cls", call.scope)
+        return [t.cls.name] if isinstance(t, ClassDef) else []
+    fi = view.file(path)
+    if fi is None:
+        return []
+    out: list[str] = []
+    name = call.callee
+    for _ in range(3):
+        hit = fi.imports.get(("", name)) or fi.imports.get((call.scope, name))
+        if hit is not None:
+            imp, target = hit
+            if imp.kind == "from":
+                out.append(target)
+            break
+        assigns = fi.assigns.get(("", name)) or ()
+        refs = [a.value.name for a in assigns if isinstance(a.value, Ref)]
+        if len(refs) != 1 or len(assigns) != 1:
+            break
+        name = refs[0].rsplit(".", 1)[-1]
+        out.append(name)
+    return out
 
 
 def _qualified(path: str, qualname: str) -> list[str]:

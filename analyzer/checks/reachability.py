@@ -8,13 +8,22 @@ Two questions a presence rule cannot answer:
   package ``__init__.py`` (a re-export), a mention in a test, a type annotation or a docstring
   is not a use. With ``mode: any`` one of the symbols being used is enough (a class and the
   accessor that builds it). A call with the symbol's name whose callee cannot be followed makes
-  the rule undecided, never a match.
+  the rule undecided, never a match; so does the symbol passed or stored as a value outside its
+  definition (a callback, a registry entry, ``default_factory=``, a value returned — what calls
+  it later is not followed; ``isinstance``/``issubclass``/``type``/``super`` arguments are not
+  values of that kind), and ``getattr`` on the module that defines or re-exports it (or, for a
+  method, on an instance of its class) with a computed name or the symbol's own name. A
+  finding lists the test calls it saw, which do not count.
 * **Inside a parent span** (``calls_within``): every call matching ``calls`` runs inside an
   active parent span — lexically within ``with``/``async with <span>(...)`` of one of
-  ``spans`` in the same function, or in a project function every caller of which does so
-  (callers are searched in the text of every project file and followed up to
-  ``MAX_CALLER_DEPTH`` levels). A call with no enclosing span opens a span with no
-  parent; a function nothing in scope calls has no span around it.
+  ``spans`` in the same function, in a function decorated ``@<span>(...)``, or in a project
+  function every caller of which does so (callers are searched in the text of every project
+  file and followed up to ``MAX_CALLER_DEPTH`` levels). A call with no enclosing span opens a
+  span with no parent; a function nothing in scope calls has no span around it. Undecided: a
+  function used as a value (a callback, a graph node) or nested in another, a caller whose
+  callee cannot be followed, and a function that assigns a span call to a name
+  (``ctx = tracer.trace_agent(...)``; entered later as ``async with ctx:``, which facts do not
+  record as enclosing its body).
 
 Findings point at the definition of an unused symbol (listing the files that were searched
 and what they held) and at each orphaned call (with the caller chain that was followed).
@@ -27,7 +36,7 @@ import posixpath
 import re
 from typing import Any, ClassVar, Mapping
 
-from ..facts.model import CallFact, FileFacts
+from ..facts.model import CallFact, CallValue, DictValue, FileFacts, Ref, Seq
 from ..types import CheckResult, FileKind, Location, Severity
 from .base import CheckKind, Param, RuleContext
 from .pyindex import empty_scope
@@ -194,15 +203,19 @@ check:
         looked = 0
         found = view.search(name)
         candidates = sorted(view.allowed) if found is None else found
+        test_uses: list[str] = []
         for other in candidates:
-            if is_test(other) and not tests:
-                continue
             fi = view.peek(other)
             if fi is None:
                 continue
             mentions = [c for c in fi.facts.calls if c.attr == name and c.context == "call"]
+            if is_test(other) and not tests:
+                test_uses.extend(f"{other}:{c.span.line}" for c in mentions
+                                 if _is(view.type_of(other, c.callee, c.scope), d))
+                continue
             if other != path:
                 looked += 1
+            maybes.extend(_value_uses(view, other, fi, name, d, label))
             if not mentions:
                 if other != path and (any(n.name == name for n in fi.facts.names) or any(
                         n.name == name or n.asname == name for i in fi.facts.imports
@@ -225,6 +238,7 @@ check:
                     maybes.append(f"`{c.text}` at {other}:{c.span.line}: {t.reason}")
         if uses:
             return True, uses
+        maybes.extend(self._dynamic_lookups(view, path, d, label))
         fi = view.peek(path)
         for ipath, scope in inner:
             caller = fi.functions.get(scope) if fi is not None else None
@@ -240,7 +254,41 @@ check:
                 maybes.extend(info)
         if maybes:
             return None, maybes
+        if test_uses:
+            notes.insert(0, f"called only by tests: {', '.join(test_uses[:3])}")
         return False, (looked, notes)
+
+    def _dynamic_lookups(self, view: ProjectView, path: str, d: Any, label: str) -> list[str]:
+        """``getattr(module, name)`` on the module that defines (or re-exports) ``d``, or
+        ``getattr(obj, name)`` on an instance of the class of a method ``d``, in non-test code:
+        the attribute looked up may be ``d`` (a computed name, or ``d``'s own name)."""
+        name = label.rsplit(".", 1)[-1]
+        found = view.search("getattr")
+        out = []
+        for other in (sorted(view.allowed) if found is None else found):
+            if is_test(other) and not self.p.get("include_tests"):
+                continue
+            fi = view.peek(other)
+            if fi is None:
+                continue
+            for c in fi.facts.calls:
+                if c.callee not in ("getattr", "builtins.getattr") or len(c.args) < 2 \
+                        or not isinstance(c.args[0], Ref):
+                    continue
+                key = c.args[1]
+                if isinstance(key, str) and key != name:
+                    continue  # ``getattr(m, "other")``: another attribute
+                t = view.type_of(other, c.args[0].name, c.scope)
+                hit = False
+                if isinstance(t, ModuleRef) and "." not in label:
+                    hit = _is(view.symbol_type(view.member(t.name, name)), d)
+                elif isinstance(t, (Instance, ClassDef)) and isinstance(d, FuncDef):
+                    hit = _is(view.attribute(t, name), d)
+                if hit:
+                    how = f"`{name}` by name" if isinstance(key, str) else "a computed name"
+                    out.append(f"`{c.text}` at {other}:{c.span.line} looks up {how}: whether "
+                               f"`{label}` is then called is not followed")
+        return out
 
     # -- within -------------------------------------------------------------------------------
     def _within(self, ctx: RuleContext, view: ProjectView, findings: list,
@@ -276,11 +324,19 @@ check:
         fn_qual = call.scope
         if not fn_qual:
             return False, "it is at module level"
+        fi = view.file(path)
+        fn = fi.functions.get(fn_qual) if fi is not None else None
+        if fn is not None and any(_span_text(d, span_pats) for d in fn.decorators):
+            return True, ""  # ``@tracer.trace_agent(...)``: the whole body runs in the span
+        held = _span_held_by_name(fi, fn_qual, span_pats) if fi is not None else ""
+        if held:
+            return None, (f"`{fn_qual}` holds a span in `{held}` (entered by name, e.g. "
+                          f"`async with {held}:`): whether the call runs inside it is not known")
         if depth >= MAX_CALLER_DEPTH:
             return None, f"callers followed {MAX_CALLER_DEPTH} levels deep"
-        callers = self._callers(view, path, fn_qual)
+        callers, why_not = self._callers(view, path, fn_qual)
         if callers is None:
-            return None, f"the callers of `{fn_qual}` cannot all be found"
+            return None, why_not
         if not callers:
             return False, f"no enclosing span in `{fn_qual}`, which no project code calls"
         chain = []
@@ -295,12 +351,15 @@ check:
         return True, ""
 
     def _callers(self, view: ProjectView, path: str, qual: str
-                 ) -> list[tuple[str, CallFact]] | None:
-        """Project calls of the function ``qual`` of ``path`` in the files the rule consults."""
+                 ) -> tuple[list[tuple[str, CallFact]] | None, str]:
+        """Project calls of the function ``qual`` of ``path`` in the files the rule consults
+        (None, and why, when some caller cannot be followed)."""
         name = qual.rsplit(".", 1)[-1]
         if name.startswith("<") or ".<locals>." in qual:
-            return None  # a nested function or lambda: called through values we do not follow
+            # a nested function or lambda: called through values we do not follow
+            return None, f"`{qual}` is a nested function: what calls it is not followed"
         out = []
+        unfollowed = ""  # a call that may reach it; reported unless it is used as a value
         found = view.search(name)
         for other in (sorted(view.allowed) if found is None else found):
             fi = view.peek(other)
@@ -321,12 +380,31 @@ check:
                             isinstance(rt, (Instance, ClassDef)) and not _related(view, rt, path,
                                                                                  qual)):
                         continue  # ``cursor.execute(...)``: another object's method
-                    return None
+                    unfollowed = unfollowed or (f"`{c.text}` at {other}:{c.span.line} may call "
+                                                f"`{qual}`: {t.reason}")
             # the function passed as a value (``add_node("x", node.execute)``, a callback):
             # whatever calls it later is not followed
-            if any(n.name == name and n.scope not in called_here for n in fi.facts.names):
-                return None
-        return out
+            for n in fi.facts.names:
+                if n.name == name and n.scope not in called_here:
+                    return None, (f"`{qual}` is used as a value at {other}:{n.span.line} (a "
+                                  "callback, a graph node): what calls it is not followed")
+        if unfollowed:
+            return None, unfollowed
+        return out, ""
+
+
+def _span_held_by_name(fi: Any, scope: str, patterns: tuple[str, ...]) -> str:
+    """A name the function assigns a span call to (``ctx = tracer.trace_agent(...)``), which
+    it may enter later by name (``async with ctx:``, which facts do not record as enclosing
+    the calls in its body)."""
+    for (sc, target), assigns in fi.assigns.items():
+        if sc != scope:
+            continue
+        for a in assigns:
+            v = a.value
+            if not a.via and isinstance(v, CallValue) and _span_text(v.callee, patterns):
+                return target
+    return ""
 
 
 def _related(view: ProjectView, t: Any, path: str, qual: str) -> bool:
@@ -342,6 +420,61 @@ def _related(view: ProjectView, t: Any, path: str, qual: str) -> bool:
     if oc is None:
         return True
     return cls in view.lineage(ClassDef(path, oc))[0]
+
+
+# calls that take a class or function as a value without calling it
+_NOT_A_USE = frozenset({"isinstance", "issubclass", "type", "super", "cast", "typing.cast",
+                        "id", "repr", "str", "hasattr", "getattr", "callable", "print"})
+
+
+def _value_uses(view: ProjectView, path: str, fi: Any, name: str, d: Any, label: str
+                ) -> list[str]:
+    """Places in ``path`` where ``d`` is passed or stored as a value (a callback, a registry
+    entry, ``default_factory=``, a value returned) outside its own definition: whatever calls
+    it later is not followed."""
+    out: list[str] = []
+
+    def refs(v: Any):
+        if isinstance(v, Ref):
+            yield v
+        elif isinstance(v, Seq):
+            for x in v.items:
+                yield from refs(x)
+        elif isinstance(v, DictValue):
+            for k, x in v.items:
+                yield from refs(k)
+                yield from refs(x)
+        elif isinstance(v, CallValue):
+            if v.callee in _NOT_A_USE:
+                return
+            for x in v.args:
+                yield from refs(x)
+            for _, x in v.kwargs:
+                yield from refs(x)
+
+    def check(v: Any, scope: str, line: int, text: str) -> None:
+        if scope and _inside(scope, label):
+            return
+        for r in refs(v):
+            if r.name != name and not r.name.endswith("." + name):
+                continue
+            if _is(view.type_of(path, r.name, scope), d):
+                out.append(f"`{label}` is passed as a value at {path}:{line}{text}: what "
+                           "calls it is not followed")
+                return
+
+    for c in fi.facts.calls:
+        if c.context == "call" and c.callee not in _NOT_A_USE:
+            check(CallValue(c.callee, "", c.args, c.kwargs), c.scope, c.span.line,
+                  f" (`{c.text}`)" if len(c.text) <= 60 else "")
+    for (scope, _target), assigns in fi.assigns.items():
+        for a in assigns:
+            if a.has_value and not a.via:
+                check(a.value, scope, a.span.line, "")
+    for fn in fi.facts.functions:
+        for r in fn.returns:
+            check(r, fn.qualname, fn.span.line, f" (returned by `{fn.qualname}`)")
+    return out
 
 
 def _inside(scope: str, label: str) -> bool:

@@ -13,7 +13,9 @@ those questions from facts only, the way a reader follows the code:
 * **Symbols** (``resolve_name``): a name in a file is a class or function defined there, an
   import (absolute or relative, ``from . import x``, ``import a.b as c``, aliases), or a module
   level assignment; imports are followed into the project module that defines the name, through
-  re-exports in ``__init__.py`` files, up to ``MAX_DEPTH`` hops.
+  re-exports in ``__init__.py`` files, up to ``MAX_DEPTH`` hops. A name a ``from m import *``
+  brings is looked up in project module ``m`` (its literal ``__all__``, else its public
+  names); from a module outside the project it is unknown.
 * **Types of receivers** (``type_of``): ``Cls(...)`` is an instance of ``Cls``; a call of a
   project function has the type of its return annotation (``Optional[X]``, ``X | None`` and
   string annotations unwrapped), or else of the values it returns when they all agree; a
@@ -41,7 +43,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence, Union
 
 from ..facts.model import (AssignFact, CallFact, CallValue, ClassFact, FileFacts, FunctionFact,
-                           ImportFact, PythonFacts, Ref, Value)
+                           ImportFact, PythonFacts, Ref, Seq, Value)
 from ..types import FileKind, Span
 
 MAX_DEPTH = 12
@@ -337,7 +339,40 @@ class ProjectView:
             assigns = fi.assigns.get((sc, name))
             if assigns:
                 return VarDef(path, assigns[-1])
+        star = self._star_import(path, fi, name, scope, depth)
+        if star is not None:
+            return star
         return Unknown(f"`{name}` is not defined or imported in {path}", missing=True)
+
+    def _star_import(self, path: str, fi: _FileIndex, name: str, scope: str, depth: int
+                     ) -> Symbol | None:
+        """``name`` brought by a ``from m import *`` visible at ``scope`` (None: no star
+        import). A project module gives the names its ``__all__`` lists (when it is a literal
+        list) or else its public names; a module outside the project, anything."""
+        visible = set(_scope_chain(scope, fi))
+        stars = [i for i in fi.facts.imports if i.kind == "from" and i.scope in visible
+                 and any(n.name == "*" for n in i.names)]
+        for imp in stars:
+            module = absolute_from(imp, path)
+            hit = self.module_file(module) if module else None
+            if hit is None:
+                if module and module not in self.index.packages:
+                    return Unknown(f"`{name}` may come from `from {module} import *` "
+                                   "(outside the project)")
+                continue
+            mpath, mfi = hit
+            if mfi is None:
+                return Unknown(f"`{name}` may come from `from {module} import *` ({mpath} was "
+                               "not analysed for this rule)")
+            listed = _all_names(mfi)
+            if listed is None and name.startswith("_"):
+                continue
+            if listed is not None and name not in listed:
+                continue
+            sym = self.resolve_name(mpath, name, "", depth + 1)
+            if not (isinstance(sym, Unknown) and sym.missing):
+                return sym
+        return None
 
     def _follow_import(self, path: str, imp: ImportFact, target: str, bound: str,
                        depth: int) -> Symbol:
@@ -376,10 +411,6 @@ class ProjectView:
             sub = f"{module}.{name}"
             if sub in self.index.modules or sub in self.index.packages:
                 return self._module_symbol(sub, depth)
-            star = [i for i in fi.facts.imports if i.kind == "from" and i.scope == ""
-                    and any(n.name == "*" for n in i.names)]
-            if star:
-                return Unknown(f"`{name}` may come from a star import in {path}")
         return sym
 
     def resolve_dotted(self, path: str, text: str, scope: str = "") -> Symbol:
@@ -575,6 +606,9 @@ class ProjectView:
                 for a in fi.assigns.get((f.qualname, name), ())]
         if glob:
             return self._agree(path, glob, "", f"`{name}`")
+        star = self._star_import(path, fi, name, scope, 0)
+        if star is not None:
+            return self.symbol_type(star)
         return Unknown(f"`{name}` is not defined in {path}")
 
     def symbol_type(self, sym: Symbol) -> Type:
@@ -967,6 +1001,17 @@ class ProjectView:
         if isinstance(sym, Unknown):
             return sym
         return Unknown(f"annotation `{text}` does not name a class")
+
+
+def _all_names(fi: _FileIndex) -> set[str] | None:
+    """The names a module's literal ``__all__`` lists (None: it has none, or not a literal)."""
+    assigns = fi.assigns.get(("", "__all__"))
+    if not assigns or len(assigns) != 1 or assigns[0].augmented:
+        return None
+    v = assigns[0].value
+    if isinstance(v, Seq) and not v.starred and all(isinstance(x, str) for x in v.items):
+        return set(v.items)
+    return None
 
 
 def _private(name: str) -> bool:

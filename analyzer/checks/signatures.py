@@ -18,10 +18,20 @@ takes — from facts only:
 * an external callable the pack describes (``signatures:``, e.g.
   ``{"mlflow.set_experiment_tag": "(key, value)"}``).
 
-Whatever could change a signature and cannot be followed — a decorator that is not known to
-keep the signature, ``@overload``, a metaclass, an external base class that supplies
-``__init__``, ``__new__`` — makes the signature *unknown* (``Skip`` with the reason): the call
-is then not judged, never guessed.
+Binding follows CPython: a positional-only name given by keyword is an error unless the callee
+takes ``**kwargs`` (which then receives it); a method bound to its instance or class that
+declares no positional parameter for it (``def m(*, a)``) gets one positional argument too many.
+``__new__`` takes the constructor's arguments too: when it is annotated to return the class
+(``-> "Cls"``, ``-> Self``) or returns what the resolver follows to an instance of it
+(``cls._instance``), the arguments must bind to it and to ``__init__``.
+
+Whatever could change a signature and cannot be followed — a function decorator that is not
+known to keep the signature, a class decorator that is not known to return the class
+(``dataclass``/attrs, ``runtime_checkable``, ``total_ordering``, ``final``, ``enum.unique``
+are), ``@overload``, a metaclass, an external base class that supplies ``__init__``, a
+``__new__`` that may return something else than an instance — makes the signature *unknown*
+(``Skip`` with the reason): the call is then not judged, never guessed. A call that unpacks
+``*args``/``**mapping`` is judged only on what fails whatever they hold (``bind``).
 """
 
 from __future__ import annotations
@@ -30,7 +40,7 @@ import ast
 from dataclasses import dataclass
 
 from ..facts.model import AssignFact, CallValue, ParamFact, Ref
-from .resolve import ClassDef, FuncDef, ProjectView
+from .resolve import ClassDef, FuncDef, Instance, ProjectView
 
 # decorators that return the function with its signature (or are not about calling it)
 TRANSPARENT = frozenset({
@@ -46,6 +56,12 @@ _ATTRS = ("attr.s", "attr.attrs", "attrs.define", "attrs.frozen", "attrs.mutable
 _PYDANTIC = ("pydantic.BaseModel", "pydantic.main.BaseModel", "pydantic.v1.BaseModel",
              "BaseModel", "pydantic_settings.BaseSettings")
 _NAMEDTUPLE = ("typing.NamedTuple", "NamedTuple", "typing_extensions.NamedTuple")
+# class decorators that return the class they are given, its constructor unchanged
+_CLASS_TRANSPARENT = frozenset({
+    "typing.runtime_checkable", "typing_extensions.runtime_checkable", "runtime_checkable",
+    "typing.final", "typing_extensions.final", "final", "functools.total_ordering",
+    "total_ordering", "enum.unique", "unique", "typing.type_check_only",
+})
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +77,11 @@ class Sig:
     where: tuple[str, int]
     kwargs_ignored: bool = False
     keyword_only_data: bool = False  # pydantic: the generated __init__ takes keywords only
+    # 1 for a method bound to its instance (or class) that declares no positional parameter
+    # for it (``def m(*, a)``): the instance is one positional argument more than it takes
+    bound_extra: int = 0
+    # further signatures the same arguments must bind to (``__new__`` beside ``__init__``)
+    also: tuple["Sig", ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +113,8 @@ def parse_signature(text: str) -> tuple[ParamFact, ...] | None:
         out.append(ParamFact(p.arg, "kwonly", d is not None))
     if a.kwarg is not None:
         out.append(ParamFact(a.kwarg.arg, "kwarg"))
+    if len({p.name for p in out}) != len(out):
+        return None  # ``(a, a)``: CPython rejects a duplicate parameter name
     return tuple(out)
 
 
@@ -102,29 +125,51 @@ def function_signature(fd: FuncDef, bound: bool) -> Sig | Skip:
         return Skip(f"`{fn.qualname}` is decorated `@{unknown[0]}`, which may change its "
                     "signature")
     params = fn.signature
+    extra = 0
     if bound and "staticmethod" not in fn.decorators:
-        params = params[1:] if params and params[0].kind in ("posonly", "pos") else params
-    return Sig(params, f"`{fn.qualname}`", (fd.path, fn.span.line))
+        if params and params[0].kind in ("posonly", "pos"):
+            params = params[1:]
+        elif not any(p.kind == "vararg" for p in params):
+            extra = 1  # ``def m(*, a)`` called on an instance: the instance has no parameter
+    return Sig(params, f"`{fn.qualname}`", (fd.path, fn.span.line), bound_extra=extra)
 
 
 def class_signature(view: ProjectView, cd: ClassDef) -> Sig | Skip:
-    """The parameters ``Cls(...)`` takes."""
+    """The parameters ``Cls(...)`` takes: those of the nearest ``__init__`` (explicit, or the
+    one a dataclass/attrs decorator generates), and of the nearest ``__new__`` if a class of
+    the lineage defines one — ``type.__call__`` passes the arguments to both."""
     lineage, external, unresolved = view.lineage(cd)
     if any(k == "metaclass" for k, _ in cd.cls.keywords):
         return Skip(f"`{cd.cls.name}` has a metaclass")
+    for anc in lineage:
+        odd = [d for d in anc.cls.decorators if d not in _CLASS_TRANSPARENT
+               and d not in _DATACLASS and d not in _ATTRS]
+        if odd:
+            return Skip(f"`{anc.cls.name}` is decorated `@{odd[0]}`, which may replace the "
+                        "class or its constructor")
+    init: Sig | Skip | None = None
+    new: FuncDef | None = None
     for anc in lineage:
         fi = view.file(anc.path)
         if fi is None:
             return Skip(f"{anc.path} was not analysed for this rule")
         own = {q.rsplit(".", 1)[-1]: f for q, f in fi.functions.items()
                if q.rsplit(".", 1)[0] == anc.cls.qualname}
-        if "__init__" in own:  # an explicit __init__ wins (dataclass leaves it alone)
-            return function_signature(FuncDef(anc.path, own["__init__"], cd), bound=True)
-        if "__new__" in own:
-            return Skip(f"`{anc.cls.name}` defines `__new__`")
-        generated = _generated_init(view, anc, lineage)
-        if generated is not None and generated[1]:
-            return generated[0]
+        if new is None and "__new__" in own:
+            new = FuncDef(anc.path, own["__new__"], cd)
+        if init is None:
+            if "__init__" in own:  # an explicit __init__ wins (dataclass leaves it alone)
+                init = function_signature(FuncDef(anc.path, own["__init__"], cd), bound=True)
+            else:
+                generated = _generated_init(view, anc, lineage)
+                if generated is not None and generated[1]:
+                    init = generated[0]
+        if init is not None and new is not None:
+            break
+    if new is not None:
+        return _with_new(view, cd, new, init, bool(external or unresolved))
+    if init is not None:
+        return init
     if unresolved:
         return Skip(f"`{cd.cls.name}` inherits from `{unresolved[0]}`, which cannot be followed")
     real = [e for e in external if e not in ("builtins.object",)]
@@ -141,6 +186,35 @@ def class_signature(view: ProjectView, cd: ClassDef) -> Sig | Skip:
         return _model_fields(view, cd, lineage, namedtuple=True)
     return Sig((), f"`{cd.cls.name}` (no `__init__`: `object()` takes no arguments)",
                (cd.path, cd.cls.span.line))
+
+
+def _with_new(view: ProjectView, cd: ClassDef, new: FuncDef, init: Sig | Skip | None,
+              beyond: bool) -> Sig | Skip:
+    """The constructor of a class whose lineage defines ``__new__``: ``__init__`` runs (with
+    the same arguments) only when ``__new__`` returns an instance of the class, which is known
+    when it is annotated so (``-> "Cls"``, ``-> Self``) or returns ``cls._instance``-like
+    values the resolver follows to the class; otherwise the signature is not known."""
+    fn = new.fn
+    ann = fn.return_annotation.strip("'\"")
+    if ann in ("Self", "typing.Self", "typing_extensions.Self"):
+        returns = True
+    else:
+        got = view.call_result(new)
+        returns = got == Instance(cd)
+    if not returns:
+        return Skip(f"`{new.fn.qualname}` ({new.path}:{fn.span.line}) may return something "
+                    "else than an instance of the class: whether `__init__` runs is not known")
+    new_sig = function_signature(new, bound=True)  # ``cls`` is supplied
+    if isinstance(new_sig, Skip):
+        return new_sig
+    if init is None:
+        if beyond:
+            return Skip(f"`{cd.cls.name}` may get `__init__` from a base outside the project")
+        return new_sig  # ``object.__init__`` accepts whatever ``__new__`` accepted
+    if isinstance(init, Skip):
+        return init
+    return Sig(init.params, init.label, init.where, init.kwargs_ignored,
+               init.keyword_only_data, init.bound_extra, also=(new_sig,))
 
 
 def _decorator(anc: ClassDef, names: tuple[str, ...]) -> CallValue | Ref | None:
@@ -160,16 +234,14 @@ def _generated_init(view: ProjectView, anc: ClassDef, lineage: list[ClassDef]
         if kw.get("init") is False:
             return Skip("init=False"), False
         idx = lineage.index(anc)
-        return _model_fields(view, anc, lineage[idx:], kw_only=kw.get("kw_only") is True,
-                             only=_DATACLASS), True
+        return _model_fields(view, anc, lineage[idx:], only=_DATACLASS), True
     dec = _decorator(anc, _ATTRS)
     if dec is not None:
         kw = dict(dec.kwargs) if isinstance(dec, CallValue) else {}
         if kw.get("init") is False:
             return Skip("init=False"), False
         idx = lineage.index(anc)
-        return _model_fields(view, anc, lineage[idx:], attrs=True,
-                             kw_only=kw.get("kw_only") is True, only=_ATTRS), True
+        return _model_fields(view, anc, lineage[idx:], attrs=True, only=_ATTRS), True
     return None
 
 
@@ -188,8 +260,13 @@ def _model_fields(view: ProjectView, cd: ClassDef, lineage: list[ClassDef], *,
     fields first, a redefinition keeps the base's position)."""
     fields: dict[str, ParamFact] = {}
     for anc in reversed(lineage):
-        if only and _decorator(anc, only) is None:
-            continue  # a plain base class's annotations are not fields
+        own_kw_only = kw_only
+        if only:
+            dec = _decorator(anc, only)
+            if dec is None:
+                continue  # a plain base class's annotations are not fields
+            # ``kw_only`` of a decorator applies to the fields of its own class only
+            own_kw_only = isinstance(dec, CallValue) and dict(dec.kwargs).get("kw_only") is True
         fi = view.file(anc.path)
         if fi is None:
             return Skip(f"{anc.path} was not analysed for this rule")
@@ -220,7 +297,8 @@ def _model_fields(view: ProjectView, cd: ClassDef, lineage: list[ClassDef], *,
             if pydantic and ann.startswith(("Optional[", "typing.Optional[")) and not a.has_value:
                 has_default = False  # pydantic v2: Optional without a default is required
             init_name = name.lstrip("_") if attrs else name
-            kind = "kwonly" if (kw_only or sentinel_seen or kw.get("kw_only") is True) else "pos"
+            kind = "kwonly" if (own_kw_only or sentinel_seen or kw.get("kw_only") is True) \
+                else "pos"
             fields[name] = ParamFact(init_name, kind, has_default)
     params = list(fields.values())
     # positional parameters first (kw_only fields move to the end, as dataclasses do)
@@ -236,7 +314,11 @@ def _model_fields(view: ProjectView, cd: ClassDef, lineage: list[ClassDef], *,
 
 def bind(sig: Sig, npos: int, keywords: list[str], star_args: bool, star_kwargs: bool
          ) -> list[str]:
-    """Why binding these arguments to ``sig`` raises TypeError (empty: it binds)."""
+    """Why binding these arguments to ``sig`` raises TypeError (empty: it binds).
+
+    With ``*args``/``**mapping`` at the call, only what fails whatever they hold is reported
+    (too many positionals, an unknown keyword, a value given twice); whether the unpacked
+    values fill the required parameters is not judged (``binds_whatever_unpacked``)."""
     problems: list[str] = []
     positional = [p for p in sig.params if p.kind in ("posonly", "pos")]
     has_var = any(p.kind == "vararg" for p in sig.params)
@@ -244,19 +326,33 @@ def bind(sig: Sig, npos: int, keywords: list[str], star_args: bool, star_kwargs:
     if sig.keyword_only_data and npos:
         problems.append(f"{sig.label} takes keyword arguments only ({npos} positional given)")
         return problems
-    if npos > len(positional) and not has_var:
+    if sig.bound_extra and not has_var:  # then it has no positional parameter at all
+        problems.append(f"{sig.label} has no parameter for the instance or class it is bound "
+                        f"to (`self`/`cls`): {npos + 1} positional argument"
+                        f"{'s' * (npos != 0)} given with it, none taken")
+    elif npos > len(positional) and not has_var:
         problems.append(f"{sig.label} takes {len(positional)} positional argument"
                         f"{'s' * (len(positional) != 1)}, {npos} given")
     filled = {p.name for p in positional[:npos]}
     by_name = {p.name: p for p in sig.params if p.kind in ("pos", "kwonly")}
+    posonly = {p.name for p in positional if p.kind == "posonly"}
     unknown = []
+    as_keyword = []
     for k in keywords:
-        if k in filled:
-            problems.append(f"{sig.label} got multiple values for `{k}`")
-        elif k in by_name:
-            filled.add(k)
-        elif not has_kw and not sig.kwargs_ignored:
+        if k in by_name:
+            if k in filled:
+                problems.append(f"{sig.label} got multiple values for `{k}`")
+            else:
+                filled.add(k)
+        elif has_kw or sig.kwargs_ignored:
+            continue  # into ``**kwargs`` (a positional-only name too)
+        elif k in posonly:
+            as_keyword.append(k)
+        else:
             unknown.append(k)
+    if as_keyword:
+        names = ", ".join(f"`{k}`" for k in as_keyword)
+        problems.append(f"{sig.label} takes {names} positionally only (given by keyword)")
     if unknown:
         names = ", ".join(f"`{k}`" for k in unknown)
         problems.append(f"{sig.label} has no parameter{'s' * (len(unknown) > 1)} {names}")
@@ -266,4 +362,22 @@ def bind(sig: Sig, npos: int, keywords: list[str], star_args: bool, star_kwargs:
         if missing:
             names = ", ".join(f"`{m}`" for m in missing)
             problems.append(f"{sig.label} requires {names}, not given")
+    for other in sig.also:
+        problems.extend(p for p in bind(other, npos, keywords, star_args, star_kwargs)
+                        if p not in problems)
     return problems
+
+
+def binds_whatever_unpacked(sig: Sig, keywords: list[str], star_args: bool,
+                            star_kwargs: bool) -> bool:
+    """Does a call that unpacks ``*args``/``**mapping`` bind whatever they hold? Only when the
+    callee takes nothing but ``*args``/``**kwargs`` (a ``**mapping`` beside explicit keywords
+    may repeat one of them)."""
+    if any(p.kind != "vararg" and p.kind != "kwarg" for p in sig.params) or sig.also \
+            or sig.bound_extra or sig.keyword_only_data:
+        return False
+    if star_args and not any(p.kind == "vararg" for p in sig.params):
+        return False
+    if star_kwargs and (keywords or not any(p.kind == "kwarg" for p in sig.params)):
+        return False
+    return True

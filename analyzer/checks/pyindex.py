@@ -217,6 +217,13 @@ class PyIndex:
             text = base.split("[")[0]
             if re.fullmatch(r"[\w.]+", text) and self.project.file(path) is not None:
                 hit = self.project.find_class(path, text)
+                if not isinstance(hit, ClassDef) and "." in text:
+                    # facts give a base imported by ``from m import Base`` as its absolute
+                    # name (``m.Base``), which is no name in the file: look it up in ``m``
+                    mod, _, name = text.rpartition(".")
+                    alt = self.project.member(mod, name)
+                    if isinstance(alt, ClassDef):
+                        hit = alt
                 if isinstance(hit, ClassDef):
                     return ClassRef(hit.path, hit.cls)
         hits = self.find_class(last, prefer_path=path)

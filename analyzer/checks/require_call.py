@@ -174,8 +174,10 @@ class RequireCall(CheckKind):
                 if isinstance(v, (list, dict)):
                     errs.append(f"every_args: requirement {v!r} is not null, \"*\" or a literal")
         for r in params.get("receivers") or ():
-            if not all(p.isidentifier() for p in r.split(".")):
-                errs.append(f"receivers: {r!r} is not a (dotted) name")
+            # external names may be globs (``langfuse.*``), as type_matches reads them
+            plain = r.replace("*", "x").replace("?", "x")
+            if not all(p.isidentifier() for p in plain.split(".")):
+                errs.append(f"receivers: {r!r} is not a (dotted) name or glob")
         return errs
 
     @property

@@ -97,9 +97,21 @@ def _show(v: Value) -> str:
     return repr(v)
 
 
+def scope_words(ctx: RuleContext) -> str:
+    """Where a rule looked, for messages: the literal folder of its include globs, else the
+    globs themselves (``**/opik_connector.py`` has no literal folder), else "the rule's
+    scope"."""
+    if ctx.scope_hint:
+        return ctx.scope_hint
+    include = [g for g in ctx.rule.where.include if g not in ("**", "**/*")]
+    if include:
+        return ", ".join(f"`{g}`" for g in include)
+    return "the rule's scope"
+
+
 def empty_scope(ctx: RuleContext, expected: str) -> Finding:
     """The finding of a rule whose scope matched no file: nothing was proved."""
-    where = ctx.scope_hint or "the rule's scope"
+    where = scope_words(ctx)
     return ctx.finding(ctx.anchor_path(), None,
                        f"no files in scope ({where} does not exist or holds no matching files); "
                        f"expected {expected}", source=f"empty-scope:{where}")

@@ -31,6 +31,7 @@ from typing import Callable
 from ..facts.model import CallFact
 from ..types import CheckResult, Location
 from .base import CheckKind, Param, RuleContext
+from .pyindex import scope_words
 
 USAGES = ("any", "call", "async-with", "with", "await", "decorator")
 
@@ -270,7 +271,7 @@ class RequireCall(CheckKind):
         evidence: list[Location] = []
         undecidable = {f.path for f in ctx.undecidable()}
         if not ctx.files:
-            where = ctx.scope_hint or "the rule's scope"
+            where = scope_words(ctx)
             findings.append(ctx.finding(
                 ctx.anchor_path(), None,
                 f"no files in scope ({where} does not exist or holds no matching files); "

@@ -254,3 +254,38 @@ def test_forbid_import_dynamic_off_and_type_checking():
     assert lines(fi(src)) == [("m.py", 5)]
     assert fi(src, dynamic=False).status is Status.PASS
     assert lines(fi(src, include_type_checking=True)) == [("m.py", 3), ("m.py", 5)]
+
+
+# -- constant-value / collection: values resolve within a file; an import is never a guess ----
+
+CFG = {"cfg/__init__.py": "", "cfg/defaults.py": "DEFAULT = 0.8\n",
+       "cfg/ragas.py": "from cfg.defaults import DEFAULT\nLOCAL = 0.8\nX = LOCAL\nY = DEFAULT\n"}
+
+
+def test_constant_bound_to_a_literal_in_the_same_file_resolves():
+    res = run("constant-value", {"names": ["X"], "equals": 0.8}, CFG)
+    assert res.status is Status.PASS
+    assert [(e.path, e.span.line) for e in res.evidence] == [("cfg/ragas.py", 3)]
+    res = run("constant-value", {"names": ["X"], "equals": 0.9}, CFG)
+    assert res.status is Status.FAIL
+    assert lines(res) == [("cfg/ragas.py", 3)]
+
+
+def test_constant_bound_to_an_imported_name_is_unknown_not_a_guess():
+    res = run("constant-value", {"names": ["Y"], "equals": 0.9}, CFG)
+    assert res.status is Status.UNKNOWN
+    assert messages(res) == ["msg: `Y` value not statically known (`DEFAULT`); expected == 0.9"]
+    assert lines(res) == [("cfg/ragas.py", 4)]
+
+
+def test_collection_bound_to_an_imported_name_is_unknown_not_a_guess():
+    files = {"d/__init__.py": "", "d/base.py": 'BASE = [{"brand": "a"}, {"brand": "b"}]\n',
+             "d/ds.py": "from d.base import BASE\nDATASET = BASE\nLOCAL = [1, 2, 3]\n"
+                        "ALIAS = LOCAL\n\n\ndef get_ds():\n    return BASE\n"}
+    for name, what in (("DATASET", "value"), ("get_ds", "return value")):
+        res = run("collection", {"name": name, "min_items": 2}, files)
+        assert res.status is Status.UNKNOWN
+        assert messages(res) == [f"msg: `{name}` ({what}) is not statically known: `BASE` is "
+                                 "not a literal collection"]
+    res = run("collection", {"name": "LOCAL", "min_items": 4}, files)
+    assert res.status is Status.FAIL

@@ -203,3 +203,35 @@ def test_broken_statement_naming_a_table_blocks_its_columns():
     broken = "CREATE TABLE t (id int);\nALTER TABLE t ADD COLUMN score float8 DEFAULT (;\n"
     res = run({"b.sql": broken}, table="t", columns=["score"])
     assert res.status is Status.UNKNOWN, finding_rows(res)
+
+
+# -- the facts themselves (facts/sql.py) ------------------------------------------------------
+
+def test_do_block_facts():
+    f, problems = extract("m.sql", DO_BLOCKS)
+    assert problems == ()
+    assert [(e.name, e.values, e.span.line) for e in f.enums] == [
+        ("model_stage", ("staging", "production"), 4), ("signal_kind", ("ragas", "rubric"), 10)]
+    (t,) = f.tables
+    assert (t.name, t.schema, t.if_not_exists, t.span.line) == ("ml_model_registry", "", True, 15)
+    assert [(i.name, i.table, i.columns) for i in f.indexes if not i.implicit] == [
+        ("idx_registry_stage", "ml_model_registry", ("stage",))]
+    assert f.opaque == ()
+
+
+def test_alter_add_column_facts_keep_their_origin():
+    f, _ = extract("db/002_ragas.sql", MIGRATIONS["db/002_ragas.sql"])
+    (t,) = f.tables
+    assert t.created is False
+    assert [(c.name, c.type, c.origin, c.span.line) for c in t.columns] == [
+        ("ragas_faithfulness", "double precision", "alter", 3), ("eval_metrics", "jsonb", "alter", 4)]
+
+
+def test_opaque_statement_words_name_its_objects():
+    f, problems = extract("b.sql", BROKEN)
+    assert [t.name for t in f.tables] == ["good", "other"]
+    (op,) = f.opaque
+    assert op.span.line == 2
+    assert "agent_spans" in op.words and "trace_id" in op.words
+    assert "good" not in op.words and "other" not in op.words
+    assert len(problems) == 1

@@ -267,3 +267,96 @@ def test_type_matches_receiver_patterns():
 def test_function_symbol():
     sym = _view().resolve_name("use.py", "get_opik_connector")
     assert isinstance(sym, FuncDef) and sym.path == "obs/conn.py" and sym.fn.span.line == 24
+
+
+# -- more receiver shapes --------------------------------------------------------------------
+
+MORE = {
+    "obs/__init__.py": "from .conn import OpikConnector as Connector, get_conn\n",
+    "obs/conn.py": """\
+import functools
+
+
+class OpikConnector:
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *a):
+        pass
+
+    def log(self):
+        pass
+
+
+@functools.lru_cache
+def get_conn():
+    return OpikConnector()
+
+
+class Holder:
+    def __init__(self):
+        self.c = None
+
+
+def wire(h: Holder):
+    h.c = OpikConnector()
+""",
+    "base.py": """\
+from obs import get_conn
+
+
+class Base:
+    def __init__(self):
+        self.opik = get_conn()
+""",
+    "use.py": """\
+import obs.conn as oc
+from obs import Connector
+from base import Base
+
+
+class Agent(Base):
+    @property
+    def conn(self) -> Connector:
+        return Connector()
+
+    async def run(self):
+        async with Connector() as c:
+            c.log()
+        self.opik.log()
+        self.conn.log()
+        x = oc.OpikConnector()
+        _helper(Connector())
+
+
+def _helper(p):
+    p.log()
+
+
+def f():
+    from obs.conn import OpikConnector as Local
+    y = Local()
+    return y
+""",
+}
+
+
+@pytest.mark.parametrize("path,text,scope", [
+    ("use.py", "c", "Agent.run"),            # class whose __aenter__ returns self
+    ("use.py", "self.opik", "Agent.run"),    # assigned in a base class in another module
+    ("use.py", "self.conn", "Agent.run"),    # property with a return annotation (re-export)
+    ("use.py", "x", "Agent.run"),            # import a.b as c
+    ("use.py", "p", "_helper"),              # private function: its callers' arguments
+    ("use.py", "y", "f"),                    # function-local aliased import
+    ("use.py", "oc.get_conn()", ""),         # unannotated accessor: the value it returns
+    ("obs/conn.py", "h.c", "wire"),          # obj.x = ... store from outside the class
+])
+def test_more_receiver_shapes(path, text, scope):
+    t = view_of(MORE).type_of(path, text, scope)
+    assert isinstance(t, Instance), t
+    assert (t.cls.path, t.cls.cls.name) == ("obs/conn.py", "OpikConnector")
+
+
+def test_name_not_imported_in_the_file_is_unknown():
+    t = view_of(MORE).type_of("use.py", "get_conn()")
+    assert isinstance(t, Unknown) and t.reason == "`get_conn` is not defined in use.py"

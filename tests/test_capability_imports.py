@@ -289,3 +289,57 @@ def test_collection_bound_to_an_imported_name_is_unknown_not_a_guess():
                                  "not a literal collection"]
     res = run("collection", {"name": "LOCAL", "min_items": 4}, files)
     assert res.status is Status.FAIL
+
+
+# -- functions and accessors imported into the scope ------------------------------------------
+
+OPIK = {
+    "obs/__init__.py": "from .opik import OpikConnector, get_opik_connector, flush\n",
+    "obs/opik.py": """\
+        class OpikConnector:
+            _instance = None
+
+            def __new__(cls):
+                if cls._instance is None:
+                    cls._instance = super().__new__(cls)
+                return cls._instance
+
+
+        def get_opik_connector():
+            return OpikConnector()
+
+
+        def flush():
+            pass
+        """,
+    "agents/__init__.py": "",
+    "agents/x.py": "from obs import OpikConnector, get_opik_connector, flush\n"
+                   "from sdk import remote_flush\n",
+}
+
+
+def test_accessor_imported_into_scope_is_checked_at_its_definition():
+    res = cc(OPIK, "agents/x.py", **{"class": "OpikConnector", "accessor": "get_opik_connector"})
+    assert res.status is Status.PASS, (res.note, messages(res))
+    assert ("obs/opik.py", 10) in [(e.path, e.span.line) for e in res.evidence]
+
+
+def test_functions_imported_into_scope_count():
+    res = cc(OPIK, "agents/x.py", functions=["flush"])
+    assert res.status is Status.PASS, (res.note, messages(res))
+    assert [(e.path, e.span.line) for e in res.evidence] == [("obs/opik.py", 14)]
+
+
+def test_function_imported_from_outside_the_project_is_unknown():
+    res = cc(OPIK, "agents/x.py", functions=["remote_flush"])
+    assert res.status is Status.UNKNOWN
+    assert messages(res) == ["msg: module-level function `remote_flush` could not be followed: "
+                             "agents/x.py imports `remote_flush` from outside the project "
+                             "(`sdk.remote_flush`)"]
+
+
+def test_function_neither_defined_nor_imported_fails():
+    res = cc(OPIK, "agents/x.py", functions=["nowhere"])
+    assert res.status is Status.FAIL
+    assert messages(res) == ["msg: module-level function(s) not defined in agents/x.py: "
+                             "`nowhere`"]

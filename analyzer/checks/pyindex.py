@@ -217,6 +217,28 @@ class PyIndex:
                                f"(`{getattr(hit, 'qualname', name)}`)")
         return None, "; ".join(reasons[:2])
 
+    def imported_function(self, name: str) -> tuple[tuple[str, FunctionFact] | None, str]:
+        """A module-level function the scope's files import under ``name``, at its definition
+        (through re-exports); (None, reason) when such an import cannot be followed."""
+        if self.project is None:
+            return None, ""
+        from .resolve import External, FuncDef, Unknown
+
+        reasons = []
+        for x in self.files:
+            if not any(n.asname == name or (n.asname is None and n.name == name)
+                       for imp in x.facts.imports if imp.kind == "from" for n in imp.names):
+                continue
+            hit = self.project.resolve_name(x.path, name)
+            if isinstance(hit, FuncDef) and hit.fn.scope == "":
+                return (hit.path, hit.fn), ""
+            if isinstance(hit, Unknown) and not hit.missing:
+                reasons.append(f"{x.path} imports `{name}`, but {hit.reason}")
+            elif isinstance(hit, External):
+                reasons.append(f"{x.path} imports `{name}` from outside the project "
+                               f"(`{hit.qualname}`)")
+        return None, "; ".join(reasons[:2])
+
     def resolve_base(self, base: str, path: str) -> ClassRef | None:
         """The class a base expression names (``Base``, ``pkg.mod.Base``): through the file's
         imports into the project when a view is given, else by name among the scope's files."""

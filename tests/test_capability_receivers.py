@@ -3,6 +3,8 @@ callee_takes_input, and context managers entered by hand."""
 
 from __future__ import annotations
 
+import pytest
+
 from checkkit import Severity, Status, lines, messages, run
 from projectkit import run_in_project
 
@@ -243,3 +245,27 @@ def test_plain_call_of_context_manager_is_a_finding():
                       "    async with c.trace_agent('y'):\n        pass\n")
     assert res.status is Status.FAIL
     assert lines(res, Severity.ERROR) == [("m.py", 2)]
+
+
+# -- receivers naming only an accessor ---------------------------------------------------------
+
+@pytest.mark.parametrize("agent,line", [
+    ("from obs.opik import get_opik_connector\n\n\nclass A:\n    def __init__(self):\n"
+     "        self.c = get_opik_connector()\n\n    def f(self):\n"
+     "        self.c.get_feedback('r')\n", 9),
+    ("from obs.opik import get_opik_connector as goc\n\n\ndef f():\n"
+     "    goc().get_feedback('r')\n", 5),
+    ("from obs.opik import get_opik_connector\n\n\ndef f():\n    c = get_opik_connector()\n"
+     "    c.get_feedback('r')\n", 6),
+])
+def test_what_the_accessor_returns_counts(agent, line):
+    res = rc(agent, receivers=["get_opik_connector"])
+    assert res.status is Status.PASS, (res.note, messages(res))
+    assert [(e.path, e.span.line) for e in res.evidence] == [("agent/run.py", line)]
+
+
+def test_accessor_only_receivers_do_not_count_another_class():
+    res = rc("from obs.store import FeedbackStore\n\n\ndef f():\n"
+             "    s = FeedbackStore()\n    s.get_feedback('r')\n", receivers=["get_opik_connector"])
+    assert res.status is Status.FAIL
+    assert "(`s` is a `FeedbackStore` (obs/store.py))" in messages(res)[0]

@@ -372,11 +372,38 @@ def _receiver_verdict(view, path: str, call: CallFact, receivers: list[str]
         return None, "the receiver cannot be resolved without the project"
     t = view.type_of(path, recv, call.scope)
     verdict = type_matches(view, t, receivers)
+    if verdict is False and _made_by_accessor(view, path, t, receivers):
+        return True, ""
     if verdict is None:
         return None, f"the receiver `{recv}` cannot be resolved: {describe(t)}"
     if not verdict:
         return False, f"`{recv}` is {describe(t)}"
     return True, ""
+
+
+def _made_by_accessor(view, path: str, t, receivers: list[str]) -> bool:
+    """Is ``t`` what an accessor named in ``receivers`` returns (``c = get_opik_connector();
+    c.log(...)``, ``self.c = goc()`` with ``goc`` an alias)? Accessors are resolved in the
+    call's file, else found by name among the project files that mention them."""
+    from .resolve import ExternalInstance, FuncDef, Instance
+
+    if not isinstance(t, (Instance, ExternalInstance)):
+        return False
+    for r in receivers:
+        if not r.isidentifier():
+            continue
+        sym = view.resolve_name(path, r)
+        if not isinstance(sym, FuncDef):
+            sym = None
+            for p in view.search(r) or ():
+                fi = view.file(p)
+                fn = fi.functions.get(r) if fi is not None else None
+                if fn is not None:
+                    sym = FuncDef(p, fn)
+                    break
+        if sym is not None and sym.fn.scope == "" and view.call_result(sym) == t:
+            return True
+    return False
 
 
 def _bound_argument(view, path: str, call: CallFact, name: str) -> tuple[str, object]:

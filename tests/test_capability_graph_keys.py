@@ -222,3 +222,26 @@ def test_dict_passed_by_name_counts():
     res = keys(["recall"])
     assert res.status is Status.PASS, messages(res)
     assert [(e.path, e.span.line) for e in res.evidence] == [("m.py", 6)]
+
+
+def test_entry_through_set_entry_point_two_bookkeeping_nodes_and_add_sequence():
+    res = graph('g.set_entry_point("audit_init")\ng.add_edge("audit_init", "enrich")\n'
+                'g.add_edge("enrich", "collect")')
+    assert res.status is Status.PASS, messages(res)
+    res = graph('g.add_node("load", f)\ng.add_edge(START, "load")\n'
+                'g.add_edge("load", "audit_init")\ng.add_edge("audit_init", "enrich")')
+    assert res.status is Status.PASS, messages(res)
+    assert [(e.path, e.span.line) for e in res.evidence] == [("graph.py", 11), ("graph.py", 12),
+                                                             ("graph.py", 13)]
+    res = graph('g.add_sequence(["audit_init", "enrich", "collect"])\n'
+                'g.add_edge(START, "audit_init")')
+    assert res.status is Status.PASS, messages(res)
+
+
+def test_prefix_node_named_as_finish_is_not_bookkeeping():
+    res = graph('g.add_edge(START, "audit_init")\ng.add_edge("audit_init", "enrich")',
+                finish="audit_init")
+    assert res.status is Status.FAIL
+    assert messages(res) == [
+        "msg: missing entry edge `START → enrich` (edges from `START`: audit_init)",
+        "msg: missing finish edge `audit_init → END` (edges from `audit_init`: enrich)"]

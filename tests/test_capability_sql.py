@@ -235,3 +235,54 @@ def test_opaque_statement_words_name_its_objects():
     assert "agent_spans" in op.words and "trace_id" in op.words
     assert "good" not in op.words and "other" not in op.words
     assert len(problems) == 1
+
+
+def test_qualified_alter_in_later_file_adds_to_unqualified_table():
+    files = {"db/001.sql": "CREATE TABLE t (id int);\n",
+             "db/002.sql": "ALTER TABLE public.t ADD COLUMN IF NOT EXISTS score float8;\n"}
+    res = run(files, table="t", columns=["score"])
+    assert res.status is Status.PASS, finding_rows(res)
+    assert evidence(res) == [("db/001.sql", 1), ("db/002.sql", 1)]
+
+
+def test_alter_in_do_block_with_duplicate_column_handler():
+    files = {"db/001.sql": "CREATE TABLE t (id int);\n",
+             "db/002.sql": "DO $$ BEGIN\n  ALTER TABLE t ADD COLUMN c jsonb;\n"
+                           "EXCEPTION WHEN duplicate_column THEN null;\nEND $$;\n"}
+    assert run(files, table="t", columns={"c": "jsonb"}).status is Status.PASS
+
+
+def test_execute_of_a_built_string_is_undecidable():
+    files = {"m.sql": "CREATE TABLE t (id int);\nDO $$ BEGIN EXECUTE format('CREATE INDEX %I "
+                      "ON t (id)', 'idx'); END $$;\n"}
+    res = run(files, index={"table": "t", "columns": ["id"]})
+    assert res.status is Status.UNKNOWN
+    assert finding_rows(res) == [("m.sql", 1, "info", "R: could not decide: no index on t has id "
+                                  "as its first column (its indexes: none), and the statement at "
+                                  "m.sql:2: EXECUTE of a string built at run time")]
+
+
+def test_enum_value_added_by_alter_type():
+    files = {"m.sql": "CREATE TYPE s AS ENUM ('a');\nALTER TYPE s ADD VALUE IF NOT EXISTS 'b';\n"
+                      "CREATE TABLE t (st s);\n"}
+    assert run(files, enum="s", values=["a", "b"],
+               used_by={"table": "t", "column": "st"}).status is Status.PASS
+
+
+def test_table_created_inside_a_function_body_does_not_exist():
+    files = {"m.sql": "CREATE TABLE t (id int);\nCREATE FUNCTION f() RETURNS void AS $$ BEGIN "
+                      "CREATE TABLE q(id int); END $$ LANGUAGE plpgsql;\n"}
+    res = run(files, table="q")
+    assert res.status is Status.FAIL
+    assert finding_rows(res) == [("m.sql", 1, "error", "R: table q is not created in m.sql")]
+
+
+def test_columns_any_of_blocked_only_by_a_statement_naming_the_table():
+    ok = {"m.sql": "CREATE TABLE t (id int, m jsonb);\nCREATE TABLE u (id int) garbage here;\n"}
+    res = run(ok, table="t", columns_any_of=[["metrics"]])
+    assert res.status is Status.FAIL
+    assert finding_rows(res) == [("m.sql", 1, "error", "R: table t has none of the column sets "
+                                  "(metrics) (its columns: id, m)")]
+    blocked = {"m.sql": "CREATE TABLE t (id int, m jsonb);\n"
+                        "ALTER TABLE t ADD COLUMN metrics jsonb DEFAULT (;\n"}
+    assert run(blocked, table="t", columns_any_of=[["metrics"]]).status is Status.UNKNOWN

@@ -221,3 +221,77 @@ def test_base_chain_across_modules_never_guesses(tmp_path, depth):
         # deeper than the rounds of demand loading: what was not loaded is not known
         assert good.status in (Status.PASS, Status.UNKNOWN), good.note
         assert bad.status is Status.UNKNOWN, (bad.note, [f.message for f in bad.findings])
+
+
+RC_PACK = """\
+pack: {id: dl, title: demand loading}
+rules:
+  - code: DL2
+    name: feedback-through-opik
+    phase: 1
+    severity: error
+    message: feedback must be read through the Opik connector
+    where:
+      include: ["src/agents/**"]
+    check:
+      kind: require-call
+      calls: ["*.get_feedback"]
+      receivers: [OpikConnector]
+"""
+
+ACCESSOR = """\
+from src.obs.types import FeedbackStore, OpikConnector
+
+
+def get_conn() -> {ret}:
+    return {ret}()
+"""
+
+TYPES = """\
+class OpikConnector:
+    def get_feedback(self, run_id):
+        pass
+
+
+class FeedbackStore:
+    def get_feedback(self, run_id):
+        pass
+"""
+
+CALLER = """\
+from src.obs.access import get_conn
+
+
+class Learner:
+    def __init__(self):
+        self.c = get_conn()
+
+    def learn(self):
+        return self.c.get_feedback("r")
+"""
+
+
+def test_receiver_accessor_edit_outside_scope_changes_cached_verdict(tmp_path):
+    root = tmp_path / "proj"
+    files = {".obs-lint.yaml": "packs: [./pack.yaml]\n", "pack.yaml": RC_PACK,
+             "src/agents/__init__.py": "", "src/agents/learner.py": CALLER,
+             "src/obs/__init__.py": "", "src/obs/types.py": TYPES,
+             "src/obs/access.py": ACCESSOR.format(ret="OpikConnector")}
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+
+    def status(**kw):
+        config = resolve_config([str(root)]).with_overrides(jobs=1)
+        result = check([str(root)], config, packs=load_packs(config), **kw)
+        (res,) = [r for r in result.checks if r.rule.code == "DL2"]
+        return res
+
+    assert status().status is Status.PASS
+    assert status(prefilter=False).status is Status.PASS
+    (root / "src/obs/access.py").write_text(ACCESSOR.format(ret="FeedbackStore"),
+                                            encoding="utf-8")
+    res = status()
+    assert res.status is Status.FAIL, res.note
+    assert "`self.c` is a `FeedbackStore` (src/obs/types.py)" in res.findings[0].message
+    assert status(prefilter=False, use_cache=False).status is Status.FAIL

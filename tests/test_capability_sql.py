@@ -88,7 +88,9 @@ def test_enum_found_through_used_by_alone():
     res = run({"m.sql": DO_BLOCKS}, used_by={"table": "ml_model_registry", "column": "stage"},
               values=["archived"])
     assert res.status is Status.FAIL
-    assert finding_rows(res)[0][2:] == ("error", "R: enum model_stage lacks label 'archived' (its labels: 'staging', 'production')")
+    assert finding_rows(res)[0][2:] == (
+        "error", "R: enum model_stage lacks label 'archived' (its labels: 'staging', "
+                 "'production')")
 
 
 def test_used_by_column_that_is_not_an_enum():
@@ -224,7 +226,8 @@ def test_alter_add_column_facts_keep_their_origin():
     (t,) = f.tables
     assert t.created is False
     assert [(c.name, c.type, c.origin, c.span.line) for c in t.columns] == [
-        ("ragas_faithfulness", "double precision", "alter", 3), ("eval_metrics", "jsonb", "alter", 4)]
+        ("ragas_faithfulness", "double precision", "alter", 3),
+        ("eval_metrics", "jsonb", "alter", 4)]
 
 
 def test_opaque_statement_words_name_its_objects():

@@ -245,3 +245,28 @@ def test_prefix_node_named_as_finish_is_not_bookkeeping():
     assert messages(res) == [
         "msg: missing entry edge `START → enrich` (edges from `START`: audit_init)",
         "msg: missing finish edge `audit_init → END` (edges from `audit_init`: enrich)"]
+
+
+def test_keyword_with_fixture_params_ids_unknown_is_a_lower_bound():
+    src = ("import pytest\n\n\n@pytest.fixture(params=['graph', 'tree'])\ndef backend(request):\n"
+           "    return request.param\n\n\ndef test_store(backend):\n    pass\n\n\n"
+           "def test_graph_only():\n    pass\n")
+    res = inv("graph", 9, src)
+    assert res.status is Status.UNKNOWN
+    assert res.note == ("could not decide: at least 1 test(s) in 1 file(s) selected by -k "
+                        "'graph', 9 required (lower bound: tests/unit/test_flow.py: the "
+                        "parametrize ids of `test_store` are not known)")
+    # selected by its own name: every instance counts, exactly
+    res = inv("store", 2, src)
+    assert res.status is Status.PASS
+    assert res.note == "2 test(s) in 1 file(s) selected by -k 'store'"
+
+
+def test_keyword_class_level_parametrize_ids():
+    src = ("import pytest\n\n\n@pytest.mark.parametrize('kind', ['graph', 'linear'])\n"
+           "class TestKinds:\n    def test_a(self, kind):\n        pass\n\n"
+           "    def test_b(self, kind):\n        pass\n")
+    res = inv("linear", 2, src)
+    assert res.status is Status.PASS, res.note
+    assert res.note == "2 test(s) in 1 file(s) selected by -k 'linear'"
+    assert "4 test(s)" in inv("kinds", 9, src).findings[0].message

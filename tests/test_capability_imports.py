@@ -343,3 +343,11 @@ def test_function_neither_defined_nor_imported_fails():
     assert res.status is Status.FAIL
     assert messages(res) == ["msg: module-level function(s) not defined in agents/x.py: "
                              "`nowhere`"]
+
+
+def test_import_module_through_an_alias_counts():
+    src = "from importlib import import_module as im\n\n\ndef load():\n    return im('ragas')\n"
+    assert rr(src, imports=["ragas"]).status is Status.PASS
+    res = run("forbid-import", {"modules": ["ragas"]}, {"m.py": src})
+    assert res.status is Status.FAIL
+    assert lines(res) == [("m.py", 5)]

@@ -351,3 +351,19 @@ def test_import_module_through_an_alias_counts():
     res = run("forbid-import", {"modules": ["ragas"]}, {"m.py": src})
     assert res.status is Status.FAIL
     assert lines(res) == [("m.py", 5)]
+
+
+def test_class_imported_under_an_alias_is_found():
+    files = {**SHARED, "src/mlops/__init__.py": "",
+             "src/mlops/breaker.py": "from src.shared.states import CircuitState as CS\n"}
+    res = cc(files, "src/mlops/breaker.py", **{"class": "CircuitState",
+                                                 "enum_members": ["OPEN"]})
+    assert res.status is Status.PASS, (res.note, messages(res))
+    assert res.evidence[0].path == "src/shared/states.py"
+
+
+def test_accessor_imported_under_an_alias_is_found():
+    files = {**OPIK, "agents/x.py": "from obs import OpikConnector\n"
+                                    "from obs import get_opik_connector as goc\n"}
+    res = cc(files, "agents/x.py", **{"class": "OpikConnector", "accessor": "get_opik_connector"})
+    assert res.status is Status.PASS, (res.note, messages(res))

@@ -204,17 +204,15 @@ class PyIndex:
 
         reasons = []
         for x in self.files:
-            if not any(n.asname == name or (n.asname is None and n.name == name)
-                       for imp in x.facts.imports if imp.kind == "from" for n in imp.names):
-                continue
-            hit = self.project.find_class(x.path, name)
-            if isinstance(hit, ClassDef):
-                return ClassRef(hit.path, hit.cls), ""
-            if isinstance(hit, Unknown):
-                reasons.append(f"{x.path} imports `{name}`, but {hit.reason}")
-            else:
-                reasons.append(f"{x.path} imports `{name}` from outside the project "
-                               f"(`{getattr(hit, 'qualname', name)}`)")
+            for bound in _bound_as(x.facts, name):
+                hit = self.project.find_class(x.path, bound)
+                if isinstance(hit, ClassDef):
+                    return ClassRef(hit.path, hit.cls), ""
+                if isinstance(hit, Unknown):
+                    reasons.append(f"{x.path} imports `{name}`, but {hit.reason}")
+                else:
+                    reasons.append(f"{x.path} imports `{name}` from outside the project "
+                                   f"(`{getattr(hit, 'qualname', name)}`)")
         return None, "; ".join(reasons[:2])
 
     def imported_function(self, name: str) -> tuple[tuple[str, FunctionFact] | None, str]:
@@ -226,17 +224,15 @@ class PyIndex:
 
         reasons = []
         for x in self.files:
-            if not any(n.asname == name or (n.asname is None and n.name == name)
-                       for imp in x.facts.imports if imp.kind == "from" for n in imp.names):
-                continue
-            hit = self.project.resolve_name(x.path, name)
-            if isinstance(hit, FuncDef) and hit.fn.scope == "":
-                return (hit.path, hit.fn), ""
-            if isinstance(hit, Unknown) and not hit.missing:
-                reasons.append(f"{x.path} imports `{name}`, but {hit.reason}")
-            elif isinstance(hit, External):
-                reasons.append(f"{x.path} imports `{name}` from outside the project "
-                               f"(`{hit.qualname}`)")
+            for bound in _bound_as(x.facts, name):
+                hit = self.project.resolve_name(x.path, bound)
+                if isinstance(hit, FuncDef) and hit.fn.scope == "":
+                    return (hit.path, hit.fn), ""
+                if isinstance(hit, Unknown) and not hit.missing:
+                    reasons.append(f"{x.path} imports `{name}`, but {hit.reason}")
+                elif isinstance(hit, External):
+                    reasons.append(f"{x.path} imports `{name}` from outside the project "
+                                   f"(`{hit.qualname}`)")
         return None, "; ".join(reasons[:2])
 
     def resolve_base(self, base: str, path: str) -> ClassRef | None:
@@ -310,6 +306,21 @@ class PyIndex:
 
     def module_assigns(self, path: str, name: str) -> list[AssignFact]:
         return [a for a in self.facts(path).assigns if a.scope == "" and a.target == name]
+
+
+def _bound_as(facts: PythonFacts, name: str) -> list[str]:
+    """Module-level names a file's ``from`` imports bind for ``name``: the name itself
+    (``from m import X`` / ``from m import Y as X``) and an alias of it (``from m import X as
+    Y`` still brings class ``X`` into the file)."""
+    out: list[str] = []
+    for imp in facts.imports:
+        if imp.kind != "from":
+            continue
+        for n in imp.names:
+            bound = n.asname or n.name
+            if (bound == name or n.name == name) and bound not in out:
+                out.append(bound)
+    return out
 
 
 def resolve_ref(v: Value, facts: PythonFacts, scope: str = "", depth: int = 0) -> Value:

@@ -270,3 +270,13 @@ def test_keyword_class_level_parametrize_ids():
     assert res.status is Status.PASS, res.note
     assert res.note == "2 test(s) in 1 file(s) selected by -k 'linear'"
     assert "4 test(s)" in inv("kinds", 9, src).findings[0].message
+
+
+def test_keyword_not_with_unknown_ids_never_overcounts():
+    src = ("import pytest\n\n\n@pytest.fixture(params=['graph', 'tree'])\ndef backend(request):\n"
+           "    return request.param\n\n\ndef test_store(backend):\n    pass\n")
+    # pytest would deselect test_store[graph]: 2 is not a count to pass on
+    res = inv("not graph", 2, src)
+    assert res.status is Status.UNKNOWN
+    assert "the parametrize ids of `test_store` are not known" in res.note
+    assert inv("not graph", 1, TESTS).status is Status.PASS  # ids known: decided

@@ -489,14 +489,18 @@ class TestInventory(CheckKind):
             inv = inventory(f.python)
             if self.p.get("keyword"):
                 selects = keyword_matcher(self.p["keyword"])
+                negated = re.search(r"(?<![\w.])not(?![\w.])", self.p["keyword"]) is not None
                 parts = tuple(f.path.split("/")) + (f.path.rsplit("/", 1)[-1][:-3],)
                 chosen = []
                 for (names, n, span), ids, marks in zip(inv.tests, inv.ids, inv.marks):
                     base = parts + names[:-1] + marks
                     if ids is None:
-                        # instances' ids unknown: the test's own names decide, and a count
-                        # that leaves some out is a lower bound
-                        if selects(base + names[-1:]):
+                        # instances' ids unknown: the test's own names decide when ids cannot
+                        # change the answer (one instance, or an expression without `not`,
+                        # which more names only select more of); otherwise what is counted is
+                        # a lower bound
+                        picked = selects(base + names[-1:])
+                        if picked and (n == 1 or not negated):
                             chosen.append((n, span))
                         elif n > 1:
                             inv.inexact(f"the parametrize ids of `{names[-1]}` are not known")

@@ -269,3 +269,35 @@ def test_accessor_only_receivers_do_not_count_another_class():
              "    s = FeedbackStore()\n    s.get_feedback('r')\n", receivers=["get_opik_connector"])
     assert res.status is Status.FAIL
     assert "(`s` is a `FeedbackStore` (obs/store.py))" in messages(res)[0]
+
+
+def test_async_exit_stack_entering_a_bound_context_manager_counts():
+    src = """\
+        from contextlib import AsyncExitStack
+
+
+        async def f(c):
+            cm = c.trace_agent("x")
+            async with AsyncExitStack() as stack:
+                span = await stack.enter_async_context(cm)
+        """
+    res = every_async(src)
+    assert res.status is Status.PASS, messages(res)
+
+
+def test_explicit_enter_exit_for_sync_with():
+    src = """\
+        def f(c):
+            cm = c.trace_agent("x")
+            cm.__enter__()
+            try:
+                pass
+            finally:
+                cm.__exit__(None, None, None)
+        """
+    res = run("require-call", {"calls": ["*.trace_agent"], "every": "with"}, {"m.py": src})
+    assert res.status is Status.PASS, messages(res)
+    res = run("require-call", {"calls": ["*.trace_agent"], "every": "async-with"},
+              {"m.py": src})
+    assert res.status is Status.FAIL
+    assert lines(res) == [("m.py", 2)]

@@ -493,7 +493,8 @@ def _takes_input(view, path: str, call: CallFact) -> tuple[bool | None, str]:
 def _entered_explicitly(facts, call: CallFact, usage: str) -> bool:
     """A context manager entered by hand and always left: ``cm = x.trace()`` then
     ``await cm.__aenter__()`` and ``await cm.__aexit__(...)`` in a ``finally:`` of the same
-    function, or handed to ``AsyncExitStack.enter_async_context(...)``."""
+    function, or handed to ``AsyncExitStack.enter_async_context(...)`` (directly or by the
+    name it was bound to)."""
     if usage not in ("async-with", "with"):
         return False
     enter, leave = ("__aenter__", "__aexit__") if usage == "async-with" else (
@@ -505,6 +506,12 @@ def _entered_explicitly(facts, call: CallFact, usage: str) -> bool:
     names = [a.target for a in facts.assigns if a.scope == call.scope and a.has_value
              and getattr(a.value, "callee", None) == call.callee
              and a.span.line <= call.span.line <= a.span.end_line]
+    from ..facts.model import Ref
+
+    for c in facts.calls:  # ``cm = x.trace(); await stack.enter_async_context(cm)``
+        if c.scope == call.scope and c.attr in ("enter_async_context", "enter_context") and any(
+                isinstance(a, Ref) and a.name in names for a in c.args):
+            return True
     for name in names:
         entered = any(c.scope == call.scope and c.callee == f"{name}.{enter}"
                       for c in facts.calls)

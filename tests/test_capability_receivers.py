@@ -301,3 +301,32 @@ def test_explicit_enter_exit_for_sync_with():
               {"m.py": src})
     assert res.status is Status.FAIL
     assert lines(res) == [("m.py", 2)]
+
+
+TRY_IMPORT = """\
+try:
+    from obs.opik import get_opik_connector
+except ImportError:
+    get_opik_connector = None
+
+
+def f():
+    conn = get_opik_connector() if get_opik_connector else None
+    if conn:
+        conn.get_feedback('r')
+"""
+
+
+def test_conditional_receiver_is_undecided():
+    res = rc(TRY_IMPORT)
+    assert res.status is Status.UNKNOWN
+    assert res.findings == ()
+    assert "`conn.get_feedback('r')` at agent/run.py:10 may count: the receiver `conn` cannot " \
+           "be resolved" in res.note
+
+
+@pytest.mark.xfail(strict=True, reason="resolve.py:ProjectView.value_type calls any value that "
+                   "is not a call or a name 'a literal value' (here `f() if f else None`), so "
+                   "the could-not-decide note misstates why")
+def test_conditional_receiver_reason_is_accurate():
+    assert "a literal value" not in rc(TRY_IMPORT).note

@@ -280,3 +280,15 @@ def test_keyword_not_with_unknown_ids_never_overcounts():
     assert res.status is Status.UNKNOWN
     assert "the parametrize ids of `test_store` are not known" in res.note
     assert inv("not graph", 1, TESTS).status is Status.PASS  # ids known: decided
+
+
+def test_prefix_through_an_imported_node_name_is_undecidable():
+    src = ("from langgraph.graph import START, StateGraph\nfrom .names import AUDIT\n\n\n"
+           "def build(s, f):\n    g = StateGraph(s)\n    g.add_node(AUDIT, f)\n"
+           "    g.add_node('enrich', f)\n    g.add_edge(START, AUDIT)\n"
+           "    g.add_edge(AUDIT, 'enrich')\n    return g\n")
+    res = run("graph-pipeline", {"entry": "enrich"}, {"graph.py": src})
+    assert res.status is Status.UNKNOWN
+    assert messages(res, Severity.ERROR) == []
+    assert lines(res, Severity.INFO) == [("graph.py", 7), ("graph.py", 9), ("graph.py", 10)]
+    assert "could be it" in res.note

@@ -15,8 +15,9 @@ Matching (copied into the README):
   (``src.mlops.opik_connector.OpikConnector``) the resolved qualified name; globs
   (``*.opik_connector.*``) are matched with fnmatch over the qualified name, and a trailing
   ``.*`` also matches the module itself (``anthropic.*`` matches ``import anthropic``, ``from
-  anthropic import Anthropic`` and ``import anthropic.types``). A star import (``from m import *``) can only *maybe* provide a
-  name: when the name is then used in that file and not imported otherwise, the rule is UNKNOWN.
+  anthropic import Anthropic`` and ``import anthropic.types``). A star import (``from m import
+  *``) can only *maybe* provide a name: when the name is then used in that file and not
+  imported otherwise, the rule is UNKNOWN.
 * ``calls``: the require-call patterns (``name``, ``*.name``, ``pkg.mod.func``, globs), for
   calls and decorators alike.
 * ``decorators``: the same patterns, applied as ``@d``, ``@d(...)``, or ``d(...)(fn)``.

@@ -295,3 +295,75 @@ def test_receiver_accessor_edit_outside_scope_changes_cached_verdict(tmp_path):
     assert res.status is Status.FAIL, res.note
     assert "`self.c` is a `FeedbackStore` (src/obs/types.py)" in res.findings[0].message
     assert status(prefilter=False, use_cache=False).status is Status.FAIL
+
+
+ACC_PACK = """\
+pack: {id: dl, title: demand loading}
+rules:
+  - code: DL3
+    name: opik-singleton-through-import
+    phase: 1
+    severity: error
+    message: the connector the agent uses must be a cached singleton
+    where:
+      include: ["src/agents/**"]
+    check:
+      kind: class-contract
+      class: OpikConnector
+      accessor: get_opik_connector
+"""
+
+CONN_CACHED = """\
+_conn = None
+
+
+class OpikConnector:
+    pass
+
+
+def get_opik_connector():
+    global _conn
+    if _conn is None:
+        _conn = OpikConnector()
+    return _conn
+"""
+
+CONN_FRESH = """\
+class OpikConnector:
+    pass
+
+
+def get_opik_connector():
+    return OpikConnector()
+"""
+
+
+def test_imported_accessor_outside_scope_through_the_pipeline(tmp_path):
+    root = tmp_path / "proj"
+    files = {".obs-lint.yaml": "packs: [./pack.yaml]\n", "pack.yaml": ACC_PACK,
+             "src/agents/__init__.py": "",
+             "src/agents/a.py": "from src.obs import OpikConnector, get_opik_connector\n",
+             "src/obs/__init__.py": "from .conn import OpikConnector, get_opik_connector\n",
+             "src/obs/conn.py": CONN_CACHED}
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+
+    def res(**kw):
+        config = resolve_config([str(root)]).with_overrides(jobs=1)
+        result = check([str(root)], config, packs=load_packs(config), **kw)
+        (r,) = [r for r in result.checks if r.rule.code == "DL3"]
+        return r
+
+    first = res()
+    assert first.status is Status.PASS, (first.note, [f.message for f in first.findings])
+    assert ("src/obs/conn.py", 8) in [(e.path, e.span.line) for e in first.evidence]
+    assert res(prefilter=False, use_cache=False).status is Status.PASS
+    (root / "src/obs/conn.py").write_text(CONN_FRESH, encoding="utf-8")
+    bad = res()
+    assert bad.status is Status.FAIL
+    assert [(f.location.path, f.location.span.line) for f in bad.findings] == [
+        ("src/obs/conn.py", 5)]
+    assert "accessor `get_opik_connector()` does not cache `OpikConnector`" in \
+        bad.findings[0].message
+    assert res(prefilter=False, use_cache=False).status is Status.FAIL

@@ -102,3 +102,26 @@ def test_test_inventory_shortfall_names_the_count():
     res = run("test-inventory", {"min": 3}, {"tests/test_a.py": "def test_x():\n    pass\n"},
               hint="tests")
     assert messages(res) == ["msg: 1 test(s) in 1 file(s) in tests, at least 3 required"]
+
+
+# -- config-file kinds: a file or glob that matches nothing is named --------------------------
+
+@pytest.mark.parametrize("kind,params,expected", [
+    ("config-contract", None, "no file matches config/**/*.yaml"),
+    ("db-contract", None, "no file matches database/**/*.sql"),
+    ("sql-schema", {"files": ["db/**/*.sql"], "table": "ml_experiments"},
+     "no file matches db/**/*.sql"),
+    ("yaml", {"file": "config/mlflow/mlflow.yaml", "key": "a.b", "equals": 5},
+     "config/mlflow/mlflow.yaml"),
+])
+def test_missing_config_files_are_named(kind, params, expected):
+    from checkkit import evaluate_kind
+
+    cls = REGISTRY[kind]
+    if params is None:
+        rule = example_rule(kind)
+        res = cls(rule).evaluate(RuleContext(rule=rule, files=[], root="."))
+    else:
+        res = evaluate_kind(cls, [], ".", frozenset(), "T9", 1, **params)
+    assert res.status is Status.FAIL
+    assert any(expected in m for m in messages(res)), messages(res)

@@ -38,7 +38,9 @@ Decisions (copied into the README):
   component or resolved qualified name (``Enum`` matches ``enum.Enum``).
 * **attributes**: class-level assignments and annotations (dataclass/pydantic fields, with or
   without default), properties, in the class or an in-scope ancestor.
-* **functions**: module-level functions (``def``/``async def``) defined in some file in scope.
+* **functions**: module-level functions (``def``/``async def``) defined in some file in scope,
+  or imported into it from the project (checked, with the evidence, where they are defined;
+  an import that cannot be followed is UNKNOWN). The same holds for the ``accessor``.
 
 Every missing item is named in the finding, which points at the class definition (or, for
 module-level functions and the class itself, at the package). Evidence: where each required
@@ -505,9 +507,17 @@ class ClassContract(CheckKind):
         if cname and "." in cname:
             cname = cname.rsplit(".", 1)[-1]
         found = list(idx.module_functions(name))
+        why = ""
+        if not found:
+            # imported into the scope: checked where it is defined
+            hit, why = idx.imported_function(name)
+            found = [hit] if hit is not None else []
         if not found:
             msg = f"accessor `{name}()` is not defined at module level"
-            if partial:
+            if why:
+                v.maybe(ctx.anchor_path(), None, f"{msg} in scope and its import could not be "
+                                                 f"followed: {why}")
+            elif partial:
                 v.unknown.append(undecidable_note(ctx, msg))
             else:
                 v.fail(ctx.anchor_path(), None, msg + f" in {ctx.scope_hint or ctx.anchor_path()}")
@@ -538,6 +548,13 @@ class ClassContract(CheckKind):
         gone = []
         for name in self.p.get("functions") or ():
             hits = list(idx.module_functions(name))
+            if not hits:
+                hit, why = idx.imported_function(name)
+                if hit is None and why:
+                    v.maybe(ctx.anchor_path(), None,
+                            f"module-level function `{name}` could not be followed: {why}")
+                    continue
+                hits = [hit] if hit is not None else []
             if hits:
                 v.ok(hits[0][0], hits[0][1].span)
             else:

@@ -97,9 +97,21 @@ def _show(v: Value) -> str:
     return repr(v)
 
 
+def scope_words(ctx: RuleContext) -> str:
+    """Where a rule looked, for messages: the literal folder of its include globs, else the
+    globs themselves (``**/opik_connector.py`` has no literal folder), else "the rule's
+    scope"."""
+    if ctx.scope_hint:
+        return ctx.scope_hint
+    include = [g for g in ctx.rule.where.include if g not in ("**", "**/*")]
+    if include:
+        return ", ".join(f"`{g}`" for g in include)
+    return "the rule's scope"
+
+
 def empty_scope(ctx: RuleContext, expected: str) -> Finding:
     """The finding of a rule whose scope matched no file: nothing was proved."""
-    where = ctx.scope_hint or "the rule's scope"
+    where = scope_words(ctx)
     return ctx.finding(ctx.anchor_path(), None,
                        f"no files in scope ({where} does not exist or holds no matching files); "
                        f"expected {expected}", source=f"empty-scope:{where}")
@@ -192,17 +204,35 @@ class PyIndex:
 
         reasons = []
         for x in self.files:
-            if not any(n.asname == name or (n.asname is None and n.name == name)
-                       for imp in x.facts.imports if imp.kind == "from" for n in imp.names):
-                continue
-            hit = self.project.find_class(x.path, name)
-            if isinstance(hit, ClassDef):
-                return ClassRef(hit.path, hit.cls), ""
-            if isinstance(hit, Unknown):
-                reasons.append(f"{x.path} imports `{name}`, but {hit.reason}")
-            else:
-                reasons.append(f"{x.path} imports `{name}` from outside the project "
-                               f"(`{getattr(hit, 'qualname', name)}`)")
+            for bound in _bound_as(x.facts, name):
+                hit = self.project.find_class(x.path, bound)
+                if isinstance(hit, ClassDef):
+                    return ClassRef(hit.path, hit.cls), ""
+                if isinstance(hit, Unknown):
+                    reasons.append(f"{x.path} imports `{name}`, but {hit.reason}")
+                else:
+                    reasons.append(f"{x.path} imports `{name}` from outside the project "
+                                   f"(`{getattr(hit, 'qualname', name)}`)")
+        return None, "; ".join(reasons[:2])
+
+    def imported_function(self, name: str) -> tuple[tuple[str, FunctionFact] | None, str]:
+        """A module-level function the scope's files import under ``name``, at its definition
+        (through re-exports); (None, reason) when such an import cannot be followed."""
+        if self.project is None:
+            return None, ""
+        from .resolve import External, FuncDef, Unknown
+
+        reasons = []
+        for x in self.files:
+            for bound in _bound_as(x.facts, name):
+                hit = self.project.resolve_name(x.path, bound)
+                if isinstance(hit, FuncDef) and hit.fn.scope == "":
+                    return (hit.path, hit.fn), ""
+                if isinstance(hit, Unknown) and not hit.missing:
+                    reasons.append(f"{x.path} imports `{name}`, but {hit.reason}")
+                elif isinstance(hit, External):
+                    reasons.append(f"{x.path} imports `{name}` from outside the project "
+                                   f"(`{hit.qualname}`)")
         return None, "; ".join(reasons[:2])
 
     def resolve_base(self, base: str, path: str) -> ClassRef | None:
@@ -217,6 +247,13 @@ class PyIndex:
             text = base.split("[")[0]
             if re.fullmatch(r"[\w.]+", text) and self.project.file(path) is not None:
                 hit = self.project.find_class(path, text)
+                if not isinstance(hit, ClassDef) and "." in text:
+                    # facts give a base imported by ``from m import Base`` as its absolute
+                    # name (``m.Base``), which is no name in the file: look it up in ``m``
+                    mod, _, name = text.rpartition(".")
+                    alt = self.project.member(mod, name)
+                    if isinstance(alt, ClassDef):
+                        hit = alt
                 if isinstance(hit, ClassDef):
                     return ClassRef(hit.path, hit.cls)
         hits = self.find_class(last, prefer_path=path)
@@ -269,6 +306,21 @@ class PyIndex:
 
     def module_assigns(self, path: str, name: str) -> list[AssignFact]:
         return [a for a in self.facts(path).assigns if a.scope == "" and a.target == name]
+
+
+def _bound_as(facts: PythonFacts, name: str) -> list[str]:
+    """Module-level names a file's ``from`` imports bind for ``name``: the name itself
+    (``from m import X`` / ``from m import Y as X``) and an alias of it (``from m import X as
+    Y`` still brings class ``X`` into the file)."""
+    out: list[str] = []
+    for imp in facts.imports:
+        if imp.kind != "from":
+            continue
+        for n in imp.names:
+            bound = n.asname or n.name
+            if (bound == name or n.name == name) and bound not in out:
+                out.append(bound)
+    return out
 
 
 def resolve_ref(v: Value, facts: PythonFacts, scope: str = "", depth: int = 0) -> Value:

@@ -31,6 +31,7 @@ from typing import Callable
 from ..facts.model import CallFact
 from ..types import CheckResult, Location
 from .base import CheckKind, Param, RuleContext
+from .pyindex import scope_words
 
 USAGES = ("any", "call", "async-with", "with", "await", "decorator")
 
@@ -174,8 +175,10 @@ class RequireCall(CheckKind):
                 if isinstance(v, (list, dict)):
                     errs.append(f"every_args: requirement {v!r} is not null, \"*\" or a literal")
         for r in params.get("receivers") or ():
-            if not all(p.isidentifier() for p in r.split(".")):
-                errs.append(f"receivers: {r!r} is not a (dotted) name")
+            # external names may be globs (``langfuse.*``), as type_matches reads them
+            plain = r.replace("*", "x").replace("?", "x")
+            if not all(p.isidentifier() for p in plain.split(".")):
+                errs.append(f"receivers: {r!r} is not a (dotted) name or glob")
         return errs
 
     @property
@@ -268,7 +271,7 @@ class RequireCall(CheckKind):
         evidence: list[Location] = []
         undecidable = {f.path for f in ctx.undecidable()}
         if not ctx.files:
-            where = ctx.scope_hint or "the rule's scope"
+            where = scope_words(ctx)
             findings.append(ctx.finding(
                 ctx.anchor_path(), None,
                 f"no files in scope ({where} does not exist or holds no matching files); "
@@ -369,11 +372,38 @@ def _receiver_verdict(view, path: str, call: CallFact, receivers: list[str]
         return None, "the receiver cannot be resolved without the project"
     t = view.type_of(path, recv, call.scope)
     verdict = type_matches(view, t, receivers)
+    if verdict is False and _made_by_accessor(view, path, t, receivers):
+        return True, ""
     if verdict is None:
         return None, f"the receiver `{recv}` cannot be resolved: {describe(t)}"
     if not verdict:
         return False, f"`{recv}` is {describe(t)}"
     return True, ""
+
+
+def _made_by_accessor(view, path: str, t, receivers: list[str]) -> bool:
+    """Is ``t`` what an accessor named in ``receivers`` returns (``c = get_opik_connector();
+    c.log(...)``, ``self.c = goc()`` with ``goc`` an alias)? Accessors are resolved in the
+    call's file, else found by name among the project files that mention them."""
+    from .resolve import ExternalInstance, FuncDef, Instance
+
+    if not isinstance(t, (Instance, ExternalInstance)):
+        return False
+    for r in receivers:
+        if not r.isidentifier():
+            continue
+        sym = view.resolve_name(path, r)
+        if not isinstance(sym, FuncDef):
+            sym = None
+            for p in view.search(r) or ():
+                fi = view.file(p)
+                fn = fi.functions.get(r) if fi is not None else None
+                if fn is not None:
+                    sym = FuncDef(p, fn)
+                    break
+        if sym is not None and sym.fn.scope == "" and view.call_result(sym) == t:
+            return True
+    return False
 
 
 def _bound_argument(view, path: str, call: CallFact, name: str) -> tuple[str, object]:
@@ -463,7 +493,8 @@ def _takes_input(view, path: str, call: CallFact) -> tuple[bool | None, str]:
 def _entered_explicitly(facts, call: CallFact, usage: str) -> bool:
     """A context manager entered by hand and always left: ``cm = x.trace()`` then
     ``await cm.__aenter__()`` and ``await cm.__aexit__(...)`` in a ``finally:`` of the same
-    function, or handed to ``AsyncExitStack.enter_async_context(...)``."""
+    function, or handed to ``AsyncExitStack.enter_async_context(...)`` (directly or by the
+    name it was bound to)."""
     if usage not in ("async-with", "with"):
         return False
     enter, leave = ("__aenter__", "__aexit__") if usage == "async-with" else (
@@ -475,6 +506,12 @@ def _entered_explicitly(facts, call: CallFact, usage: str) -> bool:
     names = [a.target for a in facts.assigns if a.scope == call.scope and a.has_value
              and getattr(a.value, "callee", None) == call.callee
              and a.span.line <= call.span.line <= a.span.end_line]
+    from ..facts.model import Ref
+
+    for c in facts.calls:  # ``cm = x.trace(); await stack.enter_async_context(cm)``
+        if c.scope == call.scope and c.attr in ("enter_async_context", "enter_context") and any(
+                isinstance(a, Ref) and a.name in names for a in c.args):
+            return True
     for name in names:
         entered = any(c.scope == call.scope and c.callee == f"{name}.{enter}"
                       for c in facts.calls)

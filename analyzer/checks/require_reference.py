@@ -10,12 +10,14 @@ Matching (copied into the README):
   ``import m.Name as x``, relative imports (``from ..mlops.opik_connector import Name`` is
   resolved against the file's path), imports nested in functions or under
   ``if TYPE_CHECKING:``, and literal ``importlib.import_module("m")``. A bare entry (``Name``)
-  matches the last component of what is imported; a dotted entry (``src.mlops.opik_connector.
-  OpikConnector``) the resolved qualified name; globs (``*.opik_connector.*``) are matched with
-  fnmatch over the qualified name, and a trailing ``.*`` also matches the module itself
-  (``anthropic.*`` matches ``import anthropic``, ``from anthropic import Anthropic`` and
-  ``import anthropic.types``). A star import (``from m import *``) can only *maybe* provide a
-  name: when the name is then used in that file and not imported otherwise, the rule is UNKNOWN.
+  matches the last component of what is imported, or a module with its members (``anthropic``
+  matches ``from anthropic import Anthropic`` and ``import anthropic.types``); a dotted entry
+  (``src.mlops.opik_connector.OpikConnector``) the resolved qualified name; globs
+  (``*.opik_connector.*``) are matched with fnmatch over the qualified name, and a trailing
+  ``.*`` also matches the module itself (``anthropic.*`` matches ``import anthropic``, ``from
+  anthropic import Anthropic`` and ``import anthropic.types``). A star import (``from m import
+  *``) can only *maybe* provide a name: when the name is then used in that file and not
+  imported otherwise, the rule is UNKNOWN.
 * ``calls``: the require-call patterns (``name``, ``*.name``, ``pkg.mod.func``, globs), for
   calls and decorators alike.
 * ``decorators``: the same patterns, applied as ``@d``, ``@d(...)``, or ``d(...)(fn)``.
@@ -96,7 +98,10 @@ def import_matches(qualified: str, entry: str, kind: str) -> bool:
     if any(c in entry for c in _GLOB):
         return fnmatchcase(qualified, entry)
     if "." not in entry:
-        return qualified.rsplit(".", 1)[-1] == entry
+        # ``Name`` is the last component of what is imported; a bare ``m`` is also the module
+        # itself with its members, as users read it (``from m import X``, ``import m.sub``)
+        return qualified.rsplit(".", 1)[-1] == entry or qualified == entry or \
+            qualified.startswith(entry + ".")
     return qualified == entry or (kind == "import" and qualified.startswith(entry + "."))
 
 

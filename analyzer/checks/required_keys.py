@@ -18,9 +18,10 @@ A key is present when it occurs as one of the ``roles`` (default ``dict-key``, `
 
 ``calls`` (call patterns, as in require-call) narrows the search to the arguments of matching
 calls: a key then counts only as one of their literal positional arguments, a keyword argument
-name or literal value, or a key of a dict display passed to them (``log_metric("gap", x)``,
-``log_metrics({"gap": x})``, ``trace_phase(phase_name="plan")``) — "the metric is *logged*",
-not merely mentioned somewhere.
+name or literal value, or a key of a dict display passed to them, directly or through a name
+bound once to it in the same function (``log_metric("gap", x)``, ``log_metrics({"gap": x})``,
+``m = {"gap": x}; log_metrics(m)``, ``trace_phase(phase_name="plan")``) — "the metric is
+*logged*", not merely mentioned somewhere.
 
 Only exact string literals and identifiers count (never comments, docstrings, or text inside a
 longer string; f-strings and concatenations are not keys). ``case_insensitive: true`` compares
@@ -35,10 +36,10 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 from typing import Iterator
 
-from ..facts.model import DictValue, PythonFacts
+from ..facts.model import DictValue, PythonFacts, Ref
 from ..types import CheckResult, Location, Span
 from .base import CheckKind, Param, RuleContext
-from .pyindex import empty_scope
+from .pyindex import empty_scope, resolve_ref
 from .require_call import call_matcher
 
 ROLES = ("dict-key", "subscript", "argument", "value", "compare", "attribute", "kwarg")
@@ -74,6 +75,10 @@ def call_arguments(facts: PythonFacts, patterns: tuple[str, ...]
         for name, _ in c.kwargs:
             yield name, c.scope, c.span
         for v in values:
+            if isinstance(v, Ref):
+                # ``report = {...}; log_metrics(report)``: the dict bound to the name (one
+                # binding in the function or module; otherwise it is not known)
+                v = resolve_ref(v, facts, c.scope)
             if isinstance(v, str):
                 yield v, c.scope, c.span
             elif isinstance(v, DictValue) and not v.comprehension:

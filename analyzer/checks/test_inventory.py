@@ -51,6 +51,10 @@ class Inventory:
     # (names pytest's -k matches the test against: its class chain and function name; the
     # module's path parts are added by the caller, the number of tests it stands for, where)
     tests: list[tuple[tuple[str, ...], int, Span]] = field(default_factory=list)
+    # per entry of ``tests``: the parametrize ids of its instances (None: not all known) and
+    # the names of the marks applied to it (``-k`` matches both, as pytest's keywords do)
+    ids: list[list[str] | None] = field(default_factory=list)
+    marks: list[tuple[str, ...]] = field(default_factory=list)
 
     def inexact(self, why: str) -> None:
         self.exact = False
@@ -87,6 +91,84 @@ def _param_sets(v: CallValue, inv: Inventory, where: str) -> int:
         return max(1, len(values.items))
     inv.inexact(f"non-literal parameters of {where}")
     return 1
+
+
+def _value_id(v: Value, argname: str, idx: int) -> str:
+    """pytest's id of one parameter value: literals as text, anything else ``argname<idx>``."""
+    if isinstance(v, bool) or v is None or isinstance(v, (int, float, str)):
+        return str(v)
+    return f"{argname}{idx}"
+
+
+def _param_ids(v: CallValue) -> list[str] | None:
+    """The ids pytest gives the parameter sets of one ``parametrize`` mark (None: unknown)."""
+    kw = dict(v.kwargs)
+    names: Value = v.args[0] if v.args else kw.get("argnames")
+    values: Value = v.args[1] if len(v.args) > 1 else kw.get("argvalues")
+    if isinstance(names, str):
+        argnames = [n.strip() for n in names.split(",") if n.strip()]
+    elif isinstance(names, Seq) and all(isinstance(n, str) for n in names.items):
+        argnames = list(names.items)  # type: ignore[arg-type]
+    else:
+        return None
+    if not isinstance(values, Seq) or values.starred or not argnames:
+        return None
+    given = kw.get("ids")
+    if given is not None and not (isinstance(given, Seq) and not given.starred):
+        return None  # a callable or computed ids
+    out: list[str] = []
+    for idx, item in enumerate(values.items):
+        explicit = given.items[idx] if isinstance(given, Seq) and idx < len(given.items) \
+            else None
+        if isinstance(item, CallValue) and (item.qualname == "pytest.param"
+                                            or item.callee.endswith("param")):
+            pid = dict(item.kwargs).get("id")
+            explicit = pid if isinstance(pid, str) else explicit
+            elems = list(item.args)
+        elif len(argnames) > 1:
+            if not isinstance(item, Seq) or item.starred:
+                return None
+            elems = list(item.items)
+        else:
+            elems = [item]
+        if isinstance(explicit, str):
+            out.append(explicit)
+            continue
+        out.append("-".join(_value_id(e, argnames[min(i, len(argnames) - 1)], idx)
+                            for i, e in enumerate(elems)))
+    return out or [""]
+
+
+def _mark_ids(values: tuple[Value, ...] | list[Value]) -> list[str] | None:
+    """Ids of the instances stacked ``parametrize`` marks make (the one nearest the ``def``
+    first, joined with ``-``, as pytest writes ``test_x[a-1]``); [""] for no parametrize."""
+    ids = [""]
+    for v in reversed(list(values)):
+        if _is_mark(v, "parametrize"):
+            mine = _param_ids(v)  # type: ignore[arg-type]
+            if mine is None:
+                return None
+            ids = [f"{a}-{b}" if a and b else a or b for a in ids for b in mine]
+    return ids
+
+
+def _mark_names(values: tuple[Value, ...] | list[Value]) -> tuple[str, ...]:
+    """Names of the ``pytest.mark.X`` marks among decorator or ``pytestmark`` values."""
+    out = []
+    for v in values:
+        text = v.qualname or v.callee if isinstance(v, CallValue) else (
+            v.qualname or v.name if isinstance(v, Ref) else "")
+        if "mark." in text:
+            out.append(text.rsplit("mark.", 1)[1].split(".")[0])
+    return tuple(out)
+
+
+def _pytestmark_values(facts: PythonFacts, scope: str) -> list[Value]:
+    out: list[Value] = []
+    for a in facts.assigns:
+        if a.target == "pytestmark" and a.scope == scope and a.has_value:
+            out.extend(a.value.items if isinstance(a.value, Seq) else (a.value,))
+    return out
 
 
 def _marks(values: tuple[Value, ...] | list[Value], inv: Inventory, where: str) -> int:
@@ -170,6 +252,26 @@ class _Counter:
     def record(self, fn: FunctionFact, n: int, cls: ClassFact | None = None) -> None:
         names = tuple(cls.qualname.split(".")) if cls is not None else ()
         self.inv.tests.append((names + (fn.name,), n, fn.span))
+        # what pytest's -k also matches: the marks on the test, its classes and module, and
+        # the parametrize ids of each instance
+        values: list[Value] = list(_pytestmark_values(self.facts, ""))
+        chain = []
+        scope = cls.qualname if cls is not None else ""
+        while scope:
+            c = self.classes.get(scope)
+            if c is None:
+                break
+            chain.append(c)
+            scope = c.scope
+        for c in reversed(chain):
+            values.extend(c.decorator_values)
+            values.extend(_pytestmark_values(self.facts, c.qualname))
+        values.extend(fn.decorator_values)
+        ids = _mark_ids(values)
+        if ids is not None and len(ids) != n:
+            ids = None  # fixture params (or a count this reading does not reproduce)
+        self.inv.ids.append(ids)
+        self.inv.marks.append(_mark_names(values))
         self.inv.count += n
         if self.inv.first is None or (fn.span.line, fn.span.column) < (
                 self.inv.first.line, self.inv.first.column):
@@ -387,8 +489,26 @@ class TestInventory(CheckKind):
             inv = inventory(f.python)
             if self.p.get("keyword"):
                 selects = keyword_matcher(self.p["keyword"])
+                negated = re.search(r"(?<![\w.])not(?![\w.])", self.p["keyword"]) is not None
                 parts = tuple(f.path.split("/")) + (f.path.rsplit("/", 1)[-1][:-3],)
-                chosen = [(n, span) for names, n, span in inv.tests if selects(parts + names)]
+                chosen = []
+                for (names, n, span), ids, marks in zip(inv.tests, inv.ids, inv.marks):
+                    base = parts + names[:-1] + marks
+                    if ids is None:
+                        # instances' ids unknown: the test's own names decide when ids cannot
+                        # change the answer (one instance, or an expression without `not`,
+                        # which more names only select more of); otherwise what is counted is
+                        # a lower bound
+                        picked = selects(base + names[-1:])
+                        if picked and (n == 1 or not negated):
+                            chosen.append((n, span))
+                        elif n > 1:
+                            inv.inexact(f"the parametrize ids of `{names[-1]}` are not known")
+                        continue
+                    k = sum(1 for i in ids if selects(
+                        base + (f"{names[-1]}[{i}]" if i else names[-1],)))
+                    if k:
+                        chosen.append((k, span))
                 inv = Inventory(count=sum(n for n, _ in chosen), exact=inv.exact,
                                 reasons=inv.reasons,
                                 first=min((sp for _, sp in chosen),

@@ -83,3 +83,30 @@ def test_a_wrong_import_breaks_the_contract(tmp_path, module, line, contract):
     # The untouched copy keeps the contract: the failure is the inserted line's.
     target.write_text(text)
     assert _lint(tmp_path, tmp_path, "--contract", contract).returncode == 0
+
+
+DOC = ROOT / "ARCHITECTURE.md"
+
+
+def test_the_files_architecture_md_names_exist():
+    text = DOC.read_text()
+    named = set(re.findall(r"`((?:analyzer|tests|fixtures|rules|docs|bench)/[^`<>{}* ]+)`", text))
+    named |= {f"analyzer/report/{m}.py" for m in re.search(
+        r"analyzer/report/\{([^}]+)\}\.py", text).group(1).split(",")}
+    assert len(named) > 20
+    missing = sorted(p for p in named if not (ROOT / p.rstrip("/")).exists())
+    assert missing == [], missing
+
+
+def test_architecture_md_states_the_layers_of_the_contract():
+    text = DOC.read_text()
+    documented = [line.split(". ", 1)[1].split(" — ")[0]
+                  for line in text.splitlines() if re.match(r"^\d+\. `", line)]
+    layers = _config()["contracts"][0]["layers"]
+    assert [d.replace("`", "") for d in documented] == [
+        layer.replace("obs_lint.", "") for layer in layers]
+    for c in _config()["contracts"][1:]:
+        assert f"(`{c['id']}`)" in text
+    for contract in _config()["contracts"]:
+        for ignored in contract.get("ignore_imports", []):
+            assert f"`{ignored}`" in text

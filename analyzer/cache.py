@@ -296,7 +296,8 @@ def pack_key(data: bytes, shown: str) -> str:
     """Key of a validated pack: its bytes, the name it is shown under (rule sources say
     "file:line"), and the code that validates packs (the check kinds' parameter specs)."""
     parts = [str(FORMAT), "pack", __version__, sys.version,
-             source_digest(("checks",), ("packs.py", "yamlsafe.py", "types.py", "codec.py")),
+             source_digest(("checks",), ("packs.py", "yamlsafe.py", "types.py", "codec.py",
+                                         "facts/sql_types.py", "facts/yaml_model.py")),
              shown, hashlib.sha256(data).hexdigest()]
     return hashlib.blake2b("\x00".join(parts).encode("utf-8", "surrogateescape"),
                            digest_size=16).hexdigest()

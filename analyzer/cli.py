@@ -649,6 +649,14 @@ def rules(packs: Sequence[str], fmt: str, config_file: str | None, no_config: bo
                         tablefmt="github"))
 
 
+@main.command("schema")
+def schema_cmd() -> None:
+    """Print the JSON Schema of pack files (editors: `# yaml-language-server: $schema=...`)."""
+    from .schema import schema_json
+
+    click.echo(schema_json(), nl=False)
+
+
 @main.command()
 @click.argument("rule")
 @click.option("--pack", "packs", multiple=True, help="Rule pack (bundled name or path).")

@@ -126,7 +126,13 @@ class _Validator:
                     names = " or ".join(t.__name__ for t in spec.item_types)
                     raise self.fail(item_node, f"{what}: items must be {names}, "
                                                f"got {type(item).__name__}")
-        if spec.choices and value not in spec.choices:
+        if spec.choices and isinstance(value, list):  # a list of choices (call-contract checks)
+            for item, item_node in zip(value, node.value):
+                if item not in spec.choices:
+                    raise self.fail(item_node, f"{what}: items must be one of "
+                                               f"{', '.join(spec.choices)}; got {item!r}"
+                                               f"{_suggest(str(item), spec.choices)}")
+        elif spec.choices and value not in spec.choices:
             raise self.fail(node, f"{what} must be one of {', '.join(spec.choices)}; got "
                                   f"{value!r}{_suggest(str(value), spec.choices)}")
         return value

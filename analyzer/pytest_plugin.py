@@ -118,9 +118,9 @@ class ObsLintSession:
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         from .api import check
-        from .cli import EXIT_OK, exit_status
         from .errors import ObsLintError
         from .testresults import TestCase
+        from .verdict import EXIT_OK, exit_status
 
         cases = [TestCase(test_id=nodeid, path=path, outcome=outcome)
                  for nodeid, (path, outcome) in self.outcomes.items()]
@@ -130,7 +130,12 @@ class ObsLintSession:
             self.error = str(exc)
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
             return
-        failing = exit_status(self.result, self.obs_config.fail_on) != EXIT_OK
+        judged = self.result
+        if judged.fail_on != self.obs_config.fail_on:  # as ``cli.exit_status`` does
+            from dataclasses import replace
+
+            judged = replace(judged, fail_on=self.obs_config.fail_on)
+        failing = exit_status(judged) != EXIT_OK
         if failing and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 

@@ -14,11 +14,11 @@ source span, refusing:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 import yaml
 
+from .facts.yaml_model import YNode  # noqa: F401  (re-exported: the node type lives with the facts)
 from .types import Span
 
 _CORE_TAGS = {
@@ -48,56 +48,6 @@ class YamlError(Exception):
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.message}" if self.line else self.message
-
-
-@dataclass(frozen=True, slots=True)
-class YNode:
-    """A YAML node with its span.
-
-    kind: "map" (``value`` is a tuple of (key YNode, value YNode)), "seq" (tuple of YNode), or
-    "scalar" (``value`` is the constructed Python scalar: str, int, float, bool, None, ...).
-    """
-
-    kind: str
-    value: Any
-    span: Span
-    tag: str = ""
-
-    # -- navigation helpers ------------------------------------------------------------------
-    def get(self, key: str) -> "YNode | None":
-        if self.kind != "map":
-            return None
-        for k, v in self.value:
-            if k.kind == "scalar" and str(k.value) == key:
-                return v
-        return None
-
-    def keys(self) -> Iterator[tuple["YNode", "YNode"]]:
-        if self.kind == "map":
-            yield from self.value
-
-    def items(self) -> tuple["YNode", ...]:
-        return self.value if self.kind == "seq" else ()
-
-    def lookup(self, dotted: str) -> "YNode | None":
-        """Follow a dotted key path (``tracking.uri``); integer parts index sequences."""
-        node: YNode | None = self
-        for part in dotted.split("."):
-            if node is None:
-                return None
-            if node.kind == "seq" and part.lstrip("-").isdigit():
-                idx = int(part)
-                node = node.value[idx] if -len(node.value) <= idx < len(node.value) else None
-            else:
-                node = node.get(part)
-        return node
-
-    def to_python(self) -> Any:
-        if self.kind == "scalar":
-            return self.value
-        if self.kind == "seq":
-            return [n.to_python() for n in self.value]
-        return {k.to_python(): v.to_python() for k, v in self.value}
 
 
 def _span(node: yaml.Node) -> Span:

@@ -40,9 +40,8 @@ from typing import Any, ClassVar, Iterable, Mapping
 import pathspec
 
 from ..facts.model import FileFacts, PythonFacts
-from ..facts.yaml_doc import YamlFacts
+from ..facts.yaml_model import YamlFacts, YNode
 from ..types import CheckResult, FileKind, Finding, Location, Severity, Span
-from ..yamlsafe import YNode
 from .base import CheckKind, Param, RuleContext
 from .ddl import select_files
 from .keyreads import Reads, bound_to, parser_of, track

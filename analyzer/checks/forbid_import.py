@@ -4,13 +4,32 @@ One finding per import statement that brings a forbidden module in: ``import m``
 ``import m.sub as x``, ``import os, m``, ``from m import a, b``, ``from m.sub import x``, imports
 nested in functions/classes/try/if/with, and literal dynamic imports
 (``importlib.import_module("m.sub")`` through any alias, ``__import__("m")``). The finding's line
-is where the statement starts. Relative imports (``from . import m``) name local modules and never
-match; look-alike names (``mx``, ``m_utils``) never match; imports under ``if TYPE_CHECKING:``
-are exempt unless ``include_type_checking: true``. Allowed places are expressed with the rule's
-``where.exclude`` globs.
+is where the statement starts. Look-alike names (``mx``, ``m_utils``) never match; imports under
+``if TYPE_CHECKING:`` are exempt unless ``include_type_checking: true``. Allowed places are
+expressed with the rule's ``where.exclude`` globs.
+
+Relative imports are resolved against the importing file's path, the way Python resolves them
+inside a package: in ``pkg/checks/a.py``, ``from ..facts.sql import x`` is ``pkg.facts.sql``
+(and ``from ..facts import sql`` brings ``pkg.facts.sql`` in too), so ``modules:
+[pkg.facts.sql]`` catches both, as it catches the absolute ``from pkg.facts.sql import x``. In a
+``src/`` layout (``src/`` holds packages and is not one itself) the name without ``src.`` counts
+as well. A module is named by its path: a package installed under another name (``analyzer/``
+installed as ``obs_lint``) is forbidden with both names, ``[analyzer.facts.sql,
+obs_lint.facts.sql]``. So a relative import of a *local* module never matches a third-party one
+(``from . import mlflow`` in ``pkg/`` is ``pkg.mlflow``, not ``mlflow``). A relative import that
+climbs to the project root or above names a package obs-lint cannot see (at run time it fails
+unless the root is itself a package) and never matches.
+
+Undecidable (the rule is UNKNOWN unless another statement fails it, with the reason):
+``from p import *`` where a forbidden module is a submodule of ``p`` (whether ``*`` brings it in
+depends on ``p.__all__``), relative or absolute; and a literal relative dynamic import
+(``importlib.import_module(".sql", package)``) whose last name is part of a forbidden module (the
+package it is relative to is a run-time value).
 """
 
 from __future__ import annotations
+
+import posixpath
 
 from ..facts.model import ImportFact
 from ..types import CheckResult, Location
@@ -19,6 +38,23 @@ from .base import CheckKind, Param, RuleContext
 
 def _matches(name: str, module: str) -> bool:
     return name == module or name.startswith(module + ".")
+
+
+def relative_bases(imp: ImportFact, path: str, src_layout: bool) -> list[str]:
+    """The absolute module(s) a relative ``from`` import names, from the importing file's path
+    (``pkg/checks/a.py``: ``from ..facts import x`` -> ``["pkg.facts"]``; in a ``src/`` layout
+    also without ``src.``). [] when it climbs to the project root or above."""
+    d = posixpath.dirname(path)
+    pkg = d.split("/") if d else []
+    if imp.level - 1 >= len(pkg):
+        return []
+    base = pkg[:len(pkg) - (imp.level - 1)]
+    if not all(p.isidentifier() for p in base):
+        return []
+    names = [".".join([*base, imp.module] if imp.module else base)]
+    if src_layout and base[0] == "src" and len(base) > 1:
+        names.append(".".join([*base[1:], imp.module] if imp.module else base[1:]))
+    return names
 
 
 class ForbidImport(CheckKind):
@@ -53,45 +89,73 @@ class ForbidImport(CheckKind):
         return [f"modules: {m!r} is not a dotted module name" for m in bad]
 
     def patterns(self) -> tuple[str, ...]:
-        # an import of `m.x` cannot occur in text that lacks the top-level name `m`
-        return tuple(sorted({m.split(".")[0] for m in self.p["modules"]}))
+        # An import of `m.x` cannot occur in text that lacks the top-level name `m`, unless it is
+        # relative (`from ..facts import sql` names neither `m` nor anything else of it, and
+        # `from . import x` inside `m` names nothing at all): every relative import statement
+        # holds the keyword `from`.
+        return tuple(sorted({m.split(".")[0] for m in self.p["modules"]} | {"from"}))
 
-    def _offending(self, imp: ImportFact) -> list[str]:
+    def _offending(self, imp: ImportFact, path: str = "", src_layout: bool = False
+                   ) -> tuple[list[str], str]:
+        """(forbidden modules the statement brings in, why it is undecidable or "")."""
         mods: list[str] = self.p["modules"]
-        if imp.level > 0:
-            return []
         if imp.type_checking and not self.p.get("include_type_checking", False):
-            return []
+            return [], ""
         if imp.kind == "import":
-            return [n.name for n in imp.names if any(_matches(n.name, m) for m in mods)]
+            return [n.name for n in imp.names if any(_matches(n.name, m) for m in mods)], ""
         if imp.kind == "from":
-            if any(_matches(imp.module, m) for m in mods):
-                return [imp.module]
-            # `from m0 import m1` where "m0.m1" is forbidden (e.g. modules: [google.genai])
-            return [f"{imp.module}.{n.name}" for n in imp.names
-                    if any(_matches(f"{imp.module}.{n.name}", m) for m in mods)]
+            bases = [imp.module] if imp.level == 0 else relative_bases(imp, path, src_layout)
+            for base in bases:
+                if any(_matches(base, m) for m in mods):
+                    return [base], ""
+                # `from m0 import m1` where "m0.m1" is forbidden (e.g. modules: [google.genai])
+                bad = [f"{base}.{n.name}" for n in imp.names if n.name != "*"
+                       and any(_matches(f"{base}.{n.name}", m) for m in mods)]
+                if bad:
+                    return bad, ""
+                if any(n.name == "*" for n in imp.names):
+                    under = [m for m in mods if m.startswith(base + ".")]
+                    if under:
+                        return [], (f"`{imp.text}` ({path}) may bring in `{under[0]}`: it "
+                                    f"depends on `{base}.__all__`")
+            return [], ""
         if imp.kind == "dynamic" and self.p.get("dynamic", True):
-            return [imp.module] if any(_matches(imp.module, m) for m in mods) else []
-        return []
+            if imp.module.startswith("."):
+                tail = imp.module.lstrip(".").split(".")[-1]
+                if tail and any(tail in m.split(".") for m in mods):
+                    return [], (f"`{imp.text}` ({path}) is relative to a package given at run "
+                                "time")
+                return [], ""
+            return ([imp.module] if any(_matches(imp.module, m) for m in mods) else []), ""
+        return [], ""
 
     def evaluate(self, ctx: RuleContext) -> CheckResult:
         findings = []
+        undecided: list[str] = []
+        paths = ctx.all_paths or frozenset(f.path for f in ctx.files)
+        src_layout = any(p.startswith("src/") for p in paths) and "src/__init__.py" not in paths
         for f in ctx.files:
             facts = f.python
             if facts is None:
                 continue
             for imp in facts.imports:
-                bad = self._offending(imp)
+                bad, why = self._offending(imp, f.path, src_layout)
+                if why:
+                    undecided.append(why)
                 if not bad:
                     continue
                 what = "dynamic import of" if imp.kind == "dynamic" else "imports"
                 findings.append(ctx.finding(
                     f.path, imp.span, f"`{imp.text}` {what} `{', '.join(bad)}`",
                     source=imp.text))
-        unknown = bool(ctx.undecidable())
+        unknown = bool(ctx.undecidable()) or bool(undecided)
         note = ""
         if unknown and not findings:
-            bad = ", ".join(f.path for f in ctx.undecidable()[:3])
-            note = f"could not decide: {bad} could not be analysed"
+            if ctx.undecidable():
+                bad = ", ".join(f.path for f in ctx.undecidable()[:3])
+                note = f"could not decide: {bad} could not be analysed"
+            else:
+                more = f" (and {len(undecided) - 1} more)" if len(undecided) > 1 else ""
+                note = f"could not decide: {undecided[0]}{more}"
         return self.result(ctx, findings, [Location(x.location.path, x.location.span)
                                             for x in findings], note=note, unknown=unknown)

@@ -20,7 +20,7 @@ Decisions (copied into the README):
   any schema; a qualified name (``public.ml_experiments``) requires that schema, where an
   unqualified definition counts as ``public`` (the default ``search_path``).
 * **Column types** are compared strictly after normalising both sides through the same parser
-  (see ``facts/sql.py``): ``timestamp with time zone`` = ``timestamptz``, ``INT`` = ``integer``,
+  (see ``facts/sql_types.py``): ``timestamp with time zone`` = ``timestamptz``, ``INT`` = ``integer``,
   but ``serial`` != ``integer`` and ``json`` != ``jsonb``. A rule type without modifiers ignores
   the column's modifiers (``varchar`` matches ``varchar(255)``); with modifiers they must match.
 * **Indexes** (``match: leading``, the default and the strictest defensible reading of "indexes
@@ -49,7 +49,7 @@ import re
 from fnmatch import fnmatchcase
 from typing import Any, ClassVar, Mapping
 
-from ..facts.sql import SqlColumn, SqlIndex, parse_type
+from ..facts.sql_types import SqlColumn, SqlIndex, parse_type
 from ..types import CheckResult, FileKind, Finding, Location, Severity
 from .base import CheckKind, Param, RuleContext
 from .ddl import GLOB as _GLOB

@@ -48,9 +48,8 @@ import posixpath
 import re
 from typing import Any, ClassVar, Mapping, Sequence
 
-from ..facts.yaml_doc import YamlFacts
+from ..facts.yaml_model import YamlFacts, YNode
 from ..types import CheckResult, FileKind, Location, Severity, Span
-from ..yamlsafe import YNode
 from .base import CheckKind, Param, RuleContext
 
 _ANY = (str, int, float, bool, list, dict, type(None))

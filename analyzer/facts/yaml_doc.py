@@ -12,18 +12,10 @@ check that saw only part of a file could pass for the wrong reason.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..types import Span
-from ..yamlsafe import YamlError, YNode, parse_yaml
+from ..yamlsafe import YamlError, parse_yaml
 from .model import Problem
-
-
-@dataclass(frozen=True, slots=True)
-class YamlFacts:
-    """The documents of one YAML file, in order (``---`` separated; empty file: none)."""
-
-    documents: tuple[YNode, ...] = ()
+from .yaml_model import YamlFacts, YNode  # noqa: F401  (re-exported)
 
 
 def extract(path: str, text: str) -> tuple[YamlFacts, tuple[Problem, ...]]:

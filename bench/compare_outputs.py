@@ -14,6 +14,11 @@ under the system temporary folder (``cache-dir`` in a generated ``--config`` fil
 compared with the ``--no-cache`` report: the fact cache and the rule-result memo must not
 change a verdict either.
 
+The code that runs is a snapshot taken when the script starts: the working tree's ``analyzer/``
+and ``rules/`` copied to a temporary folder (``--code REV``: those of a git revision, exported
+with ``git archive``; nothing in the repository changes), imported through ``PYTHONPATH``
+ahead of the editable install. Editing files while the comparison runs cannot mix versions.
+
 Compared: the whole report except ``stats`` (counts of files discovered/parsed and the like,
 which are how much work was done, not what was found) — findings, phases, per-rule statuses,
 evidence, notes. The first difference is printed as a JSON path.
@@ -31,11 +36,29 @@ import tempfile
 from pathlib import Path
 
 DEFAULT_COMBOS = ("e2i", "e2i+contracts")
+REPO = Path(__file__).resolve().parent.parent
+ENV = dict(os.environ)
+
+
+def snapshot(rev: str | None, where: Path) -> Path:
+    """``where/obs_lint`` (+ ``obs_lint/rules``): the package as of ``rev`` (None: the working
+    tree now)."""
+    pkg = where / "obs_lint"
+    if rev is None:
+        shutil.copytree(REPO / "analyzer", pkg, ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(REPO / "rules", pkg / "rules", ignore=shutil.ignore_patterns("__pycache__"))
+        return where
+    where.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", rev, "analyzer", "rules"],
+                             check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(where)], input=archive, check=True)
+    (where / "analyzer").rename(pkg)
+    (where / "rules").rename(pkg / "rules")
+    return where
 
 
 def obs_lint_cmd() -> list[str]:
-    here = Path(sys.executable).parent / "obs-lint"
-    return [str(here)] if here.exists() else [sys.executable, "-m", "obs_lint"]
+    return [sys.executable, "-m", "obs_lint"]
 
 
 def combo_args(combo: str) -> list[str]:
@@ -51,7 +74,7 @@ def run(tree: Path, combo: str, extra: list[str], config: Path | None = None) ->
                             "--exit-zero", *extra]
     if config is not None:
         cmd += ["--config", str(config)]
-    done = subprocess.run(cmd, cwd=tree, capture_output=True, text=True)
+    done = subprocess.run(cmd, cwd=tree, capture_output=True, text=True, env=ENV)
     if done.returncode != 0:
         raise SystemExit(f"obs-lint failed on {tree} ({combo}, exit {done.returncode}):\n"
                          f"{done.stderr[-2000:]}")
@@ -96,10 +119,30 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--against", type=Path, help="compare with the reports stored here")
     ap.add_argument("--packs", default=",".join(DEFAULT_COMBOS),
                     help="comma-separated pack combinations, e.g. 'e2i,e2i+contracts'")
+    ap.add_argument("--code", metavar="REV", default=None,
+                    help="run the code of this git revision (default: the working tree as it "
+                         "is when the script starts)")
     ap.add_argument("--cached", action="store_true",
                     help="also compare cold and warm runs through a fresh cache directory")
     args = ap.parse_args(argv)
     combos = [c for c in args.packs.split(",") if c]
+    failed = 0
+    code = Path(tempfile.mkdtemp(prefix="obs-lint-code-"))
+    try:
+        snapshot(args.code, code)
+        ENV["PYTHONPATH"] = str(code) + os.pathsep + ENV.get("PYTHONPATH", "")
+        ENV.pop("PYTHONDONTWRITEBYTECODE", None)
+        check = subprocess.run([sys.executable, "-c", "import obs_lint; print(obs_lint.__file__)"],
+                               capture_output=True, text=True, env=ENV).stdout.strip()
+        if not check.startswith(str(code)):
+            raise SystemExit(f"the snapshot is not the obs_lint imported ({check})")
+        print(f"code: {args.code or 'working tree'} (snapshot {code})")
+        return _compare(args, combos)
+    finally:
+        shutil.rmtree(code, ignore_errors=True)
+
+
+def _compare(args: argparse.Namespace, combos: list[str]) -> int:
     failed = 0
     for tree in args.trees:
         tree = tree.resolve()

@@ -28,7 +28,7 @@ from typing import Any, Iterable, Sequence
 import pathspec
 
 from ..facts.model import FileFacts
-from ..facts.sql import SqlColumn, SqlFacts, SqlIndex, SqlView
+from ..facts.sql_model import SqlColumn, SqlFacts, SqlIndex, SqlView
 from ..types import Finding, Location, Span
 from .base import RuleContext
 

@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 from .baseline import match as baseline_match
+from .cache import cache_dir
 from .config import Config, load_config, locate_root
 from .discover import discover, inside_root, kind_of
 from .errors import ConfigError, PackError, UsageError
@@ -169,7 +170,9 @@ def check(paths: Sequence[str], config: Config, *, packs: tuple[Pack, ...] | Non
     if not packs:
         raise ConfigError("no rule packs configured (use --pack or `packs` in the config)")
     plan = build_plan(packs, config.select, config.extend_select, config.ignore,
-                      prefilter=prefilter)
+                      prefilter=prefilter,
+                      cache_directory=cache_dir(config.root, config.cache_dir) if use_cache
+                      else None)
     named: tuple[str, ...] | None = None
     if report_paths:
         named = named_paths(config.root, report_paths)

@@ -8,14 +8,16 @@ rules still run.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from .builtin import BY_NAME, INTERNAL_ERROR
 from .checks.base import RuleContext
-from .checks.resolve import ProjectIndex, ProjectView
 from .facts.model import FileFacts
 from .plan import Plan
 from .types import CheckResult, Finding, Location, SourceFile, Status
+
+if TYPE_CHECKING:  # imported on first use: a warm run evaluates nothing
+    from .checks.resolve import ProjectIndex
 
 # extracts the full facts of project files a rule asks for (``extract.extract_on_demand``)
 Loader = Callable[[Sequence[str]], "list[FileFacts]"]
@@ -59,11 +61,12 @@ def evaluate(plan: Plan, files: Sequence[SourceFile], facts: Sequence[FileFacts]
     for active in plan.rules:
         scoped = [by_path[s.path] for s in coverage.files(active) if s.path in by_path
                   and not by_path[s.path].skip_file]
-        uses_project = bool(active.reach) or active._con is not None or \
-            active.check.uses_project
+        uses_project = bool(active.reach) or active._con is not None or active.uses_project
         allowed: set[str] = set()
         if uses_project:
             if index is None:  # built once, on first use: most runs of most rules need none
+                from .checks.resolve import ProjectIndex, ProjectView
+
                 index = ProjectIndex(facts, all_paths)
                 index.searcher = getattr(load, "search", None)
             allowed = {f.path for f in scoped}
@@ -110,6 +113,6 @@ def evaluate(plan: Plan, files: Sequence[SourceFile], facts: Sequence[FileFacts]
     return results, errors
 
 
-def _loaded(index: ProjectIndex, path: str) -> bool:
+def _loaded(index: "ProjectIndex", path: str) -> bool:
     f = index.facts.get(path)
     return f is not None and (f.parsed or bool(f.problems))

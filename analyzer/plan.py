@@ -28,6 +28,7 @@ from .facts.model import IMPORTS_ONLY
 from .types import FileKind, Pack, Rule, SourceFile
 
 _GLOB_CHARS = set("*?[")
+PLANS = "l"  # cache namespace of the rules' RulePlan values (``analyzer.cache``)
 
 
 def scope_hint(include: Iterable[str]) -> str:
@@ -133,10 +134,33 @@ def literal_prefixes(lines: Iterable[str]) -> tuple[str, ...] | None:
     return tuple(out)
 
 
+@dataclass(frozen=True, slots=True)
+class RulePlan:
+    """What planning needs of a rule's check kind, computed from an instance of it
+    (``CheckKind.patterns``/``reach``/``facts``/``uses_project``/``file_kinds``) and kept in the
+    cache with the rule set (``build_plan``): a run whose results all come from the memo never
+    imports a check kind."""
+
+    file_kinds: frozenset[FileKind]
+    patterns: tuple[str, ...] | None
+    reach: tuple[str, ...]
+    facts: frozenset[str] | None
+    uses_project: bool
+
+
+def rule_plan(rule: Rule) -> RulePlan:
+    check = REGISTRY[rule.check_kind](rule)
+    kind = type(check)
+    facts = kind.facts
+    return RulePlan(file_kinds=frozenset(kind.file_kinds), patterns=check.patterns(),
+                    reach=tuple(check.reach()),
+                    facts=frozenset(facts) if facts is not None else None,
+                    uses_project=bool(check.uses_project))
+
+
 @dataclass(frozen=True)
 class ActiveRule:
     rule: Rule
-    check: CheckKind
     include: pathspec.PathSpec
     exclude: pathspec.PathSpec
     file_kinds: frozenset[FileKind]
@@ -145,11 +169,23 @@ class ActiveRule:
     # names the rule resolves beyond its scope (``CheckKind.reach``): parsed files whose text
     # holds one of them are consulted too (``FileFacts.marks``)
     reach: tuple[str, ...] = ()
+    # the Python facts the check kind reads (``CheckKind.facts``; None: all of them)
+    facts: frozenset[str] | None = None
+    # ``CheckKind.uses_project``: the rule always gets the project view
+    uses_project: bool = False
     # ``where.consult``: files the rule may read beyond its scope (parsed with every fact)
     _con: Callable[[str], bool] | None = field(default=None, compare=False, repr=False)
     # compiled include/exclude matchers (``Coverage.build`` asks them once per file and scope)
     _inc: Callable[[str], bool] = field(default=lambda path: True, compare=False, repr=False)
     _exc: Callable[[str], bool] = field(default=lambda path: False, compare=False, repr=False)
+    _check: list = field(default_factory=list, compare=False, repr=False)
+
+    @property
+    def check(self) -> CheckKind:
+        """The rule's check kind instance, built (and its module imported) on first use."""
+        if not self._check:
+            self._check.append(REGISTRY[self.rule.check_kind](self.rule))
+        return self._check[0]
 
 
 @dataclass(frozen=True)
@@ -243,7 +279,7 @@ class Coverage:
             return ""
         wanted: set[str] = set()
         for r in self.rules_of.get(src.path, ()):
-            facts = r.check.facts
+            facts = r.facts
             if facts is None:
                 return ""
             wanted |= facts
@@ -281,26 +317,55 @@ def select_rules(rules: list[Rule], select: tuple[str, ...], extend_select: tupl
 
 def build_plan(packs: tuple[Pack, ...], select: tuple[str, ...] = (),
                extend_select: tuple[str, ...] = (), ignore: tuple[str, ...] = (),
-               prefilter: bool = True) -> Plan:
+               prefilter: bool = True, cache_directory: str | None = None) -> Plan:
+    """The run plan. ``cache_directory``: keep the rules' ``RulePlan`` values in the cache
+    there (keyed by the rule set and the check kinds' source), so that planning a warm run
+    imports no check kind."""
     rules = [r for p in packs for r in p.rules]
     chosen = select_rules(rules, select, extend_select, ignore)
-    active = []
-    for rule in chosen:
-        kind = REGISTRY[rule.check_kind]
-        check = kind(rule)
-        active.append(ActiveRule(
-            rule=rule, check=check,
-            include=gitignore_spec(rule.where.include),
-            exclude=gitignore_spec(rule.where.exclude),
-            file_kinds=kind.file_kinds, patterns=check.patterns(),
-            hint=scope_hint(rule.where.include), reach=check.reach(),
-            _inc=path_matcher(rule.where.include), _exc=path_matcher(rule.where.exclude),
-            _con=path_matcher(rule.where.consult) if rule.where.consult else None))
-    builtins = tuple(b for b in BUILTINS if not _matches(b, ignore))
     blob = json.dumps([[r.pack, r.code, r.check_kind, repr(sorted(r.params.items())),
                         r.where.include, r.where.exclude, r.where.consult] for r in chosen],
                       sort_keys=True)
     digest = hashlib.sha256(blob.encode()).hexdigest()[:32]
+    infos = _rule_plans(chosen, digest, cache_directory)
+    active = []
+    for rule, info in zip(chosen, infos):
+        active.append(ActiveRule(
+            rule=rule,
+            include=gitignore_spec(rule.where.include),
+            exclude=gitignore_spec(rule.where.exclude),
+            file_kinds=info.file_kinds, patterns=info.patterns,
+            hint=scope_hint(rule.where.include), reach=info.reach, facts=info.facts,
+            uses_project=info.uses_project,
+            _inc=path_matcher(rule.where.include), _exc=path_matcher(rule.where.exclude),
+            _con=path_matcher(rule.where.consult) if rule.where.consult else None))
+    builtins = tuple(b for b in BUILTINS if not _matches(b, ignore))
     reach = tuple(sorted({p for a in active for p in a.reach}))
     return Plan(rules=tuple(active), builtins=builtins, digest=digest, prefilter=prefilter,
                 reach=reach)
+
+
+def _rule_plans(chosen: Sequence[Rule], digest: str, directory: str | None
+                ) -> list[RulePlan]:
+    """``rule_plan`` of each rule, through the cache when there is one."""
+    if directory is None:
+        return [rule_plan(r) for r in chosen]
+    from .cache import FactCache, source_digest
+    from .codec import DecodeError, decode_object, encode_object
+
+    cache = FactCache(directory, PLANS)
+    key = hashlib.blake2b("\x00".join((
+        "plan", digest, source_digest(("checks",), ("plan.py", "types.py", "codec.py")),
+    )).encode(), digest_size=16).hexdigest()
+    body = cache.get(key)
+    if body is not None:
+        try:
+            got = decode_object(body)
+            if isinstance(got, tuple) and len(got) == len(chosen) and all(
+                    isinstance(x, RulePlan) for x in got):
+                return list(got)
+        except DecodeError:
+            pass
+    infos = [rule_plan(r) for r in chosen]
+    cache.put(key, encode_object(tuple(infos)))
+    return infos

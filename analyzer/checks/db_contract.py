@@ -44,7 +44,7 @@ from typing import Any, ClassVar, Iterable, Mapping
 from ..facts.model import FileFacts
 from ..types import CheckResult, FileKind, Finding, Location, Severity, Span
 from .base import CheckKind, Param, RuleContext
-from .ddl import Schema, Table, compat, first_pattern, parse_name, quote, read_schema, \
+from .ddl import Schema, Table, compat, parse_name, quote, read_schema, \
     select_files
 from .postgrest import TABLE_CALLS, Access, Chains, Target, literal_str
 from .pyindex import call_literals, show

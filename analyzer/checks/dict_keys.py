@@ -57,7 +57,7 @@ def literal_head(pattern: str) -> str | None:
     if "|" in body:
         return None  # alternation at top level may escape the anchor
     out = []
-    for i, ch in enumerate(body):
+    for ch in body:
         if ch in _META:
             if ch in _QUANT and out:
                 out.pop()  # the previous char is optional/repeated

@@ -830,7 +830,7 @@ class ProjectView:
                     if afi is None:
                         continue
                     prefix = anc.cls.qualname + "."
-                    for (sc, target), assigns in afi.assigns.items():
+                    for (sc, target) in afi.assigns:
                         if target == f"self.{attr}" and sc.startswith(prefix):
                             out.append((anc.path, sc))
         return out

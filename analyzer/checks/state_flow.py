@@ -392,7 +392,7 @@ class StateFlow(CheckKind):
             if rd.knob and not self.p.get("report_settings", True):
                 continue
             groups.setdefault((rd.path, rd.reader, rd.key), []).append((reader, rd))
-        for (rpath, fn, key), hits in groups.items():
+        for (_rpath, fn, key), hits in groups.items():
             hits.sort(key=lambda h: (h[1].span.line, h[1].span.column))
             reader, rd = hits[0]
             more = unique(at(h[1].path, h[1].span, base) for h in hits[1:])

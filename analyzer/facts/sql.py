@@ -70,7 +70,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from ..types import FileKind, Span
 from .model import Problem

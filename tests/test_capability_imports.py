@@ -367,3 +367,28 @@ def test_accessor_imported_under_an_alias_is_found():
                                     "from obs import get_opik_connector as goc\n"}
     res = cc(files, "agents/x.py", **{"class": "OpikConnector", "accessor": "get_opik_connector"})
     assert res.status is Status.PASS, (res.note, messages(res))
+
+
+def test_class_glob_first_candidate_meeting_the_contract_decides():
+    files = {"pkg/__init__.py": "", "pkg/a.py": """\
+        from enum import Enum
+
+
+        class RubricDecision(Enum):
+            ACCEPT = 1
+        """, "pkg/b.py": """\
+        from enum import Enum
+
+
+        class RoutingDecision(Enum):
+            ACCEPT = 1
+            RETRY = 2
+        """, "pkg/use.py": "from pkg.a import RubricDecision\nfrom pkg.b import RoutingDecision\n"}
+    res = cc(files, "pkg/use.py", **{"class": "*Decision", "enum_members": ["ACCEPT", "RETRY"]})
+    assert res.status is Status.PASS, (res.note, messages(res))
+    assert res.evidence[0].path == "pkg/b.py"
+    res = cc(files, "pkg/use.py", **{"class": "*Decision", "enum_members": ["ESCALATE"]})
+    assert res.status is Status.FAIL
+    # none meets it: the first candidate (imported names in sorted order) is reported
+    assert lines(res) == [("pkg/b.py", 4)]
+    assert "enum `RoutingDecision` is missing member(s): `ESCALATE`" in messages(res)[0]

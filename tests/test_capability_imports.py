@@ -376,6 +376,7 @@ def test_class_glob_first_candidate_meeting_the_contract_decides():
 
         class RubricDecision(Enum):
             ACCEPT = 1
+            HOLD = 3
         """, "pkg/b.py": """\
         from enum import Enum
 
@@ -387,6 +388,10 @@ def test_class_glob_first_candidate_meeting_the_contract_decides():
     res = cc(files, "pkg/use.py", **{"class": "*Decision", "enum_members": ["ACCEPT", "RETRY"]})
     assert res.status is Status.PASS, (res.note, messages(res))
     assert res.evidence[0].path == "pkg/b.py"
+    # the first candidate (RoutingDecision) lacks HOLD; the next one meets the contract
+    res = cc(files, "pkg/use.py", **{"class": "*Decision", "enum_members": ["ACCEPT", "HOLD"]})
+    assert res.status is Status.PASS, (res.note, messages(res))
+    assert res.evidence[0].path == "pkg/a.py"
     res = cc(files, "pkg/use.py", **{"class": "*Decision", "enum_members": ["ESCALATE"]})
     assert res.status is Status.FAIL
     # none meets it: the first candidate (imported names in sorted order) is reported

@@ -397,3 +397,24 @@ def test_class_glob_first_candidate_meeting_the_contract_decides():
     # none meets it: the first candidate (imported names in sorted order) is reported
     assert lines(res) == [("pkg/b.py", 4)]
     assert "enum `RoutingDecision` is missing member(s): `ESCALATE`" in messages(res)[0]
+
+
+def test_groups_per_file_name_each_file_missing_a_group():
+    files = {"a.py": "def f(c):\n    c.allow_request()\n    c.insert(1)\n",
+             "b.py": "def f(c):\n    c.allow_request()\n"}
+    res = run("require-reference", {"per": "file", "groups": [
+        {"calls": ["*.allow_request"]}, {"calls": ["*.insert*", "*.upsert*"]}]}, files)
+    assert res.status is Status.FAIL
+    assert lines(res) == [("b.py", 1)]
+    assert messages(res) == ["msg: missing: one of: call `*.insert*` or call `*.upsert*` "
+                             "(in b.py)"]
+
+
+def test_functions_do_not_limit_imports():
+    src = "def helper():\n    from opik import track\n\n\nclass C:\n    def m(self):\n" \
+          "        track()\n"
+    res = rr(src, functions=["C.*"], imports=["opik.*"], calls=["track"])
+    assert res.status is Status.PASS, messages(res)
+    res = rr(src, functions=["helper"], imports=["opik.*"], calls=["track"])
+    assert res.status is Status.FAIL
+    assert messages(res) == ["msg: missing: call `track` (in m.py)"]

@@ -367,3 +367,15 @@ def test_imported_accessor_outside_scope_through_the_pipeline(tmp_path):
     assert "accessor `get_opik_connector()` does not cache `OpikConnector`" in \
         bad.findings[0].message
     assert res(prefilter=False, use_cache=False).status is Status.FAIL
+
+
+def test_cached_rerun_after_deleting_the_demanded_file(tmp_path):
+    root = make(tmp_path)
+    assert verdict(root).status is Status.PASS
+    (root / "src/shared/connector.py").unlink()
+    res = verdict(root)
+    # the base now comes from a module that is not in the project: it may provide anything
+    assert res.status is Status.UNKNOWN
+    assert "it may be inherited from `src.shared.connector.BaseConnector` (not in scope)" in \
+        res.note
+    assert res.status is verdict(root, use_cache=False).status

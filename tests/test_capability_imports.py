@@ -367,3 +367,54 @@ def test_accessor_imported_under_an_alias_is_found():
                                     "from obs import get_opik_connector as goc\n"}
     res = cc(files, "agents/x.py", **{"class": "OpikConnector", "accessor": "get_opik_connector"})
     assert res.status is Status.PASS, (res.note, messages(res))
+
+
+def test_class_glob_first_candidate_meeting_the_contract_decides():
+    files = {"pkg/__init__.py": "", "pkg/a.py": """\
+        from enum import Enum
+
+
+        class RubricDecision(Enum):
+            ACCEPT = 1
+            HOLD = 3
+        """, "pkg/b.py": """\
+        from enum import Enum
+
+
+        class RoutingDecision(Enum):
+            ACCEPT = 1
+            RETRY = 2
+        """, "pkg/use.py": "from pkg.a import RubricDecision\nfrom pkg.b import RoutingDecision\n"}
+    res = cc(files, "pkg/use.py", **{"class": "*Decision", "enum_members": ["ACCEPT", "RETRY"]})
+    assert res.status is Status.PASS, (res.note, messages(res))
+    assert res.evidence[0].path == "pkg/b.py"
+    # the first candidate (RoutingDecision) lacks HOLD; the next one meets the contract
+    res = cc(files, "pkg/use.py", **{"class": "*Decision", "enum_members": ["ACCEPT", "HOLD"]})
+    assert res.status is Status.PASS, (res.note, messages(res))
+    assert res.evidence[0].path == "pkg/a.py"
+    res = cc(files, "pkg/use.py", **{"class": "*Decision", "enum_members": ["ESCALATE"]})
+    assert res.status is Status.FAIL
+    # none meets it: the first candidate (imported names in sorted order) is reported
+    assert lines(res) == [("pkg/b.py", 4)]
+    assert "enum `RoutingDecision` is missing member(s): `ESCALATE`" in messages(res)[0]
+
+
+def test_groups_per_file_name_each_file_missing_a_group():
+    files = {"a.py": "def f(c):\n    c.allow_request()\n    c.insert(1)\n",
+             "b.py": "def f(c):\n    c.allow_request()\n"}
+    res = run("require-reference", {"per": "file", "groups": [
+        {"calls": ["*.allow_request"]}, {"calls": ["*.insert*", "*.upsert*"]}]}, files)
+    assert res.status is Status.FAIL
+    assert lines(res) == [("b.py", 1)]
+    assert messages(res) == ["msg: missing: one of: call `*.insert*` or call `*.upsert*` "
+                             "(in b.py)"]
+
+
+def test_functions_do_not_limit_imports():
+    src = "def helper():\n    from opik import track\n\n\nclass C:\n    def m(self):\n" \
+          "        track()\n"
+    res = rr(src, functions=["C.*"], imports=["opik.*"], calls=["track"])
+    assert res.status is Status.PASS, messages(res)
+    res = rr(src, functions=["helper"], imports=["opik.*"], calls=["track"])
+    assert res.status is Status.FAIL
+    assert messages(res) == ["msg: missing: call `track` (in m.py)"]

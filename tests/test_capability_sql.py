@@ -290,3 +290,23 @@ def test_columns_any_of_blocked_only_by_a_statement_naming_the_table():
     blocked = {"m.sql": "CREATE TABLE t (id int, m jsonb);\n"
                         "ALTER TABLE t ADD COLUMN metrics jsonb DEFAULT (;\n"}
     assert run(blocked, table="t", columns_any_of=[["metrics"]]).status is Status.UNKNOWN
+
+
+def test_used_by_alone_with_schema_qualified_enum_and_later_retype():
+    files = {"m.sql": "CREATE SCHEMA ml;\nCREATE TYPE ml.stage_t AS ENUM ('a', 'b');\n"
+                      "CREATE TABLE ml.reg (st ml.stage_t);\n"}
+    assert run(files, used_by={"table": "ml.reg", "column": "st"},
+               values=["a"]).status is Status.PASS
+    files = {"db/001.sql": "CREATE TABLE reg (st text);\n",
+             "db/002.sql": "CREATE TYPE stage_t AS ENUM ('a');\n"
+                           "ALTER TABLE reg ALTER COLUMN st TYPE stage_t USING st::stage_t;\n"}
+    assert run(files, used_by={"table": "reg", "column": "st"},
+               values=["a"]).status is Status.PASS
+
+
+def test_used_by_alone_with_a_type_not_created_in_the_files():
+    res = run({"m.sql": "CREATE TABLE reg (st stage_t);\n"},
+              used_by={"table": "reg", "column": "st"}, values=["a"])
+    assert res.status is Status.FAIL
+    assert finding_rows(res) == [("m.sql", 1, "error", "R: column reg.st has type stage_t, which "
+                                  "is not an enum type created in m.sql")]

@@ -813,3 +813,72 @@ def test_a_call_on_the_result_of_a_call_is_judged_too():
     assert error(res) == ("use.py", 3, "msg: `make().log_metric('k')`: `Connector.log_metric` "
                                        "requires `value`, not given (defined at m.py:5)")
     assert evidence(res) == [("m.py", 10), ("use.py", 3)]  # ``Connector()``, ``make()`` bind
+
+
+@pytest.mark.parametrize("definition, lines", [
+    ("import sys\n\nif sys.version_info >= (3, 12):\n    def f(a, b):\n        return None\n"
+     "else:\n    def f(a):\n        return None\n", "4, 7"),
+    ("try:\n    from fastlib import f\nexcept ImportError:\n    def f(a):\n        return None\n",
+     "2, 4"),
+    ("def f(a):\n    return None\n\n\ndef f(a, b):\n    return None\n", "1, 5"),
+])
+def test_a_callee_bound_by_several_statements_is_undecided(definition, lines):
+    # regression: the first definition was taken, a guess (the redefinition is the one
+    # CPython calls; the fallback runs only when the import fails)
+    files = {"m.py": definition, "use.py": "from m import f\n\nf(1, 2)\nf(1)\n"}
+    assert_unknown(check(files, callees=["f"]), f"`f` is bound by 2 statements in m.py (lines "
+                                                f"{lines}): which one the call reaches depends "
+                                                "on the code path")
+    res = check(files)
+    assert res.status is Status.PASS and res.note == "0 call(s) checked"
+
+
+def test_a_property_and_its_setter_are_one_attribute():
+    files = {"m.py": "class C:\n    @property\n    def x(self):\n        return 1\n\n"
+                     "    @x.setter\n    def x(self, v):\n        pass\n\n"
+                     "    def m(self, a):\n        return None\n",
+             "use.py": "from m import C\n\nc = C()\nc.x = 2\nc.m()\n"}
+    res = check(files, callees=["C.m"])
+    assert error(res)[:2] == ("use.py", 5)
+
+
+def test_what_counts_as_binding_a_name_twice():
+    from checkkit import facts_of
+    from obs_lint.checks.resolve import _FileIndex
+
+    (ff,) = facts_of({"m.py": """\
+        import os.path
+        import os.environ
+        from typing import TYPE_CHECKING
+
+        if TYPE_CHECKING:
+            from lib import Client
+        try:
+            from .fast import parse
+        except ImportError:
+            from .fast import parse
+
+
+        class Client:
+            @property
+            def url(self):
+                return ""
+
+            @url.setter
+            def url(self, v):
+                pass
+
+
+        def load():
+            return None
+
+
+        def load(path=None):
+            return None
+        """})
+    fi = _FileIndex("m.py", ff.python)
+    assert fi.rebound("", "os") == []  # both bind the package ``os``
+    assert fi.rebound("", "Client") == []  # the TYPE_CHECKING import never runs
+    assert fi.rebound("", "parse") == []  # the same name from the same module
+    assert fi.rebound("Client", "url") == []  # a property and its setter
+    assert fi.rebound("", "load") == [23, 27]

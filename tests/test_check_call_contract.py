@@ -882,3 +882,77 @@ def test_what_counts_as_binding_a_name_twice():
     assert fi.rebound("", "parse") == []  # the same name from the same module
     assert fi.rebound("Client", "url") == []  # a property and its setter
     assert fi.rebound("", "load") == [23, 27]
+
+
+ABSTRACT = """\
+from abc import ABC, abstractmethod
+
+
+class BaseEvaluator(ABC):
+    def __init__(self, name):
+        self.name = name
+
+    @abstractmethod
+    def evaluate(self, sample):
+        ...
+
+
+class RagasEvaluator(BaseEvaluator):
+    pass
+
+
+class RubricEvaluator(BaseEvaluator):
+    def evaluate(self, sample):
+        return 1.0
+"""
+
+
+def test_an_abstract_class_cannot_be_instantiated():
+    files = {"m.py": ABSTRACT, "use.py": "from m import BaseEvaluator, RagasEvaluator, "
+                                         "RubricEvaluator\n\nRagasEvaluator('r')\n"
+                                         "RubricEvaluator('r')\nBaseEvaluator('b')\n"}
+    res = check(files)
+    assert errors(res) == [
+        ("use.py", 3, "msg: `RagasEvaluator('r')`: `RagasEvaluator` is abstract (abstract method "
+                      "`evaluate` not implemented): instantiating it raises TypeError (defined at "
+                      "m.py:5)"),
+        ("use.py", 5, "msg: `BaseEvaluator('b')`: `BaseEvaluator` is abstract (abstract method "
+                      "`evaluate` not implemented): instantiating it raises TypeError (defined at "
+                      "m.py:5)"),
+    ]
+    assert evidence(res) == [("use.py", 4)]
+
+
+def test_abcmeta_keeps_the_signature_other_metaclasses_anywhere_in_the_lineage_do_not():
+    files = {"m.py": "import abc\n\n\nclass Meta(type):\n    pass\n\n\n"
+                     "class A(metaclass=abc.ABCMeta):\n    def __init__(self, x):\n"
+                     "        self.x = x\n\n\nclass B(metaclass=Meta):\n    def __init__(self, x):\n"
+                     "        self.x = x\n\n\nclass C(B):\n    pass\n",
+             "use.py": "from m import A, C\n\nA()\nC()\n"}
+    res = check(files, callees=["A", "C"])
+    assert errors(res) == [("use.py", 3, "msg: `A()`: `A.__init__` requires `x`, not given "
+                                         "(defined at m.py:9)")]
+    # regression: the metaclass of a base was not looked at
+    assert "`C()` at use.py:4: `B` has a metaclass (`Meta`), which may change what calling the " \
+           "class does" in res.note
+
+
+@pytest.mark.parametrize("definition, reason", [
+    ("def _init(self, a):\n    self.a = a\n\n\nclass C:\n    __init__ = _init\n",
+     "`C` assigns `__init__` in its body (not a `def`)"),
+    ("from dataclasses import dataclass\nfrom lib import BaseConfig\n\n\n@dataclass\n"
+     "class C(BaseConfig):\n    a: int = 0\n",
+     "`C` may inherit fields from `lib.BaseConfig`, outside the project"),
+])
+def test_constructors_with_parts_outside_the_facts_are_undecided(definition, reason):
+    # regressions: judged as `object()` and against the project fields only
+    files = {"m.py": definition, "use.py": "from m import C\n\nC(1, name='x')\n"}
+    assert_unknown(check(files, callees=["C"]), reason)
+
+
+def test_a_dataclass_extending_a_builtin_exception_is_judged_on_its_fields():
+    files = {"m.py": "from dataclasses import dataclass\n\n\n@dataclass\n"
+                     "class TraceError(Exception):\n    span_id: str\n",
+             "use.py": "from m import TraceError\n\nTraceError('s')\nTraceError()\n"}
+    res = check(files, callees=["TraceError"])
+    assert [(p, ln) for p, ln, _ in errors(res)] == [("use.py", 4)]

@@ -21,7 +21,8 @@ arguments, ``AttributeError``/``ImportError`` for a callee that does not exist),
 finding is in the calling module naming the definition; PASS ⇒ the call was checked (it is
 evidence) and no run raises; UNKNOWN only for the shapes the module docstring declares
 undecidable (a decorator that may change the signature, ``__getattr__``, an external base, a
-metaclass, ``__new__``, an unannotated receiver, ``*``/``**`` unpacking at the call), and those
+metaclass, ``__new__``, ``__init__`` assigned in a class body, an unannotated receiver, a
+callee bound by several statements, ``*``/``**`` unpacking at the call), and those
 shapes never PASS on a guess. The share of UNKNOWN stays small. Deterministic: no network, a
 fixed seed, no wall-clock assertion.
 """
@@ -69,7 +70,8 @@ T_SAMPLES = ((), (1,), (1, 2, 3))
 D_SAMPLES = ({}, {"a": 1}, {"b": 2, "zz": 3})
 
 # the undecidable shapes the module docstrings declare
-UNDECIDABLE = ("decorator", "getattr", "external-base", "metaclass", "new", "unannotated")
+UNDECIDABLE = ("decorator", "getattr", "external-base", "metaclass", "new", "unannotated",
+               "rebound", "assigned")
 FAILS_WITH = {"arguments": ("TypeError",), "exists": ("AttributeError", "ImportError")}
 
 
@@ -429,6 +431,24 @@ def constructor_cases(rng: random.Random) -> list[Case]:
           "    b: int = 0\n")
     for j, a in enumerate(DC_CALLS):
         out.append(_ctor_case(f"namedtuple-{j}", nt, a))
+    # abstract base classes: ``ABCMeta`` keeps the signature; an abstract class cannot be built
+    abcs = {
+        "abcmeta": "import abc\n\n\nclass C(metaclass=abc.ABCMeta):\n"
+                   "    def __init__(self, a, b=0):\n        self.a = a\n",
+        "abstract": "from abc import ABC, abstractmethod\n\n\nclass Base(ABC):\n"
+                    "    def __init__(self, a):\n        self.a = a\n\n    @abstractmethod\n"
+                    "    def run(self):\n        return None\n\n\nclass C(Base):\n"
+                    "    pass\n",
+        "implemented": "from abc import ABC, abstractmethod\n\n\nclass Base(ABC):\n"
+                       "    def __init__(self, a):\n        self.a = a\n\n"
+                       "    @abstractmethod\n    def run(self):\n        return None\n\n\n"
+                       "class C(Base):\n    def run(self):\n        return 1\n",
+        "exception-dataclass": DC_HEAD + "@dataclass\nclass C(Exception):\n    a: int\n"
+                               "    b: int = 0\n",
+    }
+    for name, src in abcs.items():
+        for j, a in enumerate(SOME_CALLS):
+            out.append(_ctor_case(f"abc-{name}-{j}", src, a))
     # undecidable constructors
     undecidable = {
         "external-base": "import argparse\n\n\nclass C(argparse.Namespace):\n    pass\n",
@@ -438,10 +458,17 @@ def constructor_cases(rng: random.Random) -> list[Case]:
                "\n\n    def __init__(self, a):\n        self.a = a\n",
         "decorator": "def register(cls):\n    return cls\n\n\n@register\nclass C:\n"
                      "    def __init__(self, a):\n        self.a = a\n",
+        "metaclass-of-base": "class Meta(type):\n    def __call__(cls, *a, **k):\n"
+                             "        return super().__call__()\n\n\nclass Base(metaclass=Meta):"
+                             "\n    def __init__(self, a=0):\n        self.a = a\n\n\n"
+                             "class C(Base):\n    pass\n",
+        "assigned": "def _init(self, a, b):\n    self.a = a\n\n\nclass C:\n"
+                    "    __init__ = _init\n",
     }
     for reason, src in undecidable.items():
+        category = {"metaclass-of-base": "metaclass"}.get(reason, reason)
         for j, a in enumerate(SOME_CALLS):
-            out.append(_ctor_case(f"ctor-{reason}-{j}", src, a, undecidable=reason))
+            out.append(_ctor_case(f"ctor-{reason}-{j}", src, a, undecidable=category))
     return out
 
 
@@ -474,6 +501,26 @@ def exists_cases() -> list[Case]:
                                           f"c = C()\nreturn c.{name}()  {MARK}")}
             out.append(_case(f"exists-{reason}-{name}", files, f"C.{name}", "",
                              undecidable=reason, problem="exists"))
+    return out
+
+
+REBOUND = {
+    # a name bound by several statements: which definition a call reaches depends on the path
+    "conditional": "import sys\n\nif sys.version_info >= (3, 8):\n    def f(a, b):\n"
+                   "        return None\nelse:\n    def f(a):\n        return None\n",
+    "redefined": "def f(a):\n    return None\n\n\ndef f(a, b):\n    return None\n",
+    "fallback-def": "try:\n    from fast_defs import f\nexcept ImportError:\n    def f(a):\n"
+                    "        return None\n",
+}
+
+
+def rebound_cases() -> list[Case]:
+    out = []
+    for shape, src in REBOUND.items():
+        for j, a in enumerate(("1", "1, 2", "a=1, b=2", "")):
+            files = {"defs.py": src, "fast_defs.py": "def f(a, b=0):\n    return None\n",
+                     "caller.py": _caller("from defs import f", f"return f({a})  {MARK}")}
+            out.append(_case(f"rebound-{shape}-{j}", files, "f", a, undecidable="rebound"))
     return out
 
 
@@ -521,7 +568,7 @@ def random_signature_cases(rng: random.Random, n: int = 300) -> list[Case]:
 def all_cases() -> list[Case]:
     rng = random.Random(SEED)
     cases = [*function_cases(), *method_cases(), *constructor_cases(rng), *exists_cases(),
-             *random_signature_cases(rng)]
+             *rebound_cases(), *random_signature_cases(rng)]
     ids = Counter(c.id for c in cases)
     assert not [i for i, n in ids.items() if n > 1], "case ids are unique"
     return cases
@@ -739,7 +786,8 @@ def test_unknown_only_where_declared_and_rare(verdicts):
     declared = [c for c in verdicts.cases if c.undecidable]
     assert declared and all(status[c.id] is not Status.PASS for c in declared)
     assert all(status[c.id] is Status.UNKNOWN for c in declared if c.problem == "arguments"
-               and c.undecidable in ("decorator", "metaclass", "new", "external-base"))
+               and c.undecidable in ("decorator", "metaclass", "new", "external-base",
+                                     "rebound", "assigned"))
     # the share of UNKNOWN stays small: among calls without unpacking (the declared shapes
     # are a few per cent of the table) and overall
     plain = [c for c in verdicts.cases if not any(c.star)]

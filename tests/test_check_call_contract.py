@@ -813,3 +813,146 @@ def test_a_call_on_the_result_of_a_call_is_judged_too():
     assert error(res) == ("use.py", 3, "msg: `make().log_metric('k')`: `Connector.log_metric` "
                                        "requires `value`, not given (defined at m.py:5)")
     assert evidence(res) == [("m.py", 10), ("use.py", 3)]  # ``Connector()``, ``make()`` bind
+
+
+@pytest.mark.parametrize("definition, lines", [
+    ("import sys\n\nif sys.version_info >= (3, 12):\n    def f(a, b):\n        return None\n"
+     "else:\n    def f(a):\n        return None\n", "4, 7"),
+    ("try:\n    from fastlib import f\nexcept ImportError:\n    def f(a):\n        return None\n",
+     "2, 4"),
+    ("def f(a):\n    return None\n\n\ndef f(a, b):\n    return None\n", "1, 5"),
+])
+def test_a_callee_bound_by_several_statements_is_undecided(definition, lines):
+    # regression: the first definition was taken, a guess (the redefinition is the one
+    # CPython calls; the fallback runs only when the import fails)
+    files = {"m.py": definition, "use.py": "from m import f\n\nf(1, 2)\nf(1)\n"}
+    assert_unknown(check(files, callees=["f"]), f"`f` is bound by 2 statements in m.py (lines "
+                                                f"{lines}): which one the call reaches depends "
+                                                "on the code path")
+    res = check(files)
+    assert res.status is Status.PASS and res.note == "0 call(s) checked"
+
+
+def test_a_property_and_its_setter_are_one_attribute():
+    files = {"m.py": "class C:\n    @property\n    def x(self):\n        return 1\n\n"
+                     "    @x.setter\n    def x(self, v):\n        pass\n\n"
+                     "    def m(self, a):\n        return None\n",
+             "use.py": "from m import C\n\nc = C()\nc.x = 2\nc.m()\n"}
+    res = check(files, callees=["C.m"])
+    assert error(res)[:2] == ("use.py", 5)
+
+
+def test_what_counts_as_binding_a_name_twice():
+    from checkkit import facts_of
+    from obs_lint.checks.resolve import _FileIndex
+
+    (ff,) = facts_of({"m.py": """\
+        import os.path
+        import os.environ
+        from typing import TYPE_CHECKING
+
+        if TYPE_CHECKING:
+            from lib import Client
+        try:
+            from .fast import parse
+        except ImportError:
+            from .fast import parse
+
+
+        class Client:
+            @property
+            def url(self):
+                return ""
+
+            @url.setter
+            def url(self, v):
+                pass
+
+
+        def load():
+            return None
+
+
+        def load(path=None):
+            return None
+        """})
+    fi = _FileIndex("m.py", ff.python)
+    assert fi.rebound("", "os") == []  # both bind the package ``os``
+    assert fi.rebound("", "Client") == []  # the TYPE_CHECKING import never runs
+    assert fi.rebound("", "parse") == []  # the same name from the same module
+    assert fi.rebound("Client", "url") == []  # a property and its setter
+    assert fi.rebound("", "load") == [23, 27]
+
+
+ABSTRACT = """\
+from abc import ABC, abstractmethod
+
+
+class BaseEvaluator(ABC):
+    def __init__(self, name):
+        self.name = name
+
+    @abstractmethod
+    def evaluate(self, sample):
+        ...
+
+
+class RagasEvaluator(BaseEvaluator):
+    pass
+
+
+class RubricEvaluator(BaseEvaluator):
+    def evaluate(self, sample):
+        return 1.0
+"""
+
+
+def test_an_abstract_class_cannot_be_instantiated():
+    files = {"m.py": ABSTRACT, "use.py": "from m import BaseEvaluator, RagasEvaluator, "
+                                         "RubricEvaluator\n\nRagasEvaluator('r')\n"
+                                         "RubricEvaluator('r')\nBaseEvaluator('b')\n"}
+    res = check(files)
+    assert errors(res) == [
+        ("use.py", 3, "msg: `RagasEvaluator('r')`: `RagasEvaluator` is abstract (abstract method "
+                      "`evaluate` not implemented): instantiating it raises TypeError (defined at "
+                      "m.py:5)"),
+        ("use.py", 5, "msg: `BaseEvaluator('b')`: `BaseEvaluator` is abstract (abstract method "
+                      "`evaluate` not implemented): instantiating it raises TypeError (defined at "
+                      "m.py:5)"),
+    ]
+    assert evidence(res) == [("use.py", 4)]
+
+
+def test_abcmeta_keeps_the_signature_other_metaclasses_anywhere_in_the_lineage_do_not():
+    files = {"m.py": "import abc\n\n\nclass Meta(type):\n    pass\n\n\n"
+                     "class A(metaclass=abc.ABCMeta):\n    def __init__(self, x):\n"
+                     "        self.x = x\n\n\nclass B(metaclass=Meta):\n    def __init__(self, x):\n"
+                     "        self.x = x\n\n\nclass C(B):\n    pass\n",
+             "use.py": "from m import A, C\n\nA()\nC()\n"}
+    res = check(files, callees=["A", "C"])
+    assert errors(res) == [("use.py", 3, "msg: `A()`: `A.__init__` requires `x`, not given "
+                                         "(defined at m.py:9)")]
+    # regression: the metaclass of a base was not looked at
+    assert "`C()` at use.py:4: `B` has a metaclass (`Meta`), which may change what calling the " \
+           "class does" in res.note
+
+
+@pytest.mark.parametrize("definition, reason", [
+    ("def _init(self, a):\n    self.a = a\n\n\nclass C:\n    __init__ = _init\n",
+     "`C` assigns `__init__` in its body (not a `def`)"),
+    ("from dataclasses import dataclass\nfrom lib import BaseConfig\n\n\n@dataclass\n"
+     "class C(BaseConfig):\n    a: int = 0\n",
+     "`C` may inherit fields from `lib.BaseConfig`, outside the project"),
+])
+def test_constructors_with_parts_outside_the_facts_are_undecided(definition, reason):
+    # regressions: judged as `object()` and against the project fields only
+    files = {"m.py": definition, "use.py": "from m import C\n\nC(1, name='x')\n"}
+    assert_unknown(check(files, callees=["C"]), reason)
+
+
+def test_a_dataclass_extending_a_builtin_exception_is_judged_on_its_fields():
+    files = {"m.py": "from dataclasses import dataclass\n\n\n@dataclass\n"
+                     "class TraceError(Exception):\n    span_id: str\n",
+             "use.py": "from m import TraceError\n\nTraceError('s')\nTraceError()\n"}
+    res = check(files, callees=["TraceError"])
+    assert [(p, ln) for p, ln, _ in errors(res)] == [("use.py", 4)]

@@ -403,3 +403,37 @@ def test_a_caller_that_cannot_be_followed_is_undecided_and_a_value_use_is_the_re
                            "src/z_graph.py": "from agent import Node\n\n\ndef build(g):\n"
                                              "    g.add_node('n', Node().execute)\n"})
     assert_unknown(res, "`Node.execute` is used as a value at src/z_graph.py:5")
+
+
+SINGLETON = """\
+class AuditTracer:
+    _instance = None
+
+    @classmethod
+    def get_instance(cls):
+        if cls._instance is None:
+            cls._instance = cls()
+        return cls._instance
+"""
+
+
+def test_a_class_method_called_on_the_class_is_a_use():
+    # regression: ``AuditTracer.get_instance()`` was "names it, never calls it"
+    files = {"src/obs/__init__.py": "", "src/obs/audit.py": SINGLETON,
+             "src/app.py": "from obs.audit import AuditTracer\n\n"
+                           "AuditTracer.get_instance()\n"}
+    res = check(files, symbols=["AuditTracer"])
+    assert res.status is Status.PASS and evidence(res) == [("src/app.py", 3)]
+
+
+def test_a_base_class_is_used_when_a_subclass_is():
+    files = {"src/obs/__init__.py": "", "src/obs/audit.py": SINGLETON,
+             "src/obs/custom.py": "from obs.audit import AuditTracer\n\n\n"
+                                  "class CustomTracer(AuditTracer):\n    pass\n"}
+    res = check(files, symbols=["AuditTracer"])
+    assert res.status is Status.FAIL
+    assert "subclassed by `CustomTracer` (src/obs/custom.py:4), which is not used either" \
+        in error(res)[2]
+    files["src/app.py"] = "from obs.custom import CustomTracer\n\nCustomTracer()\n"
+    res = check(files, symbols=["AuditTracer"])
+    assert res.status is Status.PASS and evidence(res) == [("src/app.py", 3)]

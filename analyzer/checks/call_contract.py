@@ -30,9 +30,11 @@ do when the call runs, from the project's source alone (nothing of its environme
   are findings.
 * **Never a guess.** A callee that cannot be followed is not judged; when it matches a
   ``callees`` pattern by name, the rule says it could not decide and why. A signature that a
-  decorator may change is not judged either, nor a call unpacking ``*``/``**`` arguments that
-  would bind or not depending on what they hold: with ``callees`` these make the rule
-  undecided (with the reason), without it they are left out.
+  decorator may change is not judged either, nor a callee its module binds by several
+  statements (a conditional ``def``, a ``try: from lib import f`` / ``except ImportError: def
+  f(...)`` fallback, a redefinition), nor a call unpacking ``*``/``**`` arguments that would
+  bind or not depending on what they hold: with ``callees`` these make the rule undecided
+  (with the reason), without it they are left out.
 * **Names.** ``callees`` patterns match the callee as defined (``Class.method`` also for a
   method a class inherits from a project base, looked up on it) and the call's own name; a
   call through an import alias (``from m import f as g``), a module alias (``Alias = Cls``)
@@ -301,6 +303,9 @@ check:
                 names += _qualified(t.owner.path, f"{t.owner.cls.qualname}.{t.fn.name}")
             if not self._callee_ok(names):
                 return _Outcome("ignore")
+            twice = _rebound(view, t.path, t.fn.scope, t.fn.name)
+            if twice:
+                return self._undecided(f"`{t.fn.qualname}` is {twice}")
             bound = isinstance(rtype, Instance) or (
                 isinstance(rtype, ClassDef) and "classmethod" in t.fn.decorators)
             if isinstance(rtype, ClassDef) and "staticmethod" not in t.fn.decorators \
@@ -311,6 +316,9 @@ check:
         if isinstance(t, ClassDef):
             if not self._callee_ok(_qualified(t.path, t.cls.qualname)):
                 return _Outcome("ignore")
+            twice = _rebound(view, t.path, t.cls.scope, t.cls.name)
+            if twice:
+                return self._undecided(f"`{t.cls.qualname}` is {twice}")
             return self._bind(class_signature(view, t), call, None)
         return _Outcome("ignore")
 
@@ -372,6 +380,16 @@ def _signature_key(sigs: dict[str, Any], qualname: str) -> str | None:
         if k.endswith("." + tail) or k == tail:
             return k
     return None
+
+
+def _rebound(view: ProjectView, path: str, scope: str, name: str) -> str:
+    """Why the definition found for ``name`` may not be the one that runs ("" if it is)."""
+    fi = view.file(path)
+    lines = fi.rebound(scope, name) if fi is not None else []
+    if not lines:
+        return ""
+    return (f"bound by {len(lines)} statements in {path} (lines "
+            f"{', '.join(map(str, lines))}): which one the call reaches depends on the code path")
 
 
 def _aliased(view: ProjectView, path: str, call: CallFact) -> list[str]:

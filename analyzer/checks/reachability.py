@@ -3,8 +3,9 @@
 Two questions a presence rule cannot answer:
 
 * **Used** (``symbols``): a tracer, callback or tracker class (or function) defined in scope is
-  *used* — called (a class constructed, a function or method called, resolved through imports
-  and receivers, ``checks/resolve.py``) by non-test code outside its own module. An import in a
+  *used* — called (a class constructed or a class/static method called on it, a function or
+  method called, resolved through imports and receivers, ``checks/resolve.py``) by non-test
+  code outside its own module; a class is used too when a project subclass of it is. An import in a
   package ``__init__.py`` (a re-export), a mention in a test, a type annotation or a docstring
   is not a use. With ``mode: any`` one of the symbols being used is enough (a class and the
   accessor that builds it). A call with the symbol's name whose callee cannot be followed makes
@@ -204,15 +205,21 @@ check:
         found = view.search(name)
         candidates = sorted(view.allowed) if found is None else found
         test_uses: list[str] = []
+        is_class = isinstance(d, ClassDef)
+        subclasses: list[ClassDef] = []  # project classes deriving from ``d``
         for other in candidates:
             fi = view.peek(other)
             if fi is None:
                 continue
-            mentions = [c for c in fi.facts.calls if c.attr == name and c.context == "call"]
+            # calls of it, and (a class) calls of its class or static methods: ``Cls.get()``
+            mentions = [c for c in fi.facts.calls if c.context == "call" and (
+                c.attr == name or (is_class and _names_class(c.callee, name)))]
             if is_test(other) and not tests:
                 test_uses.extend(f"{other}:{c.span.line}" for c in mentions
-                                 if _is(view.type_of(other, c.callee, c.scope), d))
+                                 if _is(view.type_of(other, _called(c, name), c.scope), d))
                 continue
+            if is_class:
+                subclasses.extend(_subclasses(view, other, fi, name, d))
             if other != path:
                 looked += 1
             maybes.extend(_value_uses(view, other, fi, name, d, label))
@@ -223,7 +230,7 @@ check:
                     notes.append(f"{other} (imports or names it, never calls it)")
                 continue
             for c in mentions:
-                t = view.type_of(other, c.callee, c.scope)
+                t = view.type_of(other, _called(c, name), c.scope)
                 if _is(t, d):
                     if other != path:
                         uses.append(Location(other, c.span))
@@ -238,6 +245,16 @@ check:
                     maybes.append(f"`{c.text}` at {other}:{c.span.line}: {t.reason}")
         if uses:
             return True, uses
+        for sub in subclasses:  # a base class is used when a subclass is
+            verdict, info = self._is_used(view, sub.path, sub, sub.cls.qualname, depth + 1,
+                                          seen)
+            if verdict is True:
+                return True, info
+            if verdict is None:
+                maybes.extend(info)
+            else:
+                notes.append(f"subclassed by `{sub.cls.qualname}` ({sub.path}:"
+                             f"{sub.cls.span.line}), which is not used either")
         maybes.extend(self._dynamic_lookups(view, path, d, label))
         fi = view.peek(path)
         for ipath, scope in inner:
@@ -420,6 +437,30 @@ def _related(view: ProjectView, t: Any, path: str, qual: str) -> bool:
     if oc is None:
         return True
     return cls in view.lineage(ClassDef(path, oc))[0]
+
+
+def _names_class(callee: str, name: str) -> bool:
+    """``Cls.method`` / ``mod.Cls.method``: a call on the class ``name`` itself."""
+    recv = receiver_text(callee)
+    return bool(recv) and recv.rsplit(".", 1)[-1] == name
+
+
+def _called(c: CallFact, name: str) -> str:
+    """What a mention of ``name`` calls: the callee, or the class a method is called on."""
+    return c.callee if c.attr == name else receiver_text(c.callee)
+
+
+def _subclasses(view: ProjectView, path: str, fi: Any, name: str, d: ClassDef
+                ) -> list[ClassDef]:
+    out = []
+    for c in fi.facts.classes:
+        if "<locals>" in c.qualname or not any(
+                b.split("[")[0].rsplit(".", 1)[-1] == name for b in c.bases):
+            continue
+        sub = ClassDef(path, c)
+        if sub != d and any(_is(b, d) for b in view.bases(sub)[0]):
+            out.append(sub)
+    return out
 
 
 # calls that take a class or function as a value without calling it

@@ -181,7 +181,7 @@ def absolute_from(imp: ImportFact, path: str) -> str:
 class _FileIndex:
     """Per-file lookups built once: definitions and assignments by scope and name."""
 
-    __slots__ = ("path", "facts", "classes", "functions", "assigns", "imports")
+    __slots__ = ("path", "facts", "classes", "functions", "assigns", "imports", "bindings")
 
     def __init__(self, path: str, facts: PythonFacts) -> None:
         self.path = path
@@ -210,6 +210,36 @@ class _FileIndex:
                     bound = n.asname or n.name
                     target = n.name
                 self.imports.setdefault((imp.scope, bound), (imp, target))
+        # what binds each (scope, name) by a definition or an import: line -> what it binds
+        self.bindings: dict[tuple[str, str], dict[str, int]] = {}
+        for c in facts.classes:
+            self.bindings.setdefault((c.scope, c.name), {})[f"class:{c.span.line}"] = c.span.line
+        for f in facts.functions:
+            if any(d == "property" or d.endswith((".setter", ".getter", ".deleter"))
+                   for d in f.decorators):
+                continue  # a property and its setter share a name: one attribute
+            self.bindings.setdefault((f.scope, f.name), {})[f"def:{f.span.line}"] = f.span.line
+        for imp in facts.imports:
+            if imp.kind == "dynamic" or imp.type_checking:
+                continue
+            for n in imp.names:
+                if n.name == "*":
+                    continue
+                if imp.kind == "import":  # ``import a.b`` and ``import a.c`` both bind ``a``
+                    bound = n.asname or n.name.split(".")[0]
+                    what = n.name if n.asname else bound
+                else:
+                    bound, what = n.asname or n.name, f"{absolute_from(imp, path)}.{n.name}"
+                self.bindings.setdefault((imp.scope, bound), {}).setdefault(
+                    f"import:{what}", imp.span.line)
+
+    def rebound(self, scope: str, name: str) -> list[int]:
+        """Lines of the definitions and imports binding ``name`` in ``scope`` when there are
+        several different ones (a conditional ``def``, a ``try: from lib import f`` / ``except
+        ImportError: def f(...)`` fallback, a redefinition): which one a call reaches depends
+        on the code path. Empty when one statement binds it."""
+        found = self.bindings.get((scope, name), {})
+        return sorted(found.values()) if len(found) > 1 else []
 
 
 class ProjectIndex:

@@ -25,18 +25,25 @@ declares no positional parameter for it (``def m(*, a)``) gets one positional ar
 (``-> "Cls"``, ``-> Self``) or returns what the resolver follows to an instance of it
 (``cls._instance``), the arguments must bind to it and to ``__init__``.
 
+An abstract class (an ``ABC`` lineage known in full, single inheritance, with an
+``@abstractmethod`` its nearest definition leaves unimplemented) cannot be instantiated
+whatever the arguments.
+
 Whatever could change a signature and cannot be followed — a function decorator that is not
 known to keep the signature, a class decorator that is not known to return the class
 (``dataclass``/attrs, ``runtime_checkable``, ``total_ordering``, ``final``, ``enum.unique``
-are), ``@overload``, a metaclass, an external base class that supplies ``__init__``, a
-``__new__`` that may return something else than an instance — makes the signature *unknown*
-(``Skip`` with the reason): the call is then not judged, never guessed. A call that unpacks
+are), ``@overload``, a metaclass other than ``ABCMeta`` anywhere in the lineage, ``__init__``/
+``__new__``/``__call__`` assigned in a class body, an external base class that supplies
+``__init__`` (or, for a dataclass or attrs class, fields; builtin bases such as ``Exception``
+have none), a ``__new__`` that may return something else than an instance — makes the
+signature *unknown* (``Skip`` with the reason): the call is then not judged, never guessed. A call that unpacks
 ``*args``/``**mapping`` is judged only on what fails whatever they hold (``bind``).
 """
 
 from __future__ import annotations
 
 import ast
+import builtins
 from dataclasses import dataclass
 
 from ..facts.model import AssignFact, CallValue, ParamFact, Ref
@@ -56,6 +63,8 @@ _ATTRS = ("attr.s", "attr.attrs", "attrs.define", "attrs.frozen", "attrs.mutable
 _PYDANTIC = ("pydantic.BaseModel", "pydantic.main.BaseModel", "pydantic.v1.BaseModel",
              "BaseModel", "pydantic_settings.BaseSettings")
 _NAMEDTUPLE = ("typing.NamedTuple", "NamedTuple", "typing_extensions.NamedTuple")
+# metaclasses that do not change what calling the class does (beyond refusing abstract classes)
+_ABC_META = frozenset({"abc.ABCMeta", "ABCMeta"})
 # class decorators that return the class they are given, its constructor unchanged
 _CLASS_TRANSPARENT = frozenset({
     "typing.runtime_checkable", "typing_extensions.runtime_checkable", "runtime_checkable",
@@ -82,6 +91,8 @@ class Sig:
     bound_extra: int = 0
     # further signatures the same arguments must bind to (``__new__`` beside ``__init__``)
     also: tuple["Sig", ...] = ()
+    # problems whatever the arguments (an abstract class instantiated)
+    always: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,14 +150,62 @@ def class_signature(view: ProjectView, cd: ClassDef) -> Sig | Skip:
     one a dataclass/attrs decorator generates), and of the nearest ``__new__`` if a class of
     the lineage defines one — ``type.__call__`` passes the arguments to both."""
     lineage, external, unresolved = view.lineage(cd)
-    if any(k == "metaclass" for k, _ in cd.cls.keywords):
-        return Skip(f"`{cd.cls.name}` has a metaclass")
     for anc in lineage:
+        meta = [v for k, v in anc.cls.keywords if k == "metaclass"]
+        if meta and meta[0] not in _ABC_META:
+            return Skip(f"`{anc.cls.name}` has a metaclass (`{meta[0]}`), which may change "
+                        "what calling the class does")
         odd = [d for d in anc.cls.decorators if d not in _CLASS_TRANSPARENT
                and d not in _DATACLASS and d not in _ATTRS]
         if odd:
             return Skip(f"`{anc.cls.name}` is decorated `@{odd[0]}`, which may replace the "
                         "class or its constructor")
+        fi = view.file(anc.path)
+        assigned = [n for n in ("__init__", "__new__", "__call__")
+                    if fi is not None and (anc.cls.qualname, n) in fi.assigns]
+        if assigned:
+            return Skip(f"`{anc.cls.name}` assigns `{assigned[0]}` in its body (not a `def`)")
+    sig = _constructor(view, cd, lineage, external, unresolved)
+    abstract = _abstract_methods(view, cd, lineage, external, unresolved)
+    if abstract and isinstance(sig, Sig):
+        names = ", ".join(f"`{a}`" for a in abstract)
+        return Sig(sig.params, sig.label, sig.where, sig.kwargs_ignored, sig.keyword_only_data,
+                   sig.bound_extra, sig.also, always=(
+                       f"`{cd.cls.name}` is abstract (abstract method{'s' * (len(abstract) > 1)}"
+                       f" {names} not implemented): instantiating it raises TypeError",))
+    return sig
+
+
+def _abstract_methods(view: ProjectView, cd: ClassDef, lineage: list[ClassDef],
+                      external: list[str], unresolved: list[str]) -> list[str]:
+    """The abstract methods ``cd`` leaves unimplemented when its lineage is an ABC
+    (``ABC`` base or ``ABCMeta`` metaclass) known in full ([] otherwise)."""
+    if [e for e in external if e not in ("abc.ABC", "builtins.object")] or unresolved:
+        return []
+    if any(len(view.bases(anc)[0]) > 1 for anc in lineage):
+        return []  # several project bases: the method resolution order is not followed here
+    if not any(b.split("[")[0] in ("ABC", "abc.ABC") for anc in lineage for b in anc.cls.bases) \
+            and not any(v in _ABC_META for anc in lineage for k, v in anc.cls.keywords
+                        if k == "metaclass"):
+        return []
+    nearest: dict[str, bool] = {}
+    for anc in lineage:  # nearest definition first (single inheritance order)
+        fi = view.file(anc.path)
+        if fi is None:
+            return []
+        prefix = anc.cls.qualname + "."
+        for q, fn in fi.functions.items():
+            if q.startswith(prefix) and "." not in q[len(prefix):]:
+                nearest.setdefault(fn.name, any(d in ("abstractmethod", "abc.abstractmethod")
+                                                for d in fn.decorators))
+        for (sc, name), _ in fi.assigns.items():
+            if sc == anc.cls.qualname:
+                nearest.setdefault(name, False)
+    return sorted(n for n, abstract in nearest.items() if abstract)
+
+
+def _constructor(view: ProjectView, cd: ClassDef, lineage: list[ClassDef],
+                 external: list[str], unresolved: list[str]) -> Sig | Skip:
     init: Sig | Skip | None = None
     new: FuncDef | None = None
     for anc in lineage:
@@ -214,7 +273,7 @@ def _with_new(view: ProjectView, cd: ClassDef, new: FuncDef, init: Sig | Skip | 
     if isinstance(init, Skip):
         return init
     return Sig(init.params, init.label, init.where, init.kwargs_ignored,
-               init.keyword_only_data, init.bound_extra, also=(new_sig,))
+               init.keyword_only_data, init.bound_extra, also=(new_sig,), always=init.always)
 
 
 def _decorator(anc: ClassDef, names: tuple[str, ...]) -> CallValue | Ref | None:
@@ -228,6 +287,14 @@ def _generated_init(view: ProjectView, anc: ClassDef, lineage: list[ClassDef]
                     ) -> tuple[Sig | Skip, bool] | None:
     """(signature, generates?) when ``anc`` is a dataclass/attrs class; None otherwise
     (``init=False`` generates nothing: the lookup goes on to the bases)."""
+    dec = _decorator(anc, _DATACLASS) or _decorator(anc, _ATTRS)
+    if dec is not None:
+        _, external, unresolved = view.lineage(anc)
+        beyond = [b for b in [*external, *unresolved]
+                  if b.split("[")[0] not in ("builtins.object",) and not _builtin(b)]
+        if beyond:
+            return Skip(f"`{anc.cls.name}` may inherit fields from `{beyond[0]}`, outside the "
+                        "project"), True
     dec = _decorator(anc, _DATACLASS)
     if dec is not None:
         kw = dict(dec.kwargs) if isinstance(dec, CallValue) else {}
@@ -243,6 +310,14 @@ def _generated_init(view: ProjectView, anc: ClassDef, lineage: list[ClassDef]
         idx = lineage.index(anc)
         return _model_fields(view, anc, lineage[idx:], attrs=True, only=_ATTRS), True
     return None
+
+
+def _builtin(base: str) -> bool:
+    """A base class from ``builtins`` (``Exception``, ``dict``): it declares no fields."""
+    name = base.split("[")[0]
+    if name.startswith("builtins."):
+        name = name[len("builtins."):]
+    return "." not in name and isinstance(getattr(builtins, name, None), type)
 
 
 def _field_call(a: AssignFact) -> CallValue | None:
@@ -319,7 +394,7 @@ def bind(sig: Sig, npos: int, keywords: list[str], star_args: bool, star_kwargs:
     With ``*args``/``**mapping`` at the call, only what fails whatever they hold is reported
     (too many positionals, an unknown keyword, a value given twice); whether the unpacked
     values fill the required parameters is not judged (``binds_whatever_unpacked``)."""
-    problems: list[str] = []
+    problems: list[str] = list(sig.always)
     positional = [p for p in sig.params if p.kind in ("posonly", "pos")]
     has_var = any(p.kind == "vararg" for p in sig.params)
     has_kw = any(p.kind == "kwarg" for p in sig.params)
@@ -374,7 +449,7 @@ def binds_whatever_unpacked(sig: Sig, keywords: list[str], star_args: bool,
     callee takes nothing but ``*args``/``**kwargs`` (a ``**mapping`` beside explicit keywords
     may repeat one of them)."""
     if any(p.kind != "vararg" and p.kind != "kwarg" for p in sig.params) or sig.also \
-            or sig.bound_extra or sig.keyword_only_data:
+            or sig.bound_extra or sig.keyword_only_data or sig.always:
         return False
     if star_args and not any(p.kind == "vararg" for p in sig.params):
         return False

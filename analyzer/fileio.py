@@ -10,7 +10,9 @@ Writes (``write_atomic``): reports, baselines, ``--add-ignore`` edits, ``obs-lin
 cache entries are written to a temporary file in the target's own directory, flushed to disk
 (``fsync``; cache entries skip it: a torn entry fails its checksum and is rebuilt), and moved
 into place with ``os.replace``. A reader (or a crash, or a full disk) never sees half a file:
-either the old bytes or the new ones. The target keeps its permission bits. A symbolic link is
+either the old bytes or the new ones. The target keeps its permission bits (and, where the
+writer may set them, its owner and group). The target's directory must be writable: a
+temporary file is created there. A symbolic link is
 written through (its target is replaced, the link stays a link); anything at the path that is
 not a regular file (a directory, a device, a FIFO) is refused, never replaced.
 """
@@ -214,6 +216,8 @@ def write_atomic(path: str, data: bytes, *, mode: int | None = None,
             if durable:
                 os.fsync(fd)
             os.fchmod(fd, bits)
+            if st is not None:
+                _keep_owner(fd, st)
         finally:
             os.close(fd)
         os.replace(tmp, target)
@@ -227,6 +231,16 @@ def write_atomic(path: str, data: bytes, *, mode: int | None = None,
     if durable:
         _fsync_dir(parent)
     return target
+
+
+def _keep_owner(fd: int, st: os.stat_result) -> None:
+    """Give the new file the replaced file's owner and group when they differ from ours (only
+    root may, e.g. ``--add-ignore`` run as root in a container on a user's checkout)."""
+    if hasattr(os, "fchown") and (st.st_uid, st.st_gid) != (os.geteuid(), os.getegid()):
+        try:
+            os.fchown(fd, st.st_uid, st.st_gid)
+        except OSError:
+            pass  # not permitted: the file is ours now, as with any editor's atomic save
 
 
 def write_in_dir(dir_fd: int, name: str, data: bytes, mode: int = 0o600,

@@ -265,6 +265,20 @@ def test_the_edited_file_keeps_its_mode(cli, project):
     assert stat.S_IMODE(path.stat().st_mode) == 0o751
 
 
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
+                    reason="only root may give a file to another owner")
+def test_the_edited_file_keeps_its_owner_when_root_edits_it(cli, project):
+    """The atomic replace makes a new file; run as root (a container on a user's checkout),
+    it is given back to the file's owner and group."""
+    path = write(project, "src/owned.py", "import mlflow\n")
+    os.chown(path, 4321, 4322)
+    code, _, err = cli("check", "--add-ignore", "src/owned.py", cwd=project)
+    assert code == 0, err
+    st = path.stat()
+    assert (st.st_uid, st.st_gid) == (4321, 4322)
+    assert path.read_text() == "import mlflow  # obs-lint: ignore[LOC201]\n"
+
+
 def test_no_final_newline_is_added_to_a_file_that_had_none(cli, project):
     path = project / "src/last.py"
     path.write_bytes(b"x = 1\nimport mlflow")

@@ -23,6 +23,9 @@ if TYPE_CHECKING:  # imported on first use: a warm run evaluates nothing
 Loader = Callable[[Sequence[str]], "list[FileFacts]"]
 MAX_ROUNDS = 8
 SEARCHED = "*"  # in a rule's consulted files: it searched the text of every Python file
+# in a rule's consulted files, after SEARCHED: one word it searched for (``SEARCH + word``); its
+# answer depends on which files' text holds the word, not on every file's digest (``memo``)
+SEARCH = "*search\x00"
 
 
 def problem_findings(facts: Sequence[FileFacts], plan: Plan) -> list[Finding]:
@@ -108,7 +111,9 @@ def evaluate(plan: Plan, files: Sequence[SourceFile], facts: Sequence[FileFacts]
             scope_paths = {f.path for f in scoped}
             deps = tuple(sorted(allowed - scope_paths))
             if project is not None and project.searched:
-                deps = (SEARCHED,) + deps  # the answer depends on what every file says
+                # the answer depends on what every file says: on which files name the words
+                deps = (SEARCHED,) + tuple(SEARCH + w for w in sorted(project.search_words)) \
+                    + deps
             consulted[id(active)] = deps
     return results, errors
 

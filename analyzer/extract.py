@@ -84,7 +84,7 @@ def extract_encoded(path: str, kind: str, text: str, needs: str = "") -> bytes:
 
 
 def _warm(task: Task) -> None:
-    preload(FileKind(task.kind))
+    preload(FileKind(task.kind), task.needs)
 
 
 # set-up run before a job's time budget starts (pool.run_with_budget)

@@ -13,6 +13,12 @@ kinds never read files), so its ``CheckResult`` can be keyed by exactly that:
                   and for a rule with reach (``CheckKind.reach``) the same of every parsed file
                   marked with one of its reach patterns: what it may consult beyond its scope)
 
+A rule that resolved names also depends on the files it consulted beyond its scope (recorded
+with their digests next to its result), and a rule that searched the project's text ("who
+calls X?") on which files hold each word it searched for: while no Python file changed that is
+known at once; after an edit the words are searched again (one read of the tree) and the result
+is reused if they are still in exactly the same files.
+
 A warm run then decodes one small entry per rule and no facts at all; after an edit only the
 rules whose scope holds the edited file run again (and decode only the facts they read). A rule
 that crashed (an internal error) is never stored, so it is retried next time. Entries live in the
@@ -28,7 +34,7 @@ from typing import Sequence
 from .cache import RESULTS, FactCache, cache_dir, run_key, source_digest
 from .codec import DecodeError, decode_object, encode_object
 from .config import Config
-from .evaluate import SEARCHED, Loader, evaluate
+from .evaluate import SEARCH, SEARCHED, Loader, evaluate
 from .facts.model import FileFacts
 from .plan import Plan
 from .types import CheckResult, Finding, Pack, SourceFile
@@ -101,6 +107,38 @@ def evaluate_memo(plan: Plan, files: Sequence[SourceFile], facts: Sequence[FileF
         if f.kind.value == "python":
             everything.update(f"{f.path}\x00{f.digest}\x01".encode("utf-8", "surrogateescape"))
     digests[SEARCHED] = everything.hexdigest()
+    search = getattr(load, "search", None)
+
+    def digest_of(path: str) -> str | None:
+        """A dependency's digest now: a file's content digest, or for ``SEARCH + word`` the
+        digest of the files (in order) whose text holds the word."""
+        if path.startswith(SEARCH):
+            if path not in digests:
+                if search is None:
+                    return None
+                hits = search(path[len(SEARCH):])
+                digests[path] = hashlib.blake2b("\x00".join(hits).encode(
+                    "utf-8", "surrogateescape"), digest_size=16).hexdigest()
+            return digests[path]
+        return digests.get(path)
+
+    def still_valid(deps: tuple) -> bool:
+        """Every file the rule consulted is unchanged; a rule that searched the project's text
+        is valid while no Python file changed, or else while each word it searched for is in
+        exactly the same files (an edit elsewhere cannot change its answer)."""
+        searched_ok = True
+        words = []
+        for path, digest in deps:
+            if path == SEARCHED:
+                searched_ok = digests[SEARCHED] == digest
+            elif path.startswith(SEARCH):
+                words.append((path, digest))
+            elif digests.get(path) != digest:
+                return False
+        if searched_ok:
+            return True
+        return bool(words) and all(digest_of(p) == d for p, d in words)
+
     known: dict[int, CheckResult] = {}
     for active in plan.rules:
         body = cache.get(keys[id(active)])
@@ -113,8 +151,9 @@ def evaluate_memo(plan: Plan, files: Sequence[SourceFile], facts: Sequence[FileF
         if not (isinstance(entry, tuple) and len(entry) == 2):
             continue
         result, deps = entry
-        if isinstance(result, CheckResult) and result.rule == active.rule and all(
-                digests.get(path) == digest for path, digest in deps):
+        if isinstance(result, CheckResult) and result.rule == active.rule and isinstance(
+                deps, tuple) and all(isinstance(d, tuple) and len(d) == 2 for d in deps) \
+                and still_valid(deps):
             known[id(active)] = result
     missing = tuple(a for a in plan.rules if id(a) not in known)
     fresh: dict[int, CheckResult] = {}
@@ -135,6 +174,6 @@ def evaluate_memo(plan: Plan, files: Sequence[SourceFile], facts: Sequence[FileF
         results.append(result)
         tag = f"rule {active.rule.code} ({active.rule.name}) crashed"
         if not any(m.startswith(tag) for m in crashed):  # a crash is retried next time
-            deps = tuple((p, digests.get(p, "")) for p in consulted.get(id(active), ()))
+            deps = tuple((p, digest_of(p) or "") for p in consulted.get(id(active), ()))
             cache.put(keys[id(active)], encode_object((result, deps)))
     return results, errors

@@ -46,3 +46,26 @@ def test_grid_is_not_trivial():
         results = {pathspec.GitIgnoreSpec.from_lines(ps).match_file(path) for ps in PATTERN_SETS}
         assert results == {True, False}, path
     assert len(list(itertools.product(PATTERN_SETS, PATHS))) > 500
+
+
+# discovery asks the same matcher for its excludes and every .gitignore (``discover._Ignores``),
+# with directories probed as ``name/``
+IGNORE_SETS = [
+    [".venv", "__pycache__/", "*.egg-info", "build/", "/dist", "node_modules", ".obs-lint-cache/"],
+    ["*.pyc", "!keep.pyc"], ["/src/generated/", "docs/_build"], ["**/fixtures/**", "!x"],
+    ["tmp*", "?.log"], ["a/b/"], ["logs", "!logs/keep/"], [".*", "!.gitignore"],
+]
+IGNORE_PATHS = [
+    ".venv/", ".venv/lib/x.py", "pkg/__pycache__/", "pkg/__pycache__/a.pyc", "x.egg-info/",
+    "build/", "src/build/", "src/build/a.py", "dist/", "src/dist/", "node_modules/",
+    ".obs-lint-cache/", "keep.pyc", "a.pyc", "src/generated/", "src/generated/x.py",
+    "docs/_build/", "docs/_build/i.html", "tests/fixtures/a.py", "tmp1/", "tmpx.py", "a.log",
+    "a/b/", "a/b", "x/a/b/", "logs/", "logs/keep/", ".gitignore", ".env", "src/a.py",
+]
+
+
+@pytest.mark.parametrize("patterns", IGNORE_SETS, ids=[",".join(p) for p in IGNORE_SETS])
+def test_fast_matcher_agrees_with_pathspec_on_ignore_files(patterns):
+    spec = pathspec.GitIgnoreSpec.from_lines(patterns)
+    fast = path_matcher(tuple(patterns))
+    assert [p for p in IGNORE_PATHS if spec.match_file(p) != fast(p)] == []

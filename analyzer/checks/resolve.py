@@ -300,6 +300,8 @@ class ProjectView:
         # loads them and asks again (``evaluate.py``), so nothing depends on the prefilter
         self.wanted: set[str] = set()
         self.searched = False  # a search ran: the answer depends on every file's text
+        # the words searched for: the answer depends on which files' text holds them (memo)
+        self.search_words: set[str] = set()
         self._types: dict[tuple[str, str, str], Type] = {}
         self._active: set[tuple[str, str, str]] = set()
         # attr -> candidate ``obj.attr = v`` stores of the consultable files (_outside_stores)
@@ -325,6 +327,7 @@ class ProjectView:
         if self.index.searcher is None:
             return None
         self.searched = True
+        self.search_words.add(word)
         hits = self.index.searcher(word)
         for p in hits:
             known = self.index.facts.get(p)

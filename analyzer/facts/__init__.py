@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from ..fileio import DEFAULT_MAX_BYTES, ReadRefused, read_regular
-from .model import FileFacts, Problem, Suppression
+from .model import IMPORTS_ONLY, FileFacts, Problem, Suppression
 from .source import DecodeError, decode, digest, line_count, suppressions
 from ..types import FileKind, SourceFile, Span
 
@@ -40,13 +40,22 @@ def _python(path: str, text: str, needs: str = "") -> "tuple[object, tuple[Probl
     a syntax error both parsers agree on (see ``facts/guard.py``).
 
     ``needs``: the kinds of facts the rules covering this file can read ("" = all of them;
-    ``"imports"`` = only imports, which CPython's tree then locates without a libcst render).
+    ``"imports"`` = only imports, which CPython's tree then gives without any libcst parse,
+    unless ``facts/ast_positions.imports_from_ast`` cannot vouch for them).
     """
     from .guard import cpython_verdict, reconcile
 
     verdict = cpython_verdict(text)
     if verdict.refuse is not None:
         return None, (verdict.refuse,)
+    if needs == IMPORTS_ONLY and verdict.tree is not None:
+        # every rule covering the file reads only its imports: CPython's tree, which the guard
+        # has just built, holds them all (no libcst parse; see facts/ast_positions.py)
+        from .ast_positions import imports_from_ast
+
+        facts = imports_from_ast(verdict.tree, text)
+        if facts is not None:
+            return facts, ()
     payload, problems = _parse_python(path, text, needs=needs, tree=verdict.tree)
     return payload, reconcile(tuple(problems), verdict)
 
@@ -68,12 +77,17 @@ _MODULES: dict[FileKind, tuple[str, ...]] = {
 }
 
 
-def preload(kind: FileKind) -> None:
+def preload(kind: FileKind, needs: str = "") -> None:
     """Import a kind's extractor modules now (libcst, pglast: ~0.3-0.7 s), so that the first
-    file of a run does not spend its per-file time budget on the parser's import."""
+    file of a run does not spend its per-file time budget on the parser's import. A Python
+    file wanted for its imports only (``needs`` "imports") is read from CPython's tree: libcst
+    is imported only if that declines (``facts/ast_positions.py``)."""
     from importlib import import_module
 
-    for module in _MODULES.get(kind, ()):
+    modules = _MODULES.get(kind, ())
+    if kind is FileKind.PYTHON and needs == IMPORTS_ONLY:
+        modules = (".guard", ".ast_positions")
+    for module in modules:
         import_module(module, __name__)
 
 

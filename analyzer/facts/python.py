@@ -26,15 +26,14 @@ from .model import (IMPORTS_ONLY, AssignFact, CallFact, CallValue, ClassFact, Di
                     FunctionFact, Guard, ImportedName, ImportFact, KeyReadFact, LambdaFact,
                     LoopFact, NameFact, ParamFact, Problem, PythonFacts, Ref, ReturnPath, Seq,
                     StringFact, SubscriptLoadFact, SubscriptStoreFact, Unknown, Value)
-from .ast_positions import import_spans
+from .ast_positions import DYNAMIC_IMPORT_WORDS as _DYNAMIC_IMPORT_WORDS
+from .ast_positions import _TEXT_LIMIT, _strip_comment, import_spans, span_text  # noqa: F401
 from .positions import code_of, ranges_for, spans_for
 from .source import LINE_BREAK
 from ..types import Span
 
-_DYNAMIC_IMPORT_WORDS = ("import_module", "__import__")
 MAX_STRING_FACT = 200  # longer strings are data, not keys or names
 MAX_SEQ_ITEMS = 10_000  # literal containers are summarised beyond this
-_TEXT_LIMIT = 240
 # names never worth a NameFact: constants, and the receiver names present in every method
 _NOT_REFERENCES = frozenset({"None", "True", "False", "self", "cls"})
 
@@ -172,10 +171,6 @@ def dotted(expr: cst.BaseExpression) -> str:
     return ".".join(reversed(parts))
 
 
-def _strip_comment(line: str) -> str:
-    """Drop a trailing ``# comment`` from one source line (quotes respected)."""
-    if "#" not in line:
-        return line
     quote = ""
     i = 0
     while i < len(line):
@@ -429,16 +424,7 @@ class _Extractor:
         """Source text under a span, whitespace-normalised (fingerprints; no codegen)."""
         if self._lines is None:
             self._lines = LINE_BREAK.split(self.source)  # not str.splitlines: see LINE_BREAK
-        lines = self._lines[span.line - 1:span.end_line]
-        if not lines:
-            return ""
-        if len(lines) == 1:
-            chunk = lines[0][span.column - 1:span.end_column - 1]
-        else:
-            parts = [lines[0][span.column - 1:], *lines[1:-1], lines[-1][:span.end_column - 1]]
-            chunk = "\n".join(_strip_comment(p) for p in parts)
-        chunk = " ".join(chunk.split())
-        return chunk if len(chunk) <= _TEXT_LIMIT else chunk[:_TEXT_LIMIT] + "..."
+        return span_text(self._lines, span)
 
     # -- handlers (return True when children were walked here) ----------------------------------
     def skip(self, node: cst.CSTNode) -> bool:

@@ -26,7 +26,6 @@ import os
 import posixpath
 from dataclasses import dataclass
 
-from tabulate import tabulate
 
 from ..types import Finding, PhaseResult, Result, Severity
 from ..verdict import explain
@@ -113,6 +112,8 @@ def statistics(result: Result, opts: TextOptions = DEFAULT) -> str:
     rows = sorted(counts.values(), key=lambda r: (-r[0], r[1]))
     if not rows:
         return ""
+    from tabulate import tabulate  # imported on use: a JSON run never needs it
+
     return tabulate([[n, _style(visible(code), opts, _SEVERITY_COLOR.get(sev), bold=True),
                       visible(name), sev.value] for n, code, name, sev in rows],
                     headers=["Count", "Code", "Name", "Severity"], tablefmt="plain",
@@ -170,6 +171,8 @@ def phase_table(result: Result, opts: TextOptions = DEFAULT) -> str:
         return ""
     headers = (["Pack"] if multi else []) + ["Phase", "Title", "Checks passed"] + (
         TEST_HEADERS if with_tests else [])
+    from tabulate import tabulate
+
     return tabulate(rows, headers=headers + ["Status"], tablefmt="github")
 
 

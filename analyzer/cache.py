@@ -63,11 +63,12 @@ MAGIC = b"obs-lint-cache\x00%d\n" % FORMAT
 _KEY_LEN = 32  # hex characters of an entry key
 _SUM_LEN = 16  # bytes of the body checksum
 FACTS, RESULTS, PACKS, INDEX = "f", "r", "p", "i"  # entry namespaces (sub-directories)
+PLANS = "l"  # the rules' RulePlan values (``plan._rule_plans``)
 GITIGNORE_TEXT = "# written by obs-lint: everything here is a cache\n*\n"
 CACHEDIR_TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
                 "# This file is a cache directory tag created by obs-lint.\n")
 MARKERS = ((".gitignore", GITIGNORE_TEXT), ("CACHEDIR.TAG", CACHEDIR_TAG))
-NAMESPACES = (FACTS, RESULTS, PACKS, INDEX)
+NAMESPACES = (FACTS, RESULTS, PACKS, INDEX, PLANS)
 # the largest entry file read (a stat index of ~100,000 files, the facts of a file at the
 # 10 MiB source budget: far below); anything bigger is not one of ours: a miss
 MAX_ENTRY_BYTES = 1 << 30

@@ -28,7 +28,7 @@ from .facts.model import IMPORTS_ONLY
 from .types import FileKind, Pack, Rule, SourceFile
 
 _GLOB_CHARS = set("*?[")
-PLANS = "l"  # cache namespace of the rules' RulePlan values (``analyzer.cache``)
+PLANS = "l"  # cache namespace of the rules' RulePlan values (``analyzer.cache.PLANS``)
 
 
 def scope_hint(include: Iterable[str]) -> str:

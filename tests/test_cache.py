@@ -255,7 +255,7 @@ def test_cache_directory_is_git_ignored(project):
 
 def test_cache_clear(project):
     run_json(project)
-    n = sum(len(cache_entries(project, kind)) for kind in "frpi")
+    n = sum(len(cache_entries(project, kind)) for kind in "frpil")
     assert len(cache_entries(project, "p")) == 1 and len(cache_entries(project, "r")) > 10
     code, out, err = run_obs_lint("cache", "clear", cwd=project)
     assert code == 0, err
@@ -351,7 +351,7 @@ def test_a_cache_dir_naming_an_existing_directory_is_refused(tmp_path, configure
 
 def test_cache_clear_deletes_only_what_obs_lint_wrote(project):
     run_json(project)
-    n = sum(len(cache_entries(project, kind)) for kind in "frpi")
+    n = sum(len(cache_entries(project, kind)) for kind in "frpil")
     cache = project / CACHE
     (cache / "notes.txt").write_text("mine\n")
     stray = next((cache / "f").iterdir()) / "README"

@@ -133,9 +133,10 @@ def test_every_error_of_a_broken_pack_is_reported_at_once(cli, tmp_path):
         "obs-lint: error: pack.yaml:8: rule M102 (two): phase 7 is not declared in the pack's "
         "phases",
         "obs-lint: error: pack.yaml:11: rule M103 (three): check.kind 'forbid-imports' is not a "
-        "known check kind (did you mean 'forbid-import'?); known: class-contract, collection, "
-        "constant-value, dict-keys, forbid-import, graph-pipeline, require-call, "
-        "require-reference, required-keys, sql-schema, test-inventory, yaml",
+        "known check kind (did you mean 'forbid-import'?); known: call-contract, class-contract, "
+        "collection, config-contract, constant-value, db-contract, dict-keys, forbid-import, "
+        "graph-pipeline, reachability, require-call, require-reference, required-keys, "
+        "routing, sql-schema, state-flow, test-inventory, yaml",
         "obs-lint: error: pack.yaml:14: rule M104 (five): duplicate rule code (also "
         "pack.yaml:12)",
         "obs-lint: error: pack.yaml: 5 errors",

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 
 from .builtin import BY_NAME, INTERNAL_ERROR
 from .checks.base import RuleContext
-from .facts.model import FileFacts
+from .facts.model import IMPORTS_ONLY, FileFacts
 from .plan import Plan
 from .types import CheckResult, Finding, Location, SourceFile, Status
 
@@ -119,5 +119,11 @@ def evaluate(plan: Plan, files: Sequence[SourceFile], facts: Sequence[FileFacts]
 
 
 def _loaded(index: "ProjectIndex", path: str) -> bool:
+    """Whether ``path``'s facts are all there for resolution. A file the plan extracted for
+    import rules only (``IMPORTS_ONLY``) holds no definitions: a cross-file rule that reaches
+    it loads it again in full, or it would find "no `X` defined" where X is defined."""
     f = index.facts.get(path)
-    return f is not None and (f.parsed or bool(f.problems))
+    if f is None or not (f.parsed or f.problems):
+        return False
+    py = f.python
+    return py is None or py.extracted != IMPORTS_ONLY

@@ -956,3 +956,12 @@ def test_a_dataclass_extending_a_builtin_exception_is_judged_on_its_fields():
              "use.py": "from m import TraceError\n\nTraceError('s')\nTraceError()\n"}
     res = check(files, callees=["TraceError"])
     assert [(p, ln) for p, ln, _ in errors(res)] == [("use.py", 4)]
+
+
+def test_attributes_every_object_has_are_never_missing():
+    from checkkit import run_project
+    files = {"gen.py": ("class Base:\n    def __init__(self, config):\n        self.config = config\n\n"
+                        "    def fork(self, other):\n        return self.__class__(other)\n\n"
+                        "    def name(self):\n        return self.__class__.__name__\n")}
+    res = run_project("call-contract", {}, files)
+    assert not [f for f in res.findings if f.severity.value == "error"], res.findings

@@ -208,3 +208,14 @@ def test_checklist_file_is_the_specs_checklist():
             spec.append((phase, section, m.group(1).strip()))
     ours = [(p, s, b["text"]) for p, s, b in _boxes(range(1, 11))]
     assert ours == spec
+
+
+def test_a_file_parsed_for_an_import_rule_only_is_loaded_in_full_when_a_rule_reaches_it():
+    # E2I201 (forbid-import) alone covers model_trainer's files, so the plan parses them for
+    # their imports only; E2I208 (call-contract) reaches the repository module through them and
+    # must find its definitions there, as it does with the whole pack
+    code, out, err = run_obs_lint("check", str(CONFORMANT), "--no-cache", "--select", "E2I201",
+                                  "--select", "E2I208", "--format", "json")
+    assert code == 0, out[-2000:] + err
+    checks = {c["code"]: c["status"] for ph in json.loads(out)["phases"] for c in ph["checks"]}
+    assert checks == {"E2I201": "pass", "E2I208": "pass"}

@@ -290,6 +290,11 @@ _ITERATORS = ("AsyncIterator", "AsyncGenerator", "Iterator", "Generator", "Async
               "Iterable")
 
 
+_OBJECT_ATTRS = frozenset(dir(object)) | {"__dict__", "__module__", "__qualname__", "__name__",
+                                           "__mro__", "__bases__", "__weakref__",
+                                           "__annotations__", "__slots__"}
+
+
 class ProjectView:
     """What one rule may consult: its scope plus the files marked with its reach patterns."""
 
@@ -544,6 +549,11 @@ class ProjectView:
         if other:
             return Unknown(f"`{c.cls.name}` has no attribute `{name}` in the project; it may "
                            f"inherit one from {', '.join(f'`{o}`' for o in other[:3])}")
+        if name in _OBJECT_ATTRS:
+            # every class has them (``self.__class__(...)`` builds the *runtime* class, maybe a
+            # subclass): not missing, and not a signature the rule can bind against
+            return Unknown(f"`{name}` is inherited from `object`; what it refers to at run time "
+                           "is not known statically")
         for anc in lineage:
             fi = self.file(anc.path)
             if fi is not None and any(f"{anc.cls.qualname}.{d}" in fi.functions

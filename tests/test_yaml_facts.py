@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pickle
-import time
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -56,10 +55,10 @@ def test_empty_and_comment_only_files_have_no_documents_and_no_problem():
     assert extract("e.yaml", "# only a comment\n") == (YamlFacts(()), ())
 
 
-def test_billion_laughs_is_refused_quickly():
-    t0 = time.perf_counter()
+def test_billion_laughs_is_refused():
+    # refused by its node count (200,000), not by a clock: the bound is on work, so the test
+    # does not depend on how busy the machine is
     facts, problems = extract("b.yaml", _read("bad/billion_laughs.yaml"))
-    assert time.perf_counter() - t0 < 10
     assert facts.documents == ()
     (p,) = problems
     assert p.code == "parse-error"

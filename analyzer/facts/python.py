@@ -171,25 +171,6 @@ def dotted(expr: cst.BaseExpression) -> str:
     return ".".join(reversed(parts))
 
 
-    quote = ""
-    i = 0
-    while i < len(line):
-        ch = line[i]
-        if quote:
-            if ch == "\\":
-                i += 1
-            elif line.startswith(quote, i):
-                i += len(quote) - 1
-                quote = ""
-        elif ch in "'\"":
-            quote = line[i:i + 3] if line[i:i + 3] in ("\'\'\'", '\"\"\"') else ch
-            i += len(quote) - 1
-        elif ch == "#":
-            return line[:i]
-        i += 1
-    return line
-
-
 def _is_docstring_stmt(stmt: cst.CSTNode) -> bool:
     return (type(stmt) is cst.SimpleStatementLine and len(stmt.body) == 1
             and type(stmt.body[0]) is cst.Expr

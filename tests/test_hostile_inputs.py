@@ -870,3 +870,20 @@ def test_real_readers_that_stop_early(tmp_path, reader):
     err = lint.stderr.read().decode("utf-8", "replace")
     assert lint.wait(timeout=300) == 1
     assert err == ""
+
+
+def test_a_pack_regex_that_backtracks_catastrophically_is_refused_when_the_pack_loads(
+        tmp_path):
+    """`^hp_([a-z]+_?)+$` against this 50-character key ran for minutes inside the rule; the
+    pack is refused instead (the subprocess timeout only guards against a hang)."""
+    rule = ("  - code: H401\n    name: hp-keys\n    phase: 1\n    severity: error\n"
+            "    message: hyperparameters are prefixed\n"
+            '    check: {kind: dict-keys, calls: ["*.log_params"], pattern: "^hp_([a-z]+_?)+$"}\n')
+    root = make(tmp_path, {"pack.yaml": PACK + rule,
+                           "src/train.py": "import mlflow\nmlflow.log_params({'hp_"
+                                           + "a" * 46 + "!': 1})\n"})
+    code, report, err = run_sub(root, timeout=300)
+    assert code == 2 and report is None
+    assert err.startswith("obs-lint: error: pack.yaml:32: rule H401 (hp-keys): check: "
+                          "pattern: '^hp_([a-z]+_?)+$' can take exponential time"), err
+    assert err.count("\n") == 1

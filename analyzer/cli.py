@@ -24,7 +24,7 @@ from .api import check as run_check, load_packs, resolve_config
 from .baseline import DEFAULT_FILE as DEFAULT_BASELINE, entries_of as baseline_entries
 from .baseline import load as load_baseline, prune as prune_baseline
 from .baseline import write as write_baseline
-from .config import Config, describe as describe_config
+from .config import MAX_JOBS, Config, describe as describe_config
 from .packs import bundled_packs
 from .progress import Progress
 from .report.text import TextOptions
@@ -65,11 +65,44 @@ def _write(text: str, output: str | None) -> None:
         return
     stream = sys.stdout
     try:
-        stream.write(text)
-    except UnicodeEncodeError:
-        stream.write(text.encode(stream.encoding or "utf-8", "backslashreplace")
-                     .decode(stream.encoding or "utf-8", "replace"))
-    stream.flush()
+        try:
+            stream.write(text)
+        except UnicodeEncodeError:
+            stream.write(text.encode(stream.encoding or "utf-8", "backslashreplace")
+                         .decode(stream.encoding or "utf-8", "replace"))
+        stream.flush()
+    except BrokenPipeError:
+        # the reader went away (`| head`, `| grep -q`): the rest of this report is not wanted,
+        # but the run is still complete — reports to files are written and the exit status
+        # is the verdict, as without the pipe
+        _discard_closed_streams()
+
+
+EXIT_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a command a closed pipe ended
+
+
+def _discard_closed_streams() -> None:
+    """Point stdout (and stderr, if its reader left too) at /dev/null, so nothing else, not
+    even the interpreter's flush at exit, fails on the closed pipe."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            fd = stream.fileno()
+        except (AttributeError, OSError, ValueError):
+            continue  # not a real file (tests' capture)
+        try:
+            os.write(fd, b"")
+            if stream is sys.stderr:
+                continue  # still open
+        except BrokenPipeError:
+            pass
+        except OSError:
+            continue
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, fd)
+            os.close(devnull)
+        except OSError:
+            pass
 
 
 def exit_status(result: Result, fail_on: str | None = None) -> int:
@@ -103,12 +136,27 @@ class _Group(click.Group):
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         try:
+            return self._invoke(ctx)
+        except MemoryError:
+            if os.environ.get("OBS_LINT_TRACEBACK"):
+                raise
+            # (leaving the except clause frees the frames the traceback held)
+        except BrokenPipeError:
+            # output other than a check's report (rules, explain, config, a message) hit a
+            # closed pipe: stop quietly, as `cat` or `seq` do when killed by SIGPIPE
+            _discard_closed_streams()
+            sys.exit(EXIT_PIPE)
+        _out_of_memory()
+
+    def _invoke(self, ctx: click.Context):
+        try:
             return super().invoke(ctx)
         except ObsLintError as exc:
             for message in exc.messages:
                 _err(message)
             sys.exit(EXIT_ERROR)
-        except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
+        except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt,
+                MemoryError, BrokenPipeError):
             raise
         except Exception as exc:  # noqa: BLE001 - a bug: one line, exit 2, no traceback
             _err(f"internal error: {type(exc).__name__}: {exc} (please report this; "
@@ -116,6 +164,24 @@ class _Group(click.Group):
             if os.environ.get("OBS_LINT_TRACEBACK"):
                 raise
             sys.exit(EXIT_ERROR)
+
+
+def _out_of_memory() -> None:
+    """A MemoryError (a huge input, a memory limit): one line and exit 2, never a traceback.
+    The memory the run held is released first, or printing the message fails again."""
+    import gc
+
+    gc.collect()
+    try:
+        try:
+            sys.stdout.flush()
+        except (OSError, ValueError, MemoryError):
+            pass
+        _err("out of memory (an input too large for the memory this process may use; set "
+             "OBS_LINT_TRACEBACK=1 for details)")
+        sys.stderr.flush()
+    finally:
+        os._exit(EXIT_ERROR)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -286,7 +352,7 @@ def _default_paths(paths: Sequence[str], root: str) -> list[str]:
 @click.option("--no-prefilter", is_flag=True,
               help="Parse every file in a rule's scope and extract every kind of fact (slower; for "
                    "debugging the prefilter).")
-@click.option("--jobs", "-j", type=click.IntRange(min=0), default=None,
+@click.option("--jobs", "-j", type=click.IntRange(min=0, max=MAX_JOBS), default=None,
               help="Worker processes for parsing (default: the `jobs` setting; 0 = one per "
                    "core).")
 @click.option("--no-cache", is_flag=True,

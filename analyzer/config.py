@@ -21,6 +21,7 @@ and reported paths are relative to the root.
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import re
 import sys
@@ -30,6 +31,7 @@ from typing import Any, Mapping
 from .configpos import toml_key_line, yaml_key_line
 from .errors import ConfigError
 from .fileio import ReadRefused, input_budget, read_input, read_regular, read_text
+from .globs import glob_problem
 from .yamlsafe import YamlError, parse_yaml
 
 if sys.version_info >= (3, 11):
@@ -62,6 +64,37 @@ KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "rules": ((list,), "extra rules declared inline (same fields as in a pack)"),
     "warn-unused-ignores": ((bool,), "report suppressions that silence nothing"),
 }
+
+
+# bounds of the numeric settings: beyond them a value is a mistake (and overflowed the
+# platform's time_t / index size: "internal error" instead of a configuration error)
+MAX_FILE_SECONDS = 86_400  # a day per file; 0 means no limit
+MAX_FILE_BYTES = 2**40  # 1 TiB; 0 means no limit
+MAX_JOBS = 1024
+
+
+MAX_DEPTH = 64  # lists/tables inside each other, in any setting (inline rules included)
+
+
+def _too_deep(value: Any) -> bool:
+    """True when ``value`` nests lists/dicts more than ``MAX_DEPTH`` levels (iteratively: the
+    measure itself must not recurse)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (list, dict)):
+            if depth > MAX_DEPTH:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def _check_glob(glob: str, what: str, table: "_Table", *path: object) -> None:
+    problem = glob_problem(glob)
+    if problem:
+        raise table.error(f"{what}: {glob!r} is not a valid gitignore-style pattern: {problem}",
+                          *path)
 
 
 @dataclass(frozen=True)
@@ -109,7 +142,7 @@ class Config:
 def _has_table(pyproject: str) -> bool:
     try:
         data = tomllib.loads(read_regular(pyproject, input_budget()).decode("utf-8"))
-    except (ReadRefused, UnicodeDecodeError, tomllib.TOMLDecodeError):
+    except (ReadRefused, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
         return False
     return isinstance(data.get("tool"), dict) and "obs-lint" in data["tool"]
 
@@ -200,6 +233,9 @@ def _read_toml(path: str, shown: str) -> tuple[dict[str, Any], str]:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:
         raise _toml_error(shown, exc, text) from None
+    except RecursionError:  # tomllib recurses per nested array/table
+        raise ConfigError(f"{shown}: invalid TOML: nested too deeply to read (arrays or "
+                          "inline tables inside each other hundreds of levels deep)") from None
 
 
 def _read_table(root: str, explicit: str | None) -> _Table:
@@ -235,7 +271,8 @@ def _read_table(root: str, explicit: str | None) -> _Table:
             docs = parse_yaml(read_text(path, input_budget(), shown, ConfigError,
                                         "configuration"))
         except YamlError as exc:
-            raise ConfigError(f"{shown}:{exc.line}: invalid YAML: {exc.message}") from None
+            where = f"{shown}:{exc.line}" if exc.line else shown
+            raise ConfigError(f"{where}: invalid YAML: {exc.message}") from None
         table = docs[0].to_python() if docs else {}
         if table is None:
             table = {}
@@ -273,6 +310,9 @@ def load_config(root: str, explicit: str | None = None, use_files: bool = True) 
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise table.error(f"unknown key {key!r}{hint}", key)
         types, _ = KEYS[key]
+        if _too_deep(value):
+            raise table.error(f"{key}: values nested more than {MAX_DEPTH} levels deep; "
+                              "refused", key)
         if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
             names = " or ".join(t.__name__ for t in types)
             raise table.error(f"{key} must be {names}, got {type(value).__name__}", key)
@@ -280,10 +320,15 @@ def load_config(root: str, explicit: str | None = None, use_files: bool = True) 
         attr = key.replace("-", "_")
         if key in ("packs", "select", "extend-select", "ignore", "exclude", "extend-exclude"):
             values[attr] = _strs(value, key, table)
+            if key in ("exclude", "extend-exclude"):
+                for i, glob in enumerate(values[attr]):
+                    _check_glob(glob, key, table, key, i)
         elif key == "per-file-ignores":
             values[attr] = tuple(sorted(
                 (str(g), _strs(c, f"per-file-ignores[{g!r}]", table, key, str(g)))
                 for g, c in value.items()))
+            for glob, _codes in values[attr]:
+                _check_glob(glob, "per-file-ignores", table, key, glob)
         elif key == "fail-on":
             if value not in ("error", "warning"):
                 raise table.error(f"fail-on must be error or warning, got {value!r}", key)
@@ -295,7 +340,19 @@ def load_config(root: str, explicit: str | None = None, use_files: bool = True) 
             values["inline_rules"] = tuple(value)
             values["inline_rule_lines"] = tuple(table.line(key, i) for i in range(len(value)))
         elif key == "max-file-seconds":
-            values[attr] = float(value)
+            seconds = float(value)
+            if not math.isfinite(seconds) or not 0 <= seconds <= MAX_FILE_SECONDS:
+                raise table.error(f"max-file-seconds must be a number of seconds from 0 (no "
+                                  f"limit) to {MAX_FILE_SECONDS:,}, got {value!r}", key)
+            values[attr] = seconds
+        elif key in ("max-file-bytes", "jobs"):
+            top = MAX_FILE_BYTES if key == "max-file-bytes" else MAX_JOBS
+            if not 0 <= value <= top:
+                what = "bytes, from 0 (no limit)" if key == "max-file-bytes" else \
+                    "worker processes, from 0 (one per core)"
+                raise table.error(f"{key} must be a number of {what} to {top:,}, got {value}",
+                                  key)
+            values[attr] = value
         elif key == "cache-dir":
             values[attr] = value
             line = table.line(key)

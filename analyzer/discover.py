@@ -2,7 +2,8 @@
 
 * Walks the given paths (files or directories) below the project root, in sorted order.
 * Honours ``.gitignore`` files (root and nested, gitignore semantics via pathspec) unless
-  ``respect-gitignore = false``, plus the configured ``exclude`` / ``extend-exclude`` globs.
+  ``respect-gitignore = false``; a line pathspec cannot compile (a lone ``!``, a trailing
+  ``\\``, which git accepts and matches nothing with) is dropped, never an error, plus the configured ``exclude`` / ``extend-exclude`` globs.
   Excludes apply to files named explicitly too (like ruff's ``--force-exclude``), so a
   pre-commit hook that passes an excluded file does not check it.
 * Never follows a symlinked directory (no loops, no escaping the tree); a symlinked file is
@@ -20,6 +21,7 @@ import pathspec
 
 from .errors import UsageError
 from .fileio import ReadRefused, input_budget, read_regular
+from .globs import tolerant_spec
 from .types import FileKind, SourceFile
 
 KIND_BY_EXT = {
@@ -56,7 +58,7 @@ class _Ignores:
         except ReadRefused:
             return
         lines = data.decode("utf-8", "replace").splitlines()
-        spec = pathspec.GitIgnoreSpec.from_lines(lines)
+        spec = tolerant_spec(lines)  # a line git accepts but pathspec refuses matches nothing
         rel = to_rel(self.root, directory)
         self.git.append(("" if rel == "." else rel + "/", spec))
 

@@ -346,8 +346,42 @@ def plan_init(root: str, *, packs: Sequence[str] = ("e2i",), yaml: bool = False,
     if use_yaml:
         return Plan(root, yaml_path, False, render_yaml(packs, sources, excludes), sources,
                     excludes, pack_abs, pack_text)
-    return Plan(root, pyproject, True, render_toml(packs, sources, excludes), sources,
-                excludes, pack_abs, pack_text)
+    text = render_toml(packs, sources, excludes)
+    _check_appendable(pyproject, text)
+    return Plan(root, pyproject, True, text, sources, excludes, pack_abs, pack_text)
+
+
+def _check_appendable(pyproject: str, addition: str) -> None:
+    """Refuse to append to a pyproject.toml that would not be valid TOML with a
+    ``[tool.obs-lint]`` table afterwards (it does not parse now, or ``tool`` is not a table:
+    ``tool = "x"``); obs-lint init never writes a file that breaks the project's build."""
+    from .config import tomllib
+
+    shown = _shown(pyproject)
+    try:
+        with open(pyproject, "rb") as fh:
+            old = fh.read().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{shown}: cannot read: {getattr(exc, 'strerror', None) or exc}"
+                         ) from None
+    try:
+        tomllib.loads(old)
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:
+        why = str(exc).splitlines()[0] if str(exc) else "nested too deeply"
+        raise UsageError(f"{shown}: is not valid TOML ({why}); "
+                         "fix it first: obs-lint init appends only to a valid pyproject.toml"
+                         ) from None
+    sep = "" if old.endswith("\n") or not old else "\n"
+    try:
+        data = tomllib.loads(old + sep + addition)
+        ok = isinstance(data.get("tool"), dict) and isinstance(data["tool"].get("obs-lint"),
+                                                               dict)
+    except tomllib.TOMLDecodeError:
+        ok = False
+    if not ok:
+        raise UsageError(f"{shown}: a [tool.obs-lint] table cannot be added to it (its `tool` "
+                         "key is not a table); use obs-lint init --yaml to write .obs-lint.yaml "
+                         "instead")
 
 
 def _shown(path: str) -> str:

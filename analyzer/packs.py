@@ -37,6 +37,7 @@ from .checks import REGISTRY
 from .checks.base import Param
 from .errors import PackError, PackErrors
 from .fileio import DEFAULT_MAX_BYTES, ReadRefused, input_budget, read_regular, refusal
+from .globs import glob_problem
 from .types import Example, Pack, Phase, Rule, Severity, Where
 from .yamlsafe import YNode, YamlError, parse_yaml
 
@@ -108,6 +109,20 @@ class _Validator:
             raise self.fail(node, f"{what} must be a list of strings")
         return tuple(self.scalar(n, f"{what} item", (str,)) for n in node.value)
 
+    def globs(self, node: YNode, what: str) -> tuple[str, ...]:
+        """A list of gitignore-style globs, each one checked (a pack error at its line)."""
+        values = self.str_list(node, what)
+        items = node.value if node.kind == "seq" else [node]
+        for glob, item in zip(values, items):
+            self.glob(glob, item, what)
+        return values
+
+    def glob(self, glob: str, node: YNode, what: str) -> None:
+        problem = glob_problem(glob)
+        if problem:
+            raise self.fail(node, f"{what}: {glob!r} is not a valid gitignore-style pattern: "
+                                  f"{problem}")
+
     def param(self, spec: Param, node: YNode) -> Any:
         what = f"check.{spec.name}"
         value = node.to_python()
@@ -126,6 +141,10 @@ class _Validator:
                     names = " or ".join(t.__name__ for t in spec.item_types)
                     raise self.fail(item_node, f"{what}: items must be {names}, "
                                                f"got {type(item).__name__}")
+        if spec.globs:
+            items = node.value if node.kind == "seq" else [node]
+            for item, item_node in zip(value if isinstance(value, list) else [value], items):
+                self.glob(item, item_node, what)
         if spec.choices and isinstance(value, list):  # a list of choices (call-contract checks)
             for item, item_node in zip(value, node.value):
                 if item not in spec.choices:
@@ -168,7 +187,7 @@ def parse_pack(text: str, path: str, digest: str = "") -> Pack:
                 phase_ids.add(pid)
                 phases.append(Phase(
                     id=pid, title=v.scalar(p["title"], "phase.title", (str,)),
-                    tests=v.str_list(p["tests"], "phase.tests") if "tests" in p else (),
+                    tests=v.globs(p["tests"], "phase.tests") if "tests" in p else (),
                     min_tests=v.scalar(p["min_tests"], "phase.min_tests", (int,))
                     if "min_tests" in p else 0))
             except PackError as exc:
@@ -216,10 +235,10 @@ def parse_rule(v: _Validator, node: YNode, pack_id: str, phase_ids: set[Any]) ->
     where = Where()
     if "where" in r:
         w = v.mapping(r["where"], "where", _WHERE_KEYS)
-        where = Where(include=v.str_list(w["include"], "where.include") if "include" in w
+        where = Where(include=v.globs(w["include"], "where.include") if "include" in w
                       else ("**",),
-                      exclude=v.str_list(w["exclude"], "where.exclude") if "exclude" in w else (),
-                      consult=v.str_list(w["consult"], "where.consult") if "consult" in w
+                      exclude=v.globs(w["exclude"], "where.exclude") if "exclude" in w else (),
+                      consult=v.globs(w["consult"], "where.consult") if "consult" in w
                       else ())
     example = Example()
     if "example" in r:
@@ -323,8 +342,18 @@ def read_pack(ref: str, base_dir: str = ".", max_bytes: int = DEFAULT_MAX_BYTES
         raise PackError(ref, 0, refusal(exc, budget, "pack")) from None
 
 
+# A pack is data a person writes: the bundled e2i pack (171 rules) is 129 KB. Composing YAML
+# costs ~60 bytes of memory per byte of text, so a 50 MB pack took minutes and gigabytes and
+# then died of MemoryError; over this size a pack is refused before it is parsed.
+MAX_PACK_BYTES = 4 * 2**20
+
+
 def pack_from_bytes(data: bytes, shown: str) -> Pack:
     """Decode and validate a pack file's bytes (``shown`` names it in messages)."""
+    if len(data) > MAX_PACK_BYTES:
+        raise PackError(shown, 0, f"pack is {len(data):,} bytes, over the {MAX_PACK_BYTES:,}-"
+                                  "byte limit for a pack file (the bundled e2i pack, 171 "
+                                  "rules, is 129 KB); refused")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:

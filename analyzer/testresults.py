@@ -155,27 +155,58 @@ def _norm_file(root: str, file_attr: str) -> str:
     return posixpath.normpath(p)
 
 
+MAX_PATH = 4096  # PATH_MAX: no longer dotted prefix can name a file
+
+
 def classname_to_path(classname: str, root: str, matches=None) -> str:
     """``tests.unit.test_x.TestA.TestB`` -> ``tests/unit/test_x.py``.
 
     The longest dotted prefix that is a ``.py`` file under ``root``; failing that (results
     produced elsewhere), the longest one a phase glob matches (``matches(path)``); failing that,
     the prefix before the first capitalised part (a class name).
+
+    Linear in the classname: the file system is walked down the prefixes only while they are
+    directories, and only prefixes up to ``MAX_PATH`` characters are candidates (a classname
+    of 40,000 dotted parts built every prefix: 1.6 GB for an 80 KB JUnit file).
     """
     parts = [p for p in classname.split(".") if p]
-    cands = ["/".join(parts[:i]) + ".py" for i in range(len(parts), 0, -1)]
-    for c in cands:
-        if os.path.isfile(os.path.join(root, c)):
-            return c
+    usable: list[str] = []  # the parts a path can be made of, within MAX_PATH
+    length = 0
+    for p in parts:
+        length += len(p) + 1
+        if length + 2 > MAX_PATH or p in (".", "..") or "/" in p or "\\" in p:
+            break
+        usable.append(p)
+    found = ""
+    prefix = ""
+    for p in usable:  # a deeper prefix can be a file only inside this one's directory
+        prefix = f"{prefix}/{p}" if prefix else p
+        if os.path.isfile(os.path.join(root, prefix + ".py")):
+            found = prefix + ".py"
+        if not os.path.isdir(os.path.join(root, prefix)):
+            break
+    if found:
+        return found
     if matches is not None:
-        for c in cands:
-            if matches(c):
-                return c
+        joined = "/".join(usable)
+        ends = []
+        at = 0
+        for p in usable:
+            at += len(p)
+            ends.append(at)
+            at += 1
+        for end in reversed(ends):
+            if matches(joined[:end] + ".py"):
+                return joined[:end] + ".py"
     mod = []
+    length = 0
     for p in parts:
         if p[:1].isupper():
             break
         mod.append(p)
+        length += len(p) + 1
+        if length > MAX_PATH:
+            return ""  # no module path is that long
     return "/".join(mod) + ".py" if mod else ""
 
 

@@ -872,3 +872,185 @@ def test_structured_formats_stay_valid_with_hostile_names(cli, tmp_path):
     tree = ET.parse(out / "r.xml")  # well-formed XML whatever the names hold
     failure = "\n".join(el.text or "" for el in tree.iter("failure"))
     assert "src/link](javascript:x) [y.py:1:1" in failure
+
+
+# --------------------------------------------------------------------------------------------
+# Valid input that crashed the run: .gitignore lines git accepts, odd settings, huge packs,
+# memory exhaustion, a closed pipe
+# --------------------------------------------------------------------------------------------
+
+
+def test_gitignore_lines_git_accepts_do_not_end_the_run(tmp_path):
+    root = make(tmp_path, {".gitignore": "!\nfoo\\\n[z-a].py\nbuild_out/\n\\\n",
+                           "build_out/x.py": "import mlflow\n",
+                           "src/foo.py": "import mlflow\n"})
+    code, report, err = run_sub(root)
+    assert report is not None, err
+    paths = {f[0] for f in findings(report)}
+    assert "build_out/x.py" not in paths  # the valid lines still apply
+    assert "src/foo.py" in paths  # `foo\` matches nothing, as in git
+    assert_survived(code, report, "src/foo.py", "no-mlflow", "import mlflow")
+    assert "Traceback" not in err and "internal error" not in err
+
+
+@pytest.mark.parametrize("setting, message", [
+    ('max-file-seconds = inf', "pyproject.toml:2: max-file-seconds must be a number of seconds "
+                               "from 0 (no limit) to 86,400, got inf"),
+    ('max-file-seconds = nan', "pyproject.toml:2: max-file-seconds must be a number of seconds"),
+    ('max-file-seconds = 1e308', "pyproject.toml:2: max-file-seconds must be a number"),
+    ('max-file-seconds = -1', "pyproject.toml:2: max-file-seconds must be a number"),
+    ('max-file-bytes = 99999999999999999999', "pyproject.toml:2: max-file-bytes must be a "
+                                              "number of bytes"),
+    ('max-file-bytes = -5', "pyproject.toml:2: max-file-bytes must be a number of bytes"),
+    ('jobs = -3', "pyproject.toml:2: jobs must be a number of worker processes"),
+    ('exclude = ["\\\\"]', "pyproject.toml:2: exclude: '\\\\' is not a valid gitignore-style "
+                           "pattern: it ends with a '\\' that escapes nothing"),
+    ('extend-exclude = ["ok/", "!"]', "pyproject.toml:2: extend-exclude: '!' is not a valid "
+                                      "gitignore-style pattern: a lone '!' negates nothing"),
+    ('exclude = ["[z-a]"]', "pyproject.toml:2: exclude: '[z-a]' is not a valid gitignore-style "
+                            "pattern: its regular expression does not compile"),
+    ('per-file-ignores = {"x\\\\" = ["H101"]}', "pyproject.toml:2: per-file-ignores: 'x\\\\' "
+                                                "is not a valid gitignore-style pattern"),
+    ("x = " + "[" * 5000 + "]" * 5000, "pyproject.toml: invalid TOML: nested too deeply"),
+    ('rules = [{code = "X1", description = ' + "[" * 300 + "]" * 300 + "}]",
+     "pyproject.toml:2: rules: values nested more than 64 levels deep; refused"),
+], ids=["seconds-inf", "seconds-nan", "seconds-huge", "seconds-negative", "bytes-huge",
+        "bytes-negative", "jobs-negative", "exclude-backslash", "exclude-bang",
+        "exclude-bad-range", "per-file-ignores-backslash", "deep-toml", "deep-inline-rule"])
+def test_odd_settings_are_configuration_errors_not_internal_errors(tmp_path, setting, message):
+    root = make(tmp_path, {".obs-lint.yaml": None} if False else {})
+    (root / ".obs-lint.yaml").unlink()
+    (root / "pyproject.toml").write_text(
+        f'[tool.obs-lint]\n{setting}\npacks = ["pack.yaml"]\n', encoding="utf-8")
+    code, report, err = run_sub(root)
+    assert code == 2 and report is None
+    assert err.startswith(f"obs-lint: error: {message}"), err
+    assert err.count("\n") == 1 and "internal error" not in err
+
+
+def test_init_refuses_to_append_to_a_pyproject_it_would_break(tmp_path):
+    root = tmp_path / "p"
+    root.mkdir()
+    (root / "a.py").write_text("import mlflow\n")
+    for text, fragment in (('tool = "x"\n', "its `tool` key is not a table"),
+                           ("x = [1,\n", "is not valid TOML")):
+        (root / "pyproject.toml").write_text(text)
+        proc = subprocess.run([sys.executable, "-m", "obs_lint", "init"], cwd=root,
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 2 and fragment in proc.stderr, proc.stderr
+        assert proc.stderr.count("\n") == 1
+        assert (root / "pyproject.toml").read_text() == text  # untouched
+
+
+@pytest.mark.parametrize("where, shown", [
+    ('where: {include: ["\\\\"]}', "where.include: '\\\\' is not a valid gitignore-style"),
+    ('where: {exclude: ["ok", "!"]}', "where.exclude: '!' is not a valid gitignore-style"),
+    ('where: {consult: ["[z-a]"]}', "where.consult: '[z-a]' is not a valid gitignore-style"),
+], ids=["include-backslash", "exclude-bang", "consult-range"])
+def test_invalid_globs_in_a_pack_are_pack_errors_at_their_line(cli, tmp_path, where, shown):
+    pack = PACK.replace("    check: {kind: forbid-import, modules: [mlflow]}",
+                        f"    {where}\n    check: {{kind: forbid-import, modules: [mlflow]}}")
+    root = make(tmp_path, {"pack.yaml": pack})
+    code, report, err = run_cli(cli, root)
+    assert code == 2 and report is None
+    assert err == f"obs-lint: error: pack.yaml:12: rule H101 (no-mlflow): {shown}" + \
+        err.split(shown, 1)[1] and err.count("\n") == 1, err
+
+
+def test_a_50_mb_pack_is_refused_before_it_is_parsed(cli, tmp_path):
+    big = PACK + "# " + "x" * 98 + "\n"
+    big += ("# " + "x" * 98 + "\n") * (50 * 2**20 // 100)
+    root = make(tmp_path, {"big.yaml": big, ".obs-lint.yaml": "packs: [big.yaml]\n"})
+    code, report, err = run_cli(cli, root)
+    assert code == 2 and report is None
+    assert re.fullmatch(r"obs-lint: error: big\.yaml: pack is 52,\d{3},\d{3} bytes, over the "
+                        r"4,194,304-byte limit for a pack file \(.*\); refused\n", err), err
+
+
+def test_running_out_of_memory_is_one_line_and_exit_2(tmp_path):
+    """Memory exhaustion is injected (the engine raises MemoryError), so the test needs no
+    real gigabytes: the CLI must print one line, exit 2, and show no traceback."""
+    root = make(tmp_path)
+    script = ("import sys, obs_lint.cli as cli\n"
+              "def boom(*a, **k):\n"
+              "    hog = [bytearray(1000) for _ in range(1000)]\n"
+              "    raise MemoryError()\n"
+              "cli.run_check = boom\n"
+              "sys.argv = ['obs-lint', 'check', '--no-cache']\n"
+              "cli.main()\n")
+    proc = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("obs-lint: error: out of memory") and \
+        proc.stderr.count("\n") == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def _many_findings(tmp_path: Path) -> Path:
+    """A report far larger than a pipe's buffer (64 KiB): 100 files with one finding each
+    whose message is 2,000 characters (the sibling makes 101)."""
+    pack = PACK.replace("message: raw mlflow import", "message: " + "m" * 2000)
+    return make(tmp_path, {"pack.yaml": pack,
+                           **{f"src/m{i:03d}.py": "import mlflow\n" for i in range(100)}})
+
+
+def _closed_pipe() -> int:
+    """The write end of a pipe whose reader is already gone (`| true` that won the race)."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    return write_end
+
+
+@pytest.mark.parametrize("args, status", [
+    (("check", "--no-cache"), 1),  # the verdict: the run is complete, only the reader left
+    (("check", "--no-cache", "--format", "github"), 1),
+    (("check", "--no-cache", "--format", "json:out.json", "--format", "text"), 1),
+    (("rules",), 141),  # other output: quiet, the status of a command SIGPIPE ends
+    (("explain", "H101"), 141),
+])
+def test_writing_into_a_closed_pipe_ends_the_run_quietly(tmp_path, args, status):
+    root = _many_findings(tmp_path)
+    out = _closed_pipe()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "obs_lint", *args], cwd=root, stdout=out,
+                              stderr=subprocess.PIPE, timeout=300)
+    finally:
+        os.close(out)
+    assert proc.stderr.decode("utf-8", "replace") == ""
+    assert proc.returncode == status
+    if "json:out.json" in args:  # a report to a file is still written
+        assert len(json.loads((root / "out.json").read_text())["findings"]) == 101
+
+
+@pytest.mark.parametrize("reader", [["head", "-n", "1"], ["grep", "-q", "H101"], ["true"]],
+                         ids=["head", "grep-q", "true"])
+def test_real_readers_that_stop_early(tmp_path, reader):
+    """`obs-lint check | head -1` and friends: the reader leaves while obs-lint writes (or
+    before); whenever that is, obs-lint says nothing and exits with the run's verdict."""
+    root = _many_findings(tmp_path)
+    lint = subprocess.Popen([sys.executable, "-m", "obs_lint", "check", "--no-cache"],
+                            cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert lint.stdout is not None and lint.stderr is not None
+    rd = subprocess.Popen(reader, stdin=lint.stdout, stdout=subprocess.DEVNULL)
+    lint.stdout.close()  # only the reader holds the read end
+    rd.wait(timeout=300)
+    err = lint.stderr.read().decode("utf-8", "replace")
+    assert lint.wait(timeout=300) == 1
+    assert err == ""
+
+
+def test_a_pack_regex_that_backtracks_catastrophically_is_refused_when_the_pack_loads(
+        tmp_path):
+    """`^hp_([a-z]+_?)+$` against this 50-character key ran for minutes inside the rule; the
+    pack is refused instead (the subprocess timeout only guards against a hang)."""
+    rule = ("  - code: H401\n    name: hp-keys\n    phase: 1\n    severity: error\n"
+            "    message: hyperparameters are prefixed\n"
+            '    check: {kind: dict-keys, calls: ["*.log_params"], pattern: "^hp_([a-z]+_?)+$"}\n')
+    root = make(tmp_path, {"pack.yaml": PACK + rule,
+                           "src/train.py": "import mlflow\nmlflow.log_params({'hp_"
+                                           + "a" * 46 + "!': 1})\n"})
+    code, report, err = run_sub(root, timeout=300)
+    assert code == 2 and report is None
+    assert err.startswith("obs-lint: error: pack.yaml:32: rule H401 (hp-keys): check: "
+                          "pattern: '^hp_([a-z]+_?)+$' can take exponential time"), err
+    assert err.count("\n") == 1

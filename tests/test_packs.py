@@ -125,3 +125,61 @@ def test_pack_from_pyproject_inline_rules(cli, tmp_path):
     data = json.loads(out)
     assert code == 1, err
     assert [(f["rule"], f["path"], f["line"]) for f in data["findings"]] == [("LOC1", "a.py", 1)]
+
+
+# catastrophic backtracking: refused at load (obs_lint.regexsafe), never run for minutes
+EXPONENTIAL = [r"^hp_([a-z]+_?)+$", r"(x+)+", r"(x*)*", r"(a|a)*", r"(a|aa)+", r"(\w+|\d)+",
+               r"(a{1,3})*", r"^(\w+\s?)+$", r"((ab)*c?)+", r"(?:a+)+b", r"(x+x+)+y",
+               r"((x+)y?)+", r"(.*a)+", r"(?:\d+\.?)+$"]
+LINEAR = [r"^hp_", r"^hp_[a-z_]+$", r"(foo|bar)+", r"(\w|-)+", r"(ab)+", r"(a{2})+",
+          r"^(hp|param)_", r"\d+\d+", r"^[a-z]+(_[a-z]+)*$", r"(a|b)*c",
+          r"^(?:[a-z0-9]+-)*[a-z0-9]+$", r"(a|ab)+", r"(\w|\d)+", r"^(?!tmp_)[a-z_]+$",
+          r"^\d+(\.\d+)*$", r"(_[a-z]+)*[a-z]", r"(?:a++)+", r"(?>a+)+"]
+
+
+@pytest.mark.parametrize("pattern", EXPONENTIAL)
+def test_regexes_that_backtrack_exponentially_are_refused(pattern):
+    from obs_lint.regexsafe import backtracking_problem
+
+    assert backtracking_problem(pattern), pattern
+
+
+@pytest.mark.parametrize("pattern", LINEAR)
+def test_ordinary_regexes_are_accepted(pattern):
+    import re
+    import sys
+
+    from obs_lint.regexsafe import backtracking_problem
+
+    if "++" in pattern or "(?>" in pattern:
+        if sys.version_info < (3, 11):
+            pytest.skip("possessive quantifiers and atomic groups need Python 3.11")
+    re.compile(pattern)
+    assert backtracking_problem(pattern) is None, pattern
+
+
+@pytest.mark.parametrize("kind, param", [("dict-keys", "pattern"), ("yaml", "matches")])
+def test_a_pack_regex_that_backtracks_is_a_pack_error_at_its_line(kind, param):
+    check = ({"kind": "dict-keys", "calls": ["*.log_params"]} if kind == "dict-keys"
+             else {"kind": "yaml", "file": "c.yaml", "key": "a"})
+    text = textwrap.dedent(f"""\
+        pack: {{id: t, title: T}}
+        phases: [{{id: 1, title: One}}]
+        rules:
+          - code: T101
+            name: keys
+            phase: 1
+            severity: error
+            message: keys
+            check:
+              kind: {check['kind']}
+              {'calls: ["*.log_params"]' if kind == 'dict-keys' else 'file: c.yaml'}
+              {'' if kind == 'dict-keys' else 'key: a'}
+              {param}: "^hp_([a-z]+_?)+$"
+        """)
+    with pytest.raises(PackError) as info:
+        parse_pack(text, "p.yaml")
+    msg = str(info.value)
+    assert msg.startswith(f"p.yaml:13: rule T101 (keys): check: {param}: '^hp_([a-z]+_?)+$' "
+                          "can take exponential time"), msg
+    assert "\n" not in msg

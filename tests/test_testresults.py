@@ -213,3 +213,30 @@ def test_an_unquoted_glob_that_the_shell_expanded_is_caught(cli, suite):
                          cwd=root)
     assert code == 2 and "results/xunit2.xml: not a Python, YAML or SQL file" in err
     assert "quote it" in err
+
+
+def test_a_classname_of_40000_dotted_parts_is_mapped_in_linear_memory(tmp_path):
+    """80 KB of classname built every dotted prefix (1.6 GB); memory is measured (traced
+    allocations), not time."""
+    import tracemalloc
+
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_x.py").write_text("def test_a(): pass\n")
+    deep = "tests.test_x." + ".".join(["a"] * 40_000)
+    absent = ".".join(["b"] * 40_000)
+    xml = tmp_path / "deep.xml"
+    xml.write_text('<?xml version="1.0"?>\n<testsuites><testsuite name="s">'
+                   f'<testcase classname="{deep}" name="test_a"/>'
+                   f'<testcase classname="{absent}" name="test_b"/>'
+                   "</testsuite></testsuites>\n", encoding="utf-8")
+    tracemalloc.start()
+    try:
+        cases = read_junit([str(xml)], str(tmp_path))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert [c.path for c in cases] == ["tests/test_x.py", ""]
+    assert peak < 20 * 2**20, f"peak {peak / 2**20:.0f} MB"
+    # results produced elsewhere: a phase glob decides among prefixes a path can have
+    assert classname_to_path("tests.rag.test_r." + ".".join(["C"] * 40_000), str(tmp_path),
+                             lambda p: p == "tests/rag/test_r.py") == "tests/rag/test_r.py"

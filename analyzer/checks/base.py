@@ -28,7 +28,8 @@ class Param:
     """One parameter of a check kind, as written in a pack's ``check:`` mapping.
 
     ``types`` are the accepted Python types after YAML loading (``list`` means a list whose items
-    are ``item_types``). ``choices`` restricts string values.
+    are ``item_types``). ``choices`` restricts string values. ``globs``: the value is
+    gitignore-style globs, each checked when the pack loads (a pack error at its line).
     """
 
     name: str
@@ -38,6 +39,7 @@ class Param:
     doc: str = ""
     item_types: tuple[type, ...] = ()
     choices: tuple[str, ...] = ()
+    globs: bool = False
 
 
 MAX_RELATED = 12

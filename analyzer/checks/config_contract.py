@@ -82,9 +82,9 @@ class ConfigContract(CheckKind):
     files: ["config/**/*.yaml"]
 """
     params: ClassVar[tuple[Param, ...]] = (
-        Param("files", (list, str), required=True, item_types=(str,),
+        Param("files", (list, str), required=True, item_types=(str,), globs=True,
               doc="Config files (YAML; paths or gitignore-style globs relative to the root)."),
-        Param("exclude_loaders", (list,), item_types=(str,), default=DEFAULT_EXCLUDE,
+        Param("exclude_loaders", (list,), item_types=(str,), default=DEFAULT_EXCLUDE, globs=True,
               doc="Globs of Python files whose loads do not count (tests, scripts)."),
         Param("main_blocks", (bool,), default=False,
               doc="Count loads in `if __name__ == \"__main__\":` blocks (script entry points, "

@@ -101,10 +101,10 @@ class DbContract(CheckKind):
     files: ["database/**/*.sql"]
 """
     params: ClassVar[tuple[Param, ...]] = (
-        Param("files", (list, str), required=True, item_types=(str,),
+        Param("files", (list, str), required=True, item_types=(str,), globs=True,
               doc="DDL files (paths or gitignore-style globs relative to the root), applied "
                   "together in path order."),
-        Param("exclude_files", (list,), item_types=(str,), default=DEFAULT_EXCLUDE,
+        Param("exclude_files", (list,), item_types=(str,), default=DEFAULT_EXCLUDE, globs=True,
               doc="Globs of DDL files not applied (rollback / down migrations)."),
         Param("tables", (list,), item_types=(str,),
               doc="Only accesses to these tables are checked ((schema.)name)."),

@@ -36,6 +36,7 @@ from fnmatch import fnmatchcase
 from typing import Iterator
 
 from ..facts.model import CallFact, DictValue, FStr, PythonFacts, Ref, Value
+from ..regexsafe import refusal
 from ..types import CheckResult, Location, Severity, Span
 from .base import CheckKind, Param, RuleContext
 from .pyindex import call_literals, empty_scope, resolve_ref, show
@@ -125,6 +126,10 @@ class DictKeys(CheckKind):
             re.compile(params.get("pattern") or "")
         except re.error as exc:
             errs.append(f"pattern: not a valid regular expression: {exc}")
+        else:
+            refused = refusal("pattern", params.get("pattern") or "")
+            if refused:
+                errs.append(refused)
         if not params.get("calls"):
             errs.append("calls: must name at least one call pattern")
         if (params.get("min_calls") or 0) < 0:

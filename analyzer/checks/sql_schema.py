@@ -85,7 +85,7 @@ check:
   columns: {metrics: jsonb, started_at: timestamptz}
 """
     params: ClassVar[tuple[Param, ...]] = (
-        Param("files", (list, str), required=True, item_types=(str,),
+        Param("files", (list, str), required=True, item_types=(str,), globs=True,
               doc="SQL files (paths or gitignore-style globs relative to the root), read "
                   "together in path order."),
         Param("table", (str,), doc="Table that must be created ((schema.)name)."),

@@ -49,6 +49,7 @@ import re
 from typing import Any, ClassVar, Mapping, Sequence
 
 from ..facts.yaml_model import YamlFacts, YNode
+from ..regexsafe import refusal
 from ..types import CheckResult, FileKind, Location, Severity, Span
 from .base import CheckKind, Param, RuleContext
 
@@ -290,6 +291,10 @@ check:
                 re.compile(params["matches"])
             except re.error as exc:
                 errors.append(f"matches: invalid regex {params['matches']!r}: {exc}")
+            else:
+                refused = refusal("matches", params["matches"])
+                if refused:
+                    errors.append(refused)
         for name in ("min", "max", "sum", "tolerance"):
             v = params.get(name)
             if _given(params, name) and (not _is_num(v) or math.isnan(v)):

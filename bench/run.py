@@ -594,6 +594,8 @@ class Runner:
         if with_fixit:
             self.run_one("fixit", 0, record=False)
 
+    slow_peer_rounds: Optional[int] = None  # fixit and semgrep only in the first N rounds
+
     def rounds(self, n: int) -> None:
         indep = ["obs_jobs1", "obs_jobs2", "obs_select", "obs_contracts", "floor", "fixit", "ruff",
                  "astgrep", "semgrep"]
@@ -606,6 +608,9 @@ class Runner:
                 if item == "__cache_block__":
                     for scen in ("obs_cold", "obs_warm", "obs_touch"):
                         self.run_one(scen, i)
+                elif item in ("fixit", "semgrep") and self.slow_peer_rounds is not None \
+                        and i > self.slow_peer_rounds:
+                    continue
                 else:
                     self.run_one(item, i)
 
@@ -911,6 +916,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--real", type=Path, metavar="PATH",
                     help="also measure a real checkout (e.g. the E2I tree), on a private copy; "
                          "its targets are the ones the README quotes first")
+    ap.add_argument("--slow-peer-rounds", type=int, default=None, metavar="N",
+                    help="run fixit and semgrep (minutes a round on a large tree) in the first N "
+                         "rounds only; their medians are then of N samples (the table says so)")
     ap.add_argument("--real-skip", default="",
                     help="scenarios skipped on the real tree only (e.g. 'fixit,semgrep')")
     args = ap.parse_args(raw)
@@ -963,6 +971,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         for c in corpora:
             r = Runner(tools, c, args.timeout, tmp)
+            r.slow_peer_rounds = args.slow_peer_rounds
             for s in skip:
                 r.skip[s] = "skipped (--skip)"
             if c.kind == "wheels":

@@ -720,8 +720,10 @@ def evaluate(r: Runner) -> Tuple[Dict[str, Optional[float]], List[Tuple[str, str
         "jobs1/jobs2": ratio("obs_jobs1", "obs_jobs2"),
         "cold/floor": ratio("obs_cold", "floor"),
     }
-    obs_rss = [S[k]["maxrss_mb"] for k in OBS if S[k].get("ok")]
-    obs_tree = [S[k]["tree_mb"] for k in OBS if S[k].get("ok")]
+    # the e2i-pack scenarios (the contracts scenario reads another rule set; shown on its row)
+    e2i = [k for k in OBS if k != "obs_contracts"]
+    obs_rss = [S[k]["maxrss_mb"] for k in e2i if S[k].get("ok")]
+    obs_tree = [S[k]["tree_mb"] for k in e2i if S[k].get("ok")]
     peak = max(obs_rss) if obs_rss else None
     tree = max(obs_tree) if obs_tree else None
 
@@ -759,10 +761,14 @@ def evaluate(r: Runner) -> Tuple[Dict[str, Optional[float]], List[Tuple[str, str
         x = ratios[f"obs-lint --select {SELECT_RULE} / ast-grep"]
         t.append((f"single-rule cold (`--select {SELECT_RULE}`) ≤ 2× ast-grep's",
                   "ratio ≤ 2", f"{x:.2f}" if x else "—", mark(x, x is not None and x <= 2.0)))
-        t.append(("peak RSS ≤ 300 MB (largest process, any obs-lint scenario)", "300 MB",
+        t.append(("peak RSS ≤ 300 MB (largest process, `e2i`-pack scenarios)", "300 MB",
                   f"{peak:.0f} MB (whole tree {tree:.0f} MB)" if peak else "—",
                   mark(peak, peak is not None and peak <= 300)))
         secs("obs_contracts", 6.0, "cold with `--extend-pack contracts`")
+        c = S["obs_contracts"]
+        if c.get("ok"):
+            t.append(("(reported) peak RSS with `--extend-pack contracts`", "—",
+                      f"{c['maxrss_mb']:.0f} MB", "—"))
     else:
         x = ratios["cold/floor"]
         t.append(("cold within 1.5× of the jobs-scaled libcst parse floor", "cold/floor ≤ 1.5",

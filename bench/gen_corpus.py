@@ -20,7 +20,8 @@ byte-identical tree. Shape (paths from the audit spec, ``/work/shared/spec/obser
   ordinary YAML / SQL files; ``.obs-lint.yaml`` (``packs: [e2i]``) and ``pyproject.toml`` at the
   root (the latter also marks the project root for peers that look for one).
 
-About 10% of the Python files touch MLflow / Opik / RAGAS, mostly through the connectors
+About a quarter of the Python files (``--obs-share``, calibrated so that obs-lint parses the
+same share of files and lines as on the real E2I tree) touch MLflow / Opik / RAGAS, mostly through the connectors
 (``async with opik.trace_agent(...)``, ``get_opik_connector()``, ``MLflowConnector``), with a
 few raw ``import mlflow`` violations and look-alikes in comments and strings. Every other file
 contains none of the words mlflow / opik / ragas / trace_agent (checked before writing), as in a
@@ -530,8 +531,15 @@ class PyFile:
     meta: Dict[str, str] = field(default_factory=dict)
 
 
+# Share of Python files touching MLflow / Opik / RAGAS. Calibrated against the real E2I tree
+# (bench/run.py --real): 0.10 made obs-lint parse 12% of the files and 15% of the lines where
+# it parses 26% / 27% of the real tree's; 0.20 brings both within 20% (RESULTS.md).
+OBS_SHARE = 0.20
+
+
 class Corpus:
-    def __init__(self, seed: int, n_files: int, n_lines: int) -> None:
+    def __init__(self, seed: int, n_files: int, n_lines: int, obs_share: float = OBS_SHARE) -> None:
+        self.obs_share = obs_share
         self.rng = random.Random(seed)
         self.py = Py(self.rng)
         self.obs = Obs(self.py)
@@ -681,8 +689,8 @@ class Corpus:
             if path not in {f.path for f in self.files}:
                 self.add(path, "module")
 
-        # Observability share: top up to ~10% from plausible candidates
-        want = round(n * 0.10)
+        # Observability share: top up to ``obs_share`` from plausible candidates
+        want = round(n * self.obs_share)
         have_obs = sum(f.obs for f in self.files)
         cands = [f for f in self.files if not f.obs and (
             (f.kind == "node" and f.meta.get("flavour") != "none")
@@ -1362,8 +1370,9 @@ asyncio_mode = "auto"
 # --------------------------------------------------------------------------------------------
 
 
-def generate(out: Path, seed: int, n_files: int, n_lines: int) -> Dict[str, int]:
-    c = Corpus(seed, n_files, n_lines)
+def generate(out: Path, seed: int, n_files: int, n_lines: int,
+             obs_share: float = OBS_SHARE) -> Dict[str, int]:
+    c = Corpus(seed, n_files, n_lines, obs_share)
     c.plan()
     texts: Dict[str, str] = {}
     for f in c.files:
@@ -1412,6 +1421,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--files", type=int, default=1500, help="number of Python files (default 1500)")
     ap.add_argument("--lines", type=int, default=600_000, help="approximate Python lines (default 600000)")
+    ap.add_argument("--obs-share", type=float, default=OBS_SHARE,
+                    help=f"share of Python files touching the tools (default {OBS_SHARE})")
     ap.add_argument("--force", action="store_true", help="delete OUT first if it exists")
     ap.add_argument("--verify", action="store_true", help="compile() every generated Python file")
     args = ap.parse_args(argv)
@@ -1422,7 +1433,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             return 2
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
-    stats = generate(out, args.seed, args.files, args.lines)
+    stats = generate(out, args.seed, args.files, args.lines, args.obs_share)
     if args.verify:
         bad = 0
         for p in sorted(out.rglob("*.py")):

@@ -53,6 +53,9 @@ RESULTS_DIR = BENCH / ".results"
 
 FIXIT_SPEC = "fixit==2.2.1"
 RUFF_SPEC = "ruff==0.17.6"
+ASTGREP_SPEC = "ast-grep-cli==0.51.1"
+SEMGREP_SPEC = "semgrep"  # optional: skipped if it does not install
+SELECT_RULE = "E2I201"  # the pack's no-raw-mlflow rule: what ruff / ast-grep / fixit / semgrep check
 WHEELS = ["mlflow-skinny==3.17.2", "opik==2.2.122", "ragas==0.4.3"]
 QUICK_WHEELS = ["ragas==0.4.3"]
 
@@ -63,8 +66,14 @@ FALLBACK_GREP = rb"mlflow|opik|ragas|trace_"
 TOUCH_PREFERRED = "src/agents/ml_foundation/model_trainer/agent.py"
 TOUCH_BACKUP = CORPORA / ".touch-backup"
 
-SCENARIOS = ["obs_cold", "obs_warm", "obs_touch", "obs_jobs1", "obs_jobs2", "floor", "fixit", "ruff"]
+SCENARIOS = ["obs_cold", "obs_warm", "obs_touch", "obs_jobs1", "obs_jobs2", "obs_select",
+             "obs_contracts", "floor", "fixit", "ruff", "astgrep", "semgrep"]
+PEER_SCENARIOS = ("fixit", "ruff", "astgrep", "semgrep")
 LABELS = {
+    "obs_select": f"obs-lint `--select {SELECT_RULE} --no-cache` (one rule, cold)",
+    "obs_contracts": "obs-lint `--extend-pack contracts --no-cache` (cold)",
+    "astgrep": "ast-grep, one rule (raw `mlflow` imports)",
+    "semgrep": "semgrep, one rule (raw `mlflow` imports)",
     "obs_cold": "obs-lint cold (cache cleared)",
     "obs_warm": "obs-lint warm (nothing changed)",
     "obs_touch": "obs-lint, one file changed",
@@ -101,6 +110,8 @@ class Tools:
     obs_python: str
     fixit: Optional[List[str]] = None
     ruff: Optional[List[str]] = None
+    astgrep: Optional[List[str]] = None
+    semgrep: Optional[List[str]] = None
     peers_error: str = ""
     versions: Dict[str, str] = field(default_factory=dict)
 
@@ -148,6 +159,24 @@ def ensure_peers(skip: bool) -> Tuple[Optional[List[str]], Optional[List[str]], 
     return ([str(fixit)] if fixit.exists() else None, [str(ruff)] if ruff.exists() else None, "")
 
 
+def ensure_more_peers() -> Tuple[Optional[List[str]], Optional[List[str]], str]:
+    """ast-grep (required for the single-rule target) and semgrep (if it installs) in the
+    peers venv."""
+    py = PEERS / "bin" / "python"
+    astgrep, semgrep = PEERS / "bin" / "ast-grep", PEERS / "bin" / "semgrep"
+    notes = []
+    for exe, spec in ((astgrep, ASTGREP_SPEC), (semgrep, SEMGREP_SPEC)):
+        if exe.exists() or not py.exists():
+            continue
+        log(f"installing {spec} into {PEERS}")
+        rc, _, err = sh([str(py), "-m", "pip", "install", "--quiet", spec], timeout=900)
+        if rc != 0:
+            errs = "\n".join(ln for ln in err.splitlines() if "is ignored" not in ln)
+            notes.append(f"pip install {spec} failed: {errs.strip()[-200:]}")
+    return ([str(astgrep)] if astgrep.exists() else None,
+            [str(semgrep)] if semgrep.exists() else None, "; ".join(notes))
+
+
 def tool_versions(tools: Tools) -> Dict[str, str]:
     v: Dict[str, str] = {}
     rc, out, err = sh(tools.obs_lint + ["--version"], timeout=60)
@@ -168,6 +197,12 @@ def tool_versions(tools: Tools) -> Dict[str, str]:
     if tools.ruff:
         rc, out, _ = sh(tools.ruff + ["--version"])
         v["ruff"] = out.strip().split()[-1] if rc == 0 and out.strip() else "unavailable"
+    if tools.astgrep:
+        rc, out, _ = sh(tools.astgrep + ["--version"])
+        v["ast-grep"] = out.strip().split()[-1] if rc == 0 and out.strip() else "unavailable"
+    if tools.semgrep:
+        rc, out, _ = sh(tools.semgrep + ["--version"], timeout=120)
+        v["semgrep"] = out.strip().splitlines()[-1] if rc == 0 and out.strip() else "unavailable"
     return v
 
 
@@ -180,7 +215,7 @@ def tool_versions(tools: Tools) -> Dict[str, str]:
 class Corpus:
     name: str
     root: Path
-    kind: str  # generated | wheels
+    kind: str  # generated | wheels | real
     stats: Dict[str, Any] = field(default_factory=dict)
     touch_file: Optional[Path] = None
     error: str = ""
@@ -282,6 +317,26 @@ def ensure_wheels(quick: bool) -> Corpus:
     return c
 
 
+def ensure_real(source: Path) -> Corpus:
+    """A private copy of a real checkout (``--real PATH``), so that the touched file and the
+    cache never land in the user's tree: its Python, YAML, SQL and TOML files, with their
+    modification times, minus any ``.obs-lint-cache``."""
+    root = CORPORA / "real"
+    c = Corpus("real", root, "real")
+    if not source.is_dir():
+        c.error = f"{source} is not a directory"
+        return c
+    if root.exists():
+        shutil.rmtree(root)
+    shutil.copytree(source, root, ignore=shutil.ignore_patterns(".obs-lint-cache", ".git",
+                                                                "__pycache__"))
+    c.stats = _file_stats(root)
+    c.stats["source"] = str(source)
+    c.touch_file = root / TOUCH_PREFERRED if (root / TOUCH_PREFERRED).exists() else next(
+        iter(sorted(root.rglob("agent.py"))), None)
+    return c
+
+
 # --------------------------------------------------------------------------------------------
 # Measurement
 # --------------------------------------------------------------------------------------------
@@ -311,6 +366,8 @@ class Runner:
         self.obs_stats: Dict[str, Any] = {}
         self.obs_findings: Optional[int] = None
         self.peer_findings: Dict[str, Optional[int]] = {}
+        self.extra_findings: Dict[str, int] = {}
+        self.contracts_stats: Dict[str, Any] = {}
         self.floor_list = tmp / f"{corpus.name}-floor-paths.txt"
         self.floor_source = ""
         self.floor_info: Dict[str, Any] = {}
@@ -332,6 +389,17 @@ class Runner:
             return self.check_cmd("--jobs", "1", "--no-cache")
         if scen == "obs_jobs2":
             return self.check_cmd("--jobs", "2", "--no-cache")
+        if scen == "obs_select":
+            return self.check_cmd("--select", SELECT_RULE, "--no-cache")
+        if scen == "obs_contracts":
+            return self.check_cmd("--extend-pack", "contracts", "--no-cache")
+        if scen == "astgrep" and self.t.astgrep:
+            return self.t.astgrep + ["scan", "--rule", str(BENCH / "ast_grep_rule.yml"),
+                                     "--json=compact", str(self.c.root)]
+        if scen == "semgrep" and self.t.semgrep:
+            return self.t.semgrep + ["scan", "--config", str(BENCH / "semgrep_rule.yml"), "--json",
+                                     "--metrics=off", "--disable-version-check", "--quiet",
+                                     "--no-git-ignore", str(self.c.root)]
         if scen == "floor":
             return [self.t.obs_python, str(BENCH / "parse_floor.py"), "--jobs", str(self.jobs),
                     "--paths-file", str(self.floor_list)]
@@ -344,6 +412,8 @@ class Runner:
 
     def ok_rc(self, scen: str, rc: int) -> bool:
         # fixit: bit 1 = violations, bit 2 = files it failed on (noted in the results)
+        if scen in ("astgrep", "semgrep"):
+            return rc in (0, 1)  # 1: it found error-severity matches
         return rc in ((0, 1, 2, 3) if scen == "fixit" else (0,))
 
     def measure(self, scen: str, cmd: List[str]) -> Tuple[Sample, Path, Path]:
@@ -440,7 +510,7 @@ class Runner:
             return None
         cmd = self.command(scen)
         if cmd is None:
-            self.skip[scen] = "peer not installed" if scen in ("fixit", "ruff") else "no command"
+            self.skip[scen] = "peer not installed" if scen in PEER_SCENARIOS else "no command"
             return None
         if scen == "obs_cold":
             rc, _, err = sh(self.t.obs_lint + ["cache", "clear"], cwd=self.c.root, timeout=120)
@@ -462,8 +532,27 @@ class Runner:
         finally:
             if scen == "obs_touch":
                 self.untouch()
-        if s.ok and scen in OBS:
+        if s.ok and scen in ("obs_cold", "obs_warm", "obs_touch", "obs_jobs1", "obs_jobs2"):
             self.read_obs_json(out)
+        if s.ok and scen in ("obs_select", "obs_contracts"):
+            try:
+                doc = json.loads(out.read_text())
+                self.extra_findings[scen] = len(doc.get("findings", []))
+                if scen == "obs_contracts":
+                    st = doc.get("stats") or {}
+                    self.contracts_stats = {k: v for k, v in st.items() if k != "parsed_paths"}
+            except (OSError, ValueError, AttributeError):
+                pass
+        if s.ok and scen == "astgrep":
+            try:
+                self.peer_findings["ast-grep"] = len(json.loads(out.read_text() or "[]"))
+            except ValueError:
+                pass
+        if s.ok and scen == "semgrep":
+            try:
+                self.peer_findings["semgrep"] = len(json.loads(out.read_text()).get("results", []))
+            except (ValueError, AttributeError):
+                pass
         if s.ok and scen == "fixit":
             text = out.read_text(errors="replace")
             self.peer_findings["fixit"] = text.count("NoRawMlflowImport")
@@ -501,11 +590,15 @@ class Runner:
         self.prepare_floor_list()
         self.run_one("floor", 0, record=False)
         self.run_one("ruff", 0, record=False)
+        self.run_one("astgrep", 0, record=False)
         if with_fixit:
             self.run_one("fixit", 0, record=False)
 
+    slow_peer_rounds: Optional[int] = None  # fixit and semgrep only in the first N rounds
+
     def rounds(self, n: int) -> None:
-        indep = ["obs_jobs1", "obs_jobs2", "floor", "fixit", "ruff"]
+        indep = ["obs_jobs1", "obs_jobs2", "obs_select", "obs_contracts", "floor", "fixit", "ruff",
+                 "astgrep", "semgrep"]
         for i in range(1, n + 1):
             k = (i - 1) % len(indep)
             order = indep[k:] + indep[:k]
@@ -515,6 +608,9 @@ class Runner:
                 if item == "__cache_block__":
                     for scen in ("obs_cold", "obs_warm", "obs_touch"):
                         self.run_one(scen, i)
+                elif item in ("fixit", "semgrep") and self.slow_peer_rounds is not None \
+                        and i > self.slow_peer_rounds:
+                    continue
                 else:
                     self.run_one(item, i)
 
@@ -618,11 +714,16 @@ def evaluate(r: Runner) -> Tuple[Dict[str, Optional[float]], List[Tuple[str, str
     ratios = {
         "obs-lint/fixit": ratio("obs_cold", "fixit"),
         "obs-lint/ruff": ratio("obs_cold", "ruff"),
+        "obs-lint/semgrep": ratio("obs_cold", "semgrep"),
+        f"obs-lint --select {SELECT_RULE} / ast-grep": ratio("obs_select", "astgrep"),
+        f"obs-lint --select {SELECT_RULE} / ruff": ratio("obs_select", "ruff"),
         "jobs1/jobs2": ratio("obs_jobs1", "obs_jobs2"),
         "cold/floor": ratio("obs_cold", "floor"),
     }
-    obs_rss = [S[k]["maxrss_mb"] for k in OBS if S[k].get("ok")]
-    obs_tree = [S[k]["tree_mb"] for k in OBS if S[k].get("ok")]
+    # the e2i-pack scenarios (the contracts scenario reads another rule set; shown on its row)
+    e2i = [k for k in OBS if k != "obs_contracts"]
+    obs_rss = [S[k]["maxrss_mb"] for k in e2i if S[k].get("ok")]
+    obs_tree = [S[k]["tree_mb"] for k in e2i if S[k].get("ok")]
     peak = max(obs_rss) if obs_rss else None
     tree = max(obs_tree) if obs_tree else None
 
@@ -648,11 +749,55 @@ def evaluate(r: Runner) -> Tuple[Dict[str, Optional[float]], List[Tuple[str, str
         x = ratios["jobs1/jobs2"]
         t.append(("`--jobs 2` cold ≥ 1.6× faster than `--jobs 1`", "jobs1/jobs2 ≥ 1.6",
                   f"{x:.2f}" if x else "—", mark(x, x is not None and x >= 1.6)))
+    elif r.c.kind == "real":
+        def secs(key: str, limit: float, what: str) -> None:
+            v = med[key]
+            t.append((f"{what} ≤ {limit:g} s", f"{limit:g} s", fmt_s(v) + " s" if v else "—",
+                      mark(v, v is not None and v <= limit)))
+
+        secs("obs_cold", 4.5, "cold (cache cleared, full `e2i` pack)")
+        secs("obs_warm", 0.3, "warm (nothing changed)")
+        secs("obs_touch", 0.5, "one file changed")
+        x = ratios[f"obs-lint --select {SELECT_RULE} / ast-grep"]
+        t.append((f"single-rule cold (`--select {SELECT_RULE}`) ≤ 2× ast-grep's",
+                  "ratio ≤ 2", f"{x:.2f}" if x else "—", mark(x, x is not None and x <= 2.0)))
+        t.append(("peak RSS ≤ 300 MB (largest process, `e2i`-pack scenarios)", "300 MB",
+                  f"{peak:.0f} MB (whole tree {tree:.0f} MB)" if peak else "—",
+                  mark(peak, peak is not None and peak <= 300)))
+        secs("obs_contracts", 6.0, "cold with `--extend-pack contracts`")
+        c = S["obs_contracts"]
+        if c.get("ok"):
+            t.append(("(reported) peak RSS with `--extend-pack contracts`", "—",
+                      f"{c['maxrss_mb']:.0f} MB", "—"))
     else:
         x = ratios["cold/floor"]
         t.append(("cold within 1.5× of the jobs-scaled libcst parse floor", "cold/floor ≤ 1.5",
                   f"{x:.2f}" if x else "—", mark(x, x is not None and x <= 1.5)))
     return ratios, t
+
+
+def parsed_share(stats: Dict[str, Any]) -> Optional[Tuple[float, float]]:
+    """(files parsed / discovered, lines parsed / discovered) from obs-lint's JSON ``stats``."""
+    try:
+        return (stats["files_parsed"] / stats["files_discovered"],
+                stats["lines_parsed"] / stats["lines_discovered"])
+    except (KeyError, TypeError, ZeroDivisionError):
+        return None
+
+
+def calibration_rows(gen: "Runner", real: "Runner") -> List[Tuple[str, str, str, str]]:
+    """The generated corpus parses the same share of files and lines as the real tree (±20%)."""
+    g, rl = parsed_share(gen.obs_stats), parsed_share(real.obs_stats)
+    if g is None or rl is None:
+        return [("generated corpus's parsed share within 20% of the real tree's", "±20%", "—",
+                 "n/a (not measured)")]
+    rows = []
+    for i, what in enumerate(("files", "lines")):
+        dev = g[i] / rl[i] - 1 if rl[i] else float("inf")
+        rows.append((f"generated corpus parses the real tree's share of {what} (±20%)", "±20%",
+                     f"{100 * g[i]:.1f}% vs {100 * rl[i]:.1f}% ({100 * dev:+.0f}%)",
+                     "✅ met" if abs(dev) <= 0.2 else "❌ missed"))
+    return rows
 
 
 def render(results: List[Tuple[Runner, Dict[str, Any]]], tools: Tools, args: argparse.Namespace,
@@ -683,6 +828,9 @@ def render(results: List[Tuple[Runner, Dict[str, Any]]], tools: Tools, args: arg
                 f"{st['yaml_files']} YAML, {st['sql_files']} SQL files.")
         if c.kind == "wheels":
             desc = f"Real third-party code, `.py` files of {', '.join(st['wheels'])}: " + desc
+        elif c.kind == "real":
+            desc = (f"The real tree `{st.get('source')}` (measured on a private copy, so the "
+                    "touched file and the cache stay out of it): " + desc)
         else:
             desc = f"`bench/gen_corpus.py` (seed {args.seed}): " + desc
         L += [desc, ""]
@@ -714,12 +862,18 @@ def render(results: List[Tuple[Runner, Dict[str, Any]]], tools: Tools, args: arg
         L += ["", "| ratio (medians) | value |", "|---|---|"]
         for k, v in ratios.items():
             L.append(f"| {k} | {('%.4f' % v) if v is not None and v < 0.1 else ('%.2f' % v if v is not None else '—')} |")
+        if r.contracts_stats:
+            shown = {k: v for k, v in r.contracts_stats.items() if not isinstance(v, (list, dict))}
+            L += ["", "obs-lint `stats` with `--extend-pack contracts`: "
+                  + ", ".join(f"`{k}`={v}" for k, v in shown.items())]
         fnd = [f"obs-lint {r.obs_findings}" if r.obs_findings is not None else None]
+        fnd += [f"obs-lint {LABELS[k].split('`')[1]} {v}" for k, v in r.extra_findings.items()]
         fnd += [f"{k} {v}" for k, v in r.peer_findings.items() if v is not None]
         fnd = [x for x in fnd if x]
         if fnd:
             L += ["", "Findings reported (sanity check, last successful run): " + ", ".join(fnd)
-                  + " (fixit and ruff count raw `mlflow` imports only; obs-lint runs the whole `e2i` pack)."]
+                  + " (the peers count raw `mlflow` imports only, without E2I201's exemptions; "
+                    "obs-lint runs the whole `e2i` pack)."]
         L += ["", "| target | threshold | measured | status |", "|---|---|---|---|"]
         for row in extra["targets"]:
             L.append("| " + " | ".join(row) + " |")
@@ -728,7 +882,8 @@ def render(results: List[Tuple[Runner, Dict[str, Any]]], tools: Tools, args: arg
         if r.notes:
             L += ["", "Notes:"] + [f"- {n}" for n in r.notes]
     L += ["", "Ratios: obs-lint/fixit = median(obs_cold) / median(fixit); obs-lint/ruff = median(obs_cold) / "
-          "median(ruff); jobs1/jobs2 = median(obs_jobs1) / median(obs_jobs2); cold/floor = median(obs_cold) / "
+          "median(ruff); obs-lint/semgrep likewise; `--select` ratios = median(obs_select) / median(peer); "
+          "jobs1/jobs2 = median(obs_jobs1) / median(obs_jobs2); cold/floor = median(obs_cold) / "
           "median(floor).", ""]
     notes = BENCH / "PROFILE.md"  # hand-written: what the profiles showed (kept across runs)
     if notes.exists():
@@ -764,13 +919,22 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--timeout", type=float, default=1200.0, help="per-command timeout, seconds")
     ap.add_argument("--warmup-fixit", action="store_true", help="also run fixit once untimed before the rounds")
     ap.add_argument("--output", type=Path, help="Markdown output (default bench/RESULTS.md)")
+    ap.add_argument("--real", type=Path, metavar="PATH",
+                    help="also measure a real checkout (e.g. the E2I tree), on a private copy; "
+                         "its targets are the ones the README quotes first")
+    ap.add_argument("--slow-peer-rounds", type=int, default=None, metavar="N",
+                    help="run fixit and semgrep (minutes a round on a large tree) in the first N "
+                         "rounds only; their medians are then of N samples (the table says so)")
+    ap.add_argument("--real-skip", default="",
+                    help="scenarios skipped on the real tree only (e.g. 'fixit,semgrep')")
     args = ap.parse_args(raw)
     args.argv = raw
     if args.quick:
         args.runs = 1
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     wheels_skip = {s.strip() for s in args.wheels_skip.split(",") if s.strip()}
-    bad = (skip | wheels_skip) - set(SCENARIOS)
+    real_skip = {s.strip() for s in args.real_skip.split(",") if s.strip()}
+    bad = (skip | wheels_skip | real_skip) - set(SCENARIOS)
     if bad:
         ap.error(f"unknown scenario(s) in --skip: {', '.join(sorted(bad))}")
     out_md = args.output or (RESULTS_DIR / "RESULTS-quick.md" if args.quick else BENCH / "RESULTS.md")
@@ -784,6 +948,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     obs_cmd = find_obs_lint(args.obs_lint)
     tools = Tools(obs_lint=obs_cmd, obs_python=interpreter_of(obs_cmd[0]))
     tools.fixit, tools.ruff, tools.peers_error = ensure_peers(skip >= {"fixit", "ruff"})
+    if not skip >= {"astgrep", "semgrep"}:
+        tools.astgrep, tools.semgrep, more = ensure_more_peers()
+        if more:
+            tools.peers_error = "; ".join(x for x in (tools.peers_error, more) if x)
     tools.versions = tool_versions(tools)
     log("versions: " + ", ".join(f"{k} {v}" for k, v in tools.versions.items()))
     rc, _, _ = sh([tools.obs_python, "-c", "import libcst"])
@@ -796,6 +964,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         corpora.append(ensure_generated(args.quick, args.seed))
     if args.corpus in ("wheels", "both"):
         corpora.append(ensure_wheels(args.quick))
+    if args.real:
+        corpora.insert(0, ensure_real(args.real.resolve()))
 
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="run-", dir=RESULTS_DIR))
@@ -807,11 +977,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         for c in corpora:
             r = Runner(tools, c, args.timeout, tmp)
+            r.slow_peer_rounds = args.slow_peer_rounds
             for s in skip:
                 r.skip[s] = "skipped (--skip)"
             if c.kind == "wheels":
                 for s in wheels_skip:
                     r.skip.setdefault(s, "skipped on this corpus (--wheels-skip)")
+            if c.kind == "real":
+                for s in real_skip:
+                    r.skip.setdefault(s, "skipped on this corpus (--real-skip)")
             if not c.error:
                 log(f"corpus {c.name}: {c.stats}")
                 r.warmup(args.warmup_fixit)
@@ -822,6 +996,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     finally:
         for r, _ in results:
             r.untouch()
+    gens = [r for r, _ in results if r.c.kind == "generated"]
+    reals = [(r, e) for r, e in results if r.c.kind == "real"]
+    if gens and reals:
+        reals[0][1]["targets"].extend(calibration_rows(gens[0], reals[0][0]))
     minfo["load average at end (1/5/15 min)"] = _load()
     args.foreign_pct = None
     busy1 = cpu_busy_s()

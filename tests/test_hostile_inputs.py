@@ -223,12 +223,26 @@ def test_deep_nesting_never_crashes_the_run(deep_runs, case):
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_a_really_slow_file_is_skipped_at_the_time_budget(tmp_path, jobs):
-    """Not simulated: 1,000 chained calls are valid Python that libcst needs seconds for."""
-    root = make(tmp_path, {"src/slow.py": "import mlflow\nx = a" + ".b()" * 1000 + "\n",
+    """Not simulated: 1,000 chained calls are valid Python that libcst needs seconds for.
+    (``import_module`` in the text: the file may import dynamically, so even a forbid-import
+    rule needs libcst's full walk; without it the file is read from CPython's tree, below.)"""
+    root = make(tmp_path, {"src/slow.py": "import mlflow\nimport_module = None\nx = a"
+                           + ".b()" * 1000 + "\n",
                            ".obs-lint.yaml": "packs: [pack.yaml]\nmax-file-seconds: 0.5\n"})
     code, report, _ = run_sub(root, "--jobs", jobs, timeout=120)
     assert_survived(code, report, "src/slow.py", "skipped",
                     "analysis took longer than the 0.5 s per-file budget (max-file-seconds)")
+
+
+def test_a_file_slow_for_libcst_is_analysed_when_its_rules_read_only_imports(tmp_path):
+    """Only forbid-import covers it: its imports come from CPython's AST, libcst never parses
+    it, and its finding is reported instead of a skip."""
+    root = make(tmp_path, {"src/slow.py": "import mlflow\nx = a" + ".b()" * 1000 + "\n",
+                           ".obs-lint.yaml": "packs: [pack.yaml]\nmax-file-seconds: 0.5\n"})
+    code, report, _ = run_sub(root, "--jobs", "1", timeout=120)
+    assert report is not None
+    mine = [(f["name"], f["line"]) for f in report["findings"] if f["path"] == "src/slow.py"]
+    assert mine == [("no-mlflow", 1)], report["findings"]
 
 
 # --------------------------------------------------------------------------------------------

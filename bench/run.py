@@ -925,6 +925,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--slow-peer-rounds", type=int, default=None, metavar="N",
                     help="run fixit and semgrep (minutes a round on a large tree) in the first N "
                          "rounds only; their medians are then of N samples (the table says so)")
+    ap.add_argument("--generated-skip", default="",
+                    help="scenarios skipped on the generated corpus only")
     ap.add_argument("--real-skip", default="",
                     help="scenarios skipped on the real tree only (e.g. 'fixit,semgrep')")
     args = ap.parse_args(raw)
@@ -934,7 +936,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     wheels_skip = {s.strip() for s in args.wheels_skip.split(",") if s.strip()}
     real_skip = {s.strip() for s in args.real_skip.split(",") if s.strip()}
-    bad = (skip | wheels_skip | real_skip) - set(SCENARIOS)
+    gen_skip = {s.strip() for s in args.generated_skip.split(",") if s.strip()}
+    bad = (skip | wheels_skip | real_skip | gen_skip) - set(SCENARIOS)
     if bad:
         ap.error(f"unknown scenario(s) in --skip: {', '.join(sorted(bad))}")
     out_md = args.output or (RESULTS_DIR / "RESULTS-quick.md" if args.quick else BENCH / "RESULTS.md")
@@ -986,6 +989,9 @@ def main(argv: Optional[List[str]] = None) -> int:
             if c.kind == "real":
                 for s in real_skip:
                     r.skip.setdefault(s, "skipped on this corpus (--real-skip)")
+            if c.kind == "generated":
+                for s in gen_skip:
+                    r.skip.setdefault(s, "skipped on this corpus (--generated-skip)")
             if not c.error:
                 log(f"corpus {c.name}: {c.stats}")
                 r.warmup(args.warmup_fixit)

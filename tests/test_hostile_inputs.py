@@ -226,6 +226,17 @@ def test_deep_nesting_never_crashes_the_run(deep_runs, case):
 # (1,000 chained calls) against a 0.5 s budget passed or failed with the machine's load.
 
 
+def test_a_file_slow_for_libcst_is_analysed_when_its_rules_read_only_imports(tmp_path):
+    """Only forbid-import covers it: its imports come from CPython's AST, libcst never parses
+    it, and its finding is reported instead of a skip."""
+    root = make(tmp_path, {"src/slow.py": "import mlflow\nx = a" + ".b()" * 1000 + "\n",
+                           ".obs-lint.yaml": "packs: [pack.yaml]\nmax-file-seconds: 0.5\n"})
+    code, report, _ = run_sub(root, "--jobs", "1", timeout=120)
+    assert report is not None
+    mine = [(f["name"], f["line"]) for f in report["findings"] if f["path"] == "src/slow.py"]
+    assert mine == [("no-mlflow", 1)], report["findings"]
+
+
 # --------------------------------------------------------------------------------------------
 # Encodings
 # --------------------------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 Exit statuses (a contract, like ruff's):
   0  no findings at or above the fail-on severity
   1  findings
-  2  usage, configuration or pack error, or an internal error in the engine
+  2  usage, configuration or pack error, an internal error in the engine, or SIGTERM
+  130  interrupted by SIGINT (Ctrl-C); 141  the reader of a non-``check`` output left early
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import difflib
 import json
 from glob import has_magic as glob_has_magic
 import os
+import signal
 import sys
 import textwrap
 import time
@@ -131,12 +133,58 @@ def use_color(stream) -> bool:
         return False
 
 
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived (a CI job cancelled, ``kill``): raised in the main thread so the run
+    unwinds like Ctrl-C does, stopping the worker processes on the way (``pool.run_pool``)."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+def _catch_sigterm() -> None:
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        try:
+            signal.signal(signal.SIGTERM, _on_sigterm)
+        except (ValueError, OSError):  # pragma: no cover - not allowed here
+            pass
+
+
+def _stopped(what: str, status: int) -> None:
+    """The end of a run stopped by a signal: one line, the status, no traceback. (Further
+    signals are ignored meanwhile: the workers are already stopped.)"""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            signal.signal(sig, signal.SIG_IGN)
+        except (ValueError, OSError):  # pragma: no cover
+            pass
+    try:
+        _err(f"{what}; the worker processes were stopped and the run did not finish")
+    except (OSError, ValueError):
+        pass
+    sys.exit(status)
+
+
 class _Group(click.Group):
-    """Turns every ObsLintError into a one-line message and exit 2; never a traceback."""
+    """Turns every ObsLintError into a one-line message and exit 2; never a traceback.
+
+    Signals: SIGTERM ends a run with exit status 2 and SIGINT (Ctrl-C) with 130, each with one
+    line on stderr, after the worker processes are stopped (``--watch`` ends on Ctrl-C with 0).
+    """
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
+        _catch_sigterm()
         try:
             return self._invoke(ctx)
+        except Terminated:
+            _stopped("terminated by SIGTERM", EXIT_ERROR)
+        except KeyboardInterrupt:
+            _stopped("interrupted by SIGINT (Ctrl-C)", EXIT_INTERRUPTED)
         except MemoryError:
             if os.environ.get("OBS_LINT_TRACEBACK"):
                 raise
@@ -156,7 +204,7 @@ class _Group(click.Group):
                 _err(message)
             sys.exit(EXIT_ERROR)
         except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt,
-                MemoryError, BrokenPipeError):
+                MemoryError, BrokenPipeError, Terminated):
             raise
         except Exception as exc:  # noqa: BLE001 - a bug: one line, exit 2, no traceback
             _err(f"internal error: {type(exc).__name__}: {exc} (please report this; "

@@ -59,12 +59,22 @@ KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "format": ((str,), "default output format"),
     "cache-dir": ((str,), "cache directory (relative to the project root)"),
     "jobs": ((int,), "worker processes (0 = one per core)"),
-    "max-file-bytes": ((int,), "files larger than this are reported as skipped"),
+    "max-file-bytes": ((int,), "files larger than this are reported as skipped (default: per "
+                               "kind, python 256 KiB, yaml 1 MiB, sql 8 MiB)"),
     "max-file-seconds": ((float, int), "per-file analysis time budget"),
     "rules": ((list,), "extra rules declared inline (same fields as in a pack)"),
     "warn-unused-ignores": ((bool,), "report suppressions that silence nothing"),
 }
 
+
+# Default per-file byte budgets, by kind. What a file costs to analyse is memory per byte of
+# text: libcst needs 0.8-1.4 KB per byte of Python (200,000 import lines, 2.8 MB, peaked at 2 GB;
+# 20,000 import lines, 280 KB: 233 MB), PyYAML ~0.2 KB per byte of YAML (1 MB: 215 MB), and
+# SQL DDL ~25 bytes per byte (INSERT data much less). Each default keeps the largest process
+# under ~300 MB for such files; a `max-file-bytes` setting applies to every kind.
+DEFAULT_MAX_FILE_BYTES = 256 * 1024
+DEFAULT_FILE_BYTES = {"python": DEFAULT_MAX_FILE_BYTES, "yaml": 1024 * 1024,
+                      "sql": 8 * 1024 * 1024}
 
 # bounds of the numeric settings: beyond them a value is a mistake (and overflowed the
 # platform's time_t / index size: "internal error" instead of a configuration error)
@@ -113,7 +123,7 @@ class Config:
     cache_dir: str = ".obs-lint-cache"
     cache_dir_where: str = ""  # "file:line" where cache-dir was set ("": the default)
     jobs: int = 0
-    max_file_bytes: int = 10 * 1024 * 1024
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES  # see byte_budget: per kind unless set
     max_file_seconds: float = 60.0
     inline_rules: tuple[Mapping[str, Any], ...] = ()
     inline_rule_lines: tuple[int, ...] = ()  # where each inline rule is written (0: unknown)
@@ -127,6 +137,20 @@ class Config:
     # pyproject.toml or .git, no obs-lint configuration), "checked" (neither: the checked
     # directory), "explicit" (--config FILE)
     root_reason: str = "config"
+
+    def byte_budget(self, kind: Any) -> int:
+        """The ``max-file-bytes`` budget of one file kind (``FileKind`` or its value): the
+        configured value when one was set (0: no limit), else the kind's default, which keeps
+        the largest process under ~300 MB (``DEFAULT_FILE_BYTES``)."""
+        explicit = (self.max_file_bytes != DEFAULT_MAX_FILE_BYTES
+                    or "max-file-bytes" in dict(self.sources))
+        if explicit:
+            return self.max_file_bytes
+        return DEFAULT_FILE_BYTES.get(getattr(kind, "value", kind), self.max_file_bytes)
+
+    def byte_budgets(self) -> tuple[int, ...]:
+        """Every kind's budget (part of the stat index's key: a new budget re-reads files)."""
+        return tuple(self.byte_budget(k) for k in sorted(DEFAULT_FILE_BYTES))
 
     def with_overrides(self, source: str = "command line", **values: Any) -> "Config":
         """Apply command-line overrides (None means "not given")."""
@@ -375,6 +399,8 @@ def describe(config: Config) -> list[tuple[str, Any, str]]:
         value = getattr(config, attr)
         if key == "per-file-ignores":
             value = {glob: list(codes) for glob, codes in value}
+        elif key == "max-file-bytes" and config.byte_budget("yaml") != value:
+            value = {kind: config.byte_budget(kind) for kind in DEFAULT_FILE_BYTES}
         elif key == "rules":
             value = [dict(r) for r in value]
         elif isinstance(value, tuple):

@@ -2,8 +2,9 @@
 
 * Walks the given paths (files or directories) below the project root, in sorted order.
 * Honours ``.gitignore`` files (root and nested, gitignore semantics via pathspec) unless
-  ``respect-gitignore = false``; a line pathspec cannot compile (a lone ``!``, a trailing
-  ``\\``, which git accepts and matches nothing with) is dropped, never an error, plus the configured ``exclude`` / ``extend-exclude`` globs.
+  ``respect-gitignore = false``, plus the configured ``exclude`` / ``extend-exclude`` globs.
+  A ``.gitignore`` line pathspec cannot compile (a lone ``!``, a trailing ``\\``: git accepts
+  both and matches nothing with them) is dropped, never an error.
   Excludes apply to files named explicitly too (like ruff's ``--force-exclude``), so a
   pre-commit hook that passes an excluded file does not check it.
 * Never follows a symlinked directory (no loops, no escaping the tree); a symlinked file is

@@ -15,7 +15,9 @@ Per run:
    lazily (``analyzer.codec``), and a warm run never imports libcst.
 3. The misses are extracted: in this process when there is little work or ``jobs`` is 1, else
    in ``jobs`` worker processes (``analyzer.pool``), which also enforce the per-file time budget
-   and survive crashing workers. Clean results are written back to the cache.
+   and survive crashing workers. Files over ``ISOLATE_CHARS`` always go to a worker process,
+   even in a serial run: a parser crash or memory exhaustion on one big file cannot end the
+   run. Clean results are written back to the cache.
 """
 
 from __future__ import annotations
@@ -38,6 +40,13 @@ from .types import FileKind, Pack, SourceFile
 # Below this much uncached text (characters; ~0.25 s of libcst parsing) the pool's start-up and
 # transfer costs more than it saves, so extraction stays in this process.
 POOL_MIN_CHARS = 120_000
+
+# A file larger than this (characters) is extracted in a worker process even in a serial run
+# (``-j 1``, little work, an on-demand load): libcst needs ~1 KB of memory per byte of dense
+# source and aborts the whole process (a Rust panic, exit 134, no report) when it runs out, and
+# the memory of a big parse is returned to the system only when that process ends. In a worker,
+# a crash is that file's internal-error finding (retried once, alone) and the run goes on.
+ISOLATE_CHARS = 64_000
 
 
 @dataclass
@@ -162,7 +171,7 @@ def extract_all(files: Sequence[SourceFile], plan: Plan, config: Config, *,
     pending: list[tuple[int, Prepared, str, str]] = []  # (index, file, cache key, needs)
     cache = FactCache(cache_dir(config.root, config.cache_dir) if use_cache else None)
     run = run_key(plan.digest, [p.digest for p in packs]) if cache.enabled else ""
-    index = StatIndex(cache, run, f"{plan.prefilter}\x00{config.max_file_bytes}")
+    index = StatIndex(cache, run, f"{plan.prefilter}\x00{config.byte_budgets()}")
     coverage = plan.coverage(files)
     for i, src in enumerate(files):
         sig, seen = index.lookup(src)
@@ -173,7 +182,8 @@ def extract_all(files: Sequence[SourceFile], plan: Plan, config: Config, *,
                 if known.parsed:
                     report.parsed_paths.append(src.path)
                 continue
-        prep = prepare_file(src, coverage.patterns_for(src), max_bytes=config.max_file_bytes,
+        prep = prepare_file(src, coverage.patterns_for(src),
+                            max_bytes=config.byte_budget(src.kind),
                             reach=coverage.reach_for(src))
         if isinstance(prep, FileFacts):
             out[i] = prep
@@ -212,12 +222,18 @@ def extract_all(files: Sequence[SourceFile], plan: Plan, config: Config, *,
     n_jobs = n_jobs if n_jobs and n_jobs > 0 else default_jobs()
     work = sum(len(prep.text) for _, prep, _, _ in pending)
     if n_jobs > 1 and len(pending) > 1 and work >= POOL_MIN_CHARS:
-        report.workers = min(n_jobs, len(pending))
+        pooled, local, n_workers = pending, [], n_jobs
+    else:  # a serial run; only files too big to risk the run on go to a worker process
+        pooled = [p for p in pending if len(p[1].text) > ISOLATE_CHARS]
+        local = [p for p in pending if len(p[1].text) <= ISOLATE_CHARS]
+        n_workers = 1
+    if pooled:
+        report.workers = min(n_workers, len(pooled))
         tasks = [Task(i, prep.src.path, prep.src.kind.value, prep.text, needs)
-                 for i, prep, _, needs in pending]
-        results = run_pool(tasks, extract_encoded, n_jobs, budget, progress=None if progress
+                 for i, prep, _, needs in pooled]
+        results = run_pool(tasks, extract_encoded, n_workers, budget, progress=None if progress
                            is None else (lambda n: progress(done_before + n, total)))
-        for i, prep, key, needs in pending:
+        for i, prep, key, needs in pooled:
             result = results[i]
             if result.status != OK:
                 out[i] = _problem_result(prep, result, coverage)
@@ -238,8 +254,9 @@ def extract_all(files: Sequence[SourceFile], plan: Plan, config: Config, *,
                 continue
             out[i] = _finish(prep, payload, problems, coverage)
             cache.put(key, body)
-    else:
-        for n, (i, prep, key, needs) in enumerate(pending):
+    if local:
+        done_before += len(pooled)
+        for n, (i, prep, key, needs) in enumerate(local):
             if progress is not None:
                 progress(done_before + n, total)
             task = Task(i, prep.src.path, prep.src.kind.value, prep.text, needs)
@@ -255,6 +272,16 @@ def extract_all(files: Sequence[SourceFile], plan: Plan, config: Config, *,
     if progress is not None:
         progress(total, total)
     return [f for f in out if f is not None]
+
+
+def _isolated(task: Task, budget: float) -> JobResult:
+    """``_extract_objects`` for one big file, run in a worker process (see ISOLATE_CHARS); the
+    result as this process would have produced it (decoded objects)."""
+    result = run_pool([task], extract_encoded, 1, budget)[task.index]
+    if result.status != OK:
+        return result
+    assert isinstance(result.body, bytes)
+    return JobResult(OK, body=decode(result.body))
 
 
 class OnDemand:
@@ -297,7 +324,7 @@ def extract_on_demand(files: Sequence[SourceFile], plan: Plan, config: Config, *
             src = by_path.get(path)
             if src is None or src.kind is not FileKind.PYTHON:
                 continue
-            prep = prepare_file(src, None, max_bytes=config.max_file_bytes,
+            prep = prepare_file(src, None, max_bytes=config.byte_budget(src.kind),
                                 reach=coverage.reach_for(src))
             if isinstance(prep, FileFacts):
                 facts = prep
@@ -313,7 +340,8 @@ def extract_on_demand(files: Sequence[SourceFile], plan: Plan, config: Config, *
                         cache.rejected += 1
                 if facts is None:
                     task = Task(0, src.path, src.kind.value, prep.text, "")
-                    result = run_with_budget(_extract_objects, task, budget)
+                    result = _isolated(task, budget) if len(prep.text) > ISOLATE_CHARS \
+                        else run_with_budget(_extract_objects, task, budget)
                     if result.status != OK:
                         facts = _problem_result(prep, result, coverage)
                     else:
@@ -335,7 +363,7 @@ def extract_on_demand(files: Sequence[SourceFile], plan: Plan, config: Config, *
                 continue
             text = texts.get(src.path)
             if text is None:
-                data, _problem = read_bytes(src, config.max_file_bytes)
+                data, _problem = read_bytes(src, config.byte_budget(src.kind))
                 text = texts[src.path] = data.decode("utf-8", "replace") if data else ""
             if word in text:
                 hits.append(src.path)

@@ -13,6 +13,10 @@ stop one task that hangs inside native code. This pool is small and explicit ins
   is interrupted between Python bytecodes and the file becomes a ``skipped`` result) and a *hard*
   one in the parent (``budget + grace``): a worker stuck in native code is killed and the file is
   reported as skipped.
+* A worker never outlives the parent: it closes the parent's socket ends it inherited (so the
+  parent's death is EOF on its socket), dies with the parent (``PR_SET_PDEATHSIG`` on Linux, a
+  ``getppid`` poll elsewhere) even while stuck in native code, and has /dev/null as stdin and
+  stdout (``obs-lint ... | wc`` ends when the parent does).
 * A worker that dies is noticed through its process sentinel; the file it was on is retried once,
   alone, in a fresh process after the pool is done (serially), and the rest of its chunk goes
   back in the queue. A file that kills its process twice is reported as an internal error. No
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 import time
 from collections import deque
@@ -136,9 +141,24 @@ def _run(job: Job, task: Task) -> JobResult:
 # ---------------------------------------------------------------------------------------------
 
 
-def _worker_main(conn: "Connection", job: Job, budget: float) -> None:
-    """Loop: receive a chunk of tasks, answer each one, until told to stop (None) or EOF."""
+def _worker_main(conn: "Connection", job: Job, budget: float, inherited: tuple[int, ...] = (),
+                 parent: int = 0) -> None:
+    """Loop: receive a chunk of tasks, answer each one, until told to stop (None) or EOF.
+
+    ``inherited``: descriptors a forked worker got from its parent and must not keep (the
+    parent's end of this worker's socket and of every other worker's): holding them, a worker
+    never saw EOF when the parent died, and lived on forever. ``parent``: the parent's pid
+    (``_die_with_parent``)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler (fork copies it)
+    for fd in inherited:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _detach_stdio()
+    if parent:
+        _die_with_parent(parent)
     while True:
         try:
             chunk = conn.recv()
@@ -154,9 +174,61 @@ def _worker_main(conn: "Connection", job: Job, budget: float) -> None:
                 return
 
 
+def _detach_stdio() -> None:
+    """A worker never reads stdin or prints: point both at /dev/null, so that not even a
+    worker stuck in native code keeps ``obs-lint ... | wc`` waiting for the end of its input.
+    (stderr stays: a native crash report there is worth having.)"""
+    try:
+        devnull = os.open(os.devnull, os.O_RDWR)
+    except OSError:  # pragma: no cover
+        return
+    for fd in (0, 1):
+        try:
+            os.dup2(devnull, fd)
+        except OSError:  # pragma: no cover - no such descriptor
+            pass
+    os.close(devnull)
+
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+PARENT_POLL_SECONDS = 0.5
+
+
+def _die_with_parent(parent: int) -> None:
+    """End this worker when its parent goes, however the parent goes (SIGKILL included).
+
+    Linux: ``prctl(PR_SET_PDEATHSIG, SIGKILL)`` makes the kernel kill the worker the moment
+    the parent exits. Elsewhere (or if that fails): a daemon thread polls ``getppid()``, which
+    changes when the parent dies and the worker is re-parented. Either way, a parent that died
+    before this ran (between fork and here) is noticed by the ``getppid`` check right after."""
+    armed = False
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            armed = libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+        except (OSError, AttributeError):  # pragma: no cover - no prctl in this libc
+            armed = False
+    if os.getppid() != parent:
+        os._exit(0)
+    if armed:
+        return
+
+    def watch() -> None:  # pragma: no cover - exercised where prctl is missing
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_SECONDS)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="obs-lint-parent-watch", daemon=True).start()
+
+
 # ---------------------------------------------------------------------------------------------
 # Parent side
 # ---------------------------------------------------------------------------------------------
+
+# the parent ends of every live worker's socket in this process: a forked worker closes them
+_PARENT_ENDS: set[int] = set()
 
 
 def _context() -> "multiprocessing.context.BaseContext":
@@ -174,10 +246,17 @@ class _Worker:
     def __init__(self, ctx: "multiprocessing.context.BaseContext", job: Job,
                  budget: float) -> None:
         parent_end, child_end = ctx.Pipe(duplex=True)
-        self.proc = ctx.Process(target=_worker_main, args=(child_end, job, budget), daemon=True)
+        forked = ctx.get_start_method() == "fork"
+        # a forked child inherits every descriptor: its own socket's parent end and the other
+        # workers' (a spawned child inherits none, and those numbers would mean other files)
+        inherited = tuple(sorted(_PARENT_ENDS | {parent_end.fileno()})) if forked else ()
+        self.proc = ctx.Process(target=_worker_main, daemon=True,
+                                args=(child_end, job, budget, inherited, os.getpid()))
         self.proc.start()
         child_end.close()
         self.conn: Any = parent_end
+        self.fd = parent_end.fileno()
+        _PARENT_ENDS.add(self.fd)
         self.inflight: deque[Task] = deque()
         self.since = 0.0  # when the file at the head of ``inflight`` started
         self.killed_for_time = False
@@ -199,6 +278,7 @@ class _Worker:
             self.proc.kill()
 
     def close(self) -> None:
+        _PARENT_ENDS.discard(self.fd)
         self.conn.close()
         self.proc.join(timeout=5)
         if self.proc.is_alive():  # pragma: no cover - a worker ignoring its stop message

@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     for src in files:
         if src.kind is not FileKind.PYTHON:
             continue
-        prep = prepare_file(src, coverage.patterns_for(src), max_bytes=config.max_file_bytes)
+        prep = prepare_file(src, coverage.patterns_for(src), max_bytes=config.byte_budget(src.kind))
         if isinstance(prep, Prepared):
             print(f"{src.abs_path}\t{coverage.needs_for(src) or 'all'}" if args.needs
                   else src.abs_path)

@@ -127,7 +127,7 @@ def test_a_20_mb_file_is_skipped_with_the_reason(cli, tmp_path):
     root = make(tmp_path, {"src/huge.py": _twenty_mb()})
     code, report, _ = run_cli(cli, root)
     assert_survived(code, report, "src/huge.py", "skipped",
-                    "20,000,028 bytes, over the 10,485,760-byte budget (max-file-bytes)")
+                    "20,000,028 bytes, over the 262,144-byte budget (max-file-bytes)")
     assert code == 1
 
 
@@ -200,9 +200,11 @@ DEEP: dict[str, tuple[str, str, str]] = {
 @pytest.fixture(scope="module", params=["serial", "parallel"])
 def deep_runs(request, tmp_path_factory):
     """One project holding every deep file, checked once per mode (serial: in-process)."""
+    # (the deepest files are larger than the default byte budget: 10 MiB lets them be read)
     root = make(tmp_path_factory.mktemp("deep"),
                 {f"src/deep/{name.replace('-', '_')}.py": "import mlflow\n" + src
-                 for name, (src, _, _) in DEEP.items()})
+                 for name, (src, _, _) in DEEP.items()}
+                | {".obs-lint.yaml": "packs: [pack.yaml]\nmax-file-bytes: 10485760\n"})
     jobs = "1" if request.param == "serial" else "2"
     started = time.monotonic()
     result = run_sub(root, "--jobs", jobs, timeout=300)
@@ -1068,3 +1070,84 @@ def test_a_pack_regex_that_backtracks_catastrophically_is_refused_when_the_pack_
     assert err.startswith("obs-lint: error: pack.yaml:32: rule H401 (hp-keys): check: "
                           "pattern: '^hp_([a-z]+_?)+$' can take exponential time"), err
     assert err.count("\n") == 1
+
+
+# --------------------------------------------------------------------------------------------
+# Memory: the default byte budget, and big files parsed in a worker process even serially
+# --------------------------------------------------------------------------------------------
+
+_PEAK = """
+import json, resource, subprocess, sys
+proc = subprocess.run(sys.argv[1:], capture_output=True)
+print(json.dumps({"code": proc.returncode, "stdout": proc.stdout.decode("ascii"),
+                  "stderr": proc.stderr.decode("utf-8", "replace"),
+                  # the largest process of the run, obs-lint's worker processes included
+                  "peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024}))
+"""
+
+
+def _peak_run(root: Path, *args: str) -> tuple[int, dict, int]:
+    wrapper = subprocess.run(
+        [sys.executable, "-c", _PEAK, sys.executable, "-m", "obs_lint", "check",
+         "--format", "json", "--no-cache", *args], cwd=root, capture_output=True, text=True,
+        timeout=900)
+    assert wrapper.returncode == 0, wrapper.stderr
+    out = json.loads(wrapper.stdout)
+    assert out["stdout"].strip(), out["stderr"][-800:]
+    return out["code"], json.loads(out["stdout"]), out["peak_mb"]
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_200000_import_lines_are_skipped_within_300_mb(tmp_path, jobs):
+    """2.8 MB of `import` lines peaked at 2 GB in one libcst parse (and 8.9 MB aborted the
+    run); the default budget (256 KiB for Python) reports the file as skipped instead."""
+    root = make(tmp_path, {"src/imports.py": "import mlflow\n" * 200_000})
+    code, report, peak = _peak_run(root, "--jobs", jobs)
+    assert_survived(code, report, "src/imports.py", "skipped",
+                    "2,800,000 bytes, over the 262,144-byte budget (max-file-bytes)")
+    assert peak < 300, f"peak RSS {peak} MB"
+
+
+def test_the_largest_python_file_the_default_budget_admits_stays_within_300_mb(tmp_path):
+    lines = (256 * 1024 - 200) // len("import os\n")
+    root = make(tmp_path, {"src/imports.py": "import os\n" * lines + "import mlflow\n"})
+    code, report, peak = _peak_run(root, "--jobs", "1")
+    assert_survived(code, report, "src/imports.py", "no-mlflow", "import mlflow",
+                    line=lines + 1)
+    assert peak < 300, f"peak RSS {peak} MB"
+
+
+_CRASH = """
+import json, os, sys
+import obs_lint.facts as facts
+from obs_lint.api import check, resolve_config
+from obs_lint.types import FileKind
+real = facts.EXTRACTORS[FileKind.PYTHON]
+def extractor(path, text, **options):
+    if path == "src/big.py":
+        os.abort()  # what libcst's Rust parser does when a huge file exhausts memory
+    return real(path, text, **options)
+facts.EXTRACTORS[FileKind.PYTHON] = extractor
+config = resolve_config(["."]).with_overrides(jobs=int(sys.argv[1]))
+result = check([], config, use_cache=False)
+print(json.dumps([[f.location.path, f.name, f.message] for f in result.findings]))
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="the fault reaches the worker by fork")
+def test_a_parser_crash_on_a_big_file_in_a_serial_run_is_that_files_finding(tmp_path):
+    """A file over ISOLATE_CHARS is parsed in a worker process even with --jobs 1, so a crash
+    of the native parser kills that worker, not the run."""
+    from obs_lint.extract import ISOLATE_CHARS
+
+    big = "import mlflow\n" + "x = 1\n" * (ISOLATE_CHARS // 6 + 10)
+    root = make(tmp_path, {"src/big.py": big})
+    proc = subprocess.run([sys.executable, "-c", _CRASH, "1"], cwd=root, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, f"the run died (exit {proc.returncode}): {proc.stderr[-500:]}"
+    got = [tuple(f) for f in json.loads(proc.stdout)]
+    mine = [f for f in got if f[0] == "src/big.py"]
+    assert [f[1] for f in mine] == ["internal-error"], mine
+    assert "the worker process died while analysing this file" in mine[0][2]
+    assert "SIGABRT" in mine[0][2]
+    assert ("src/sibling.py", "no-mlflow") in [(p, n) for p, n, _ in got]

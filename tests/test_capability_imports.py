@@ -7,7 +7,6 @@ imports, class globs, ``through_yield``); require-reference ``functions``, ``gro
 
 from __future__ import annotations
 
-import pytest
 
 from checkkit import Severity, Status, lines, messages, run
 from projectkit import run_in_project

@@ -356,6 +356,8 @@ def _pipeline(config: Config, packs: tuple[Pack, ...], *, scan: Sequence[str] = 
         paths = [config.root]
     files = discover(config.root, paths or [config.root],
                      config.exclude + config.extend_exclude, config.respect_gitignore)
+    whole = all(os.path.abspath(p) == os.path.abspath(config.root) for p in paths)
+    discovered = tuple(files) if whole else None  # the test inventory's files
     if named is not None and not force_exclude:
         files = _with_named(files, config.root, named)
     _require_files(files, config.root, named, report_paths or ())
@@ -372,5 +374,6 @@ def _pipeline(config: Config, packs: tuple[Pack, ...], *, scan: Sequence[str] = 
                           results=tuple(results))
     how = Finishing(baseline=tuple(baseline) if baseline is not None else None,
                     test_cases=tuple(test_cases) if test_cases is not None else None,
-                    selection=Selection(paths=named, changed=changed_lines), load=load)
+                    selection=Selection(paths=named, changed=changed_lines),
+                    inventory_files=discovered, load=load)
     return finish(evaluated, config, how)

@@ -54,11 +54,14 @@ class Evaluated:
 class Finishing:
     """What the finishing stages are asked to do. ``baseline``: accepted entries (None: no
     baseline); ``test_cases``: test outcomes to merge (None: none given); ``selection``: which
-    findings are reported; ``load``: the run's loader of full facts (the test inventory)."""
+    findings are reported. The test inventory counts the tests of ``inventory_files`` (the
+    whole project's discovered files; None: discovered again) through ``load``, the run's
+    loader of full facts (None: extracted one by one, without the cache)."""
 
     baseline: tuple[BaselineEntry, ...] | None = None
     test_cases: tuple["TestCase", ...] | None = None
     selection: Selection = Selection()
+    inventory_files: tuple[SourceFile, ...] | None = None
     load: Loader | None = None
 
 
@@ -68,7 +71,7 @@ def finish(evaluated: Evaluated, config: Config, how: Finishing = Finishing()) -
     if how.baseline is not None:
         result = baseline_stage(result, how.baseline, {b.code for b in evaluated.builtins})
     if how.test_cases is not None:
-        result = tests_stage(result, how.test_cases, config, evaluated.files, how.load)
+        result = tests_stage(result, how.test_cases, config, how.inventory_files, how.load)
     return select(result, how.selection)
 
 
@@ -124,7 +127,7 @@ def tests_stage(result: Result, cases: Sequence["TestCase"], config: Config,
 
     counts = tally(cases, result.packs)
     expected = inventory(config.root, result.packs, config.exclude + config.extend_exclude,
-                         config.respect_gitignore)
+                         config.respect_gitignore, files, load)
     return merge(result, counts, expected)
 
 

@@ -114,3 +114,24 @@ def test_exit_status_follows_fail_on(sample):
         dataclasses.replace(f, severity=f.severity.WARNING) for f in result.findings))
     assert api.exit_status(only_warnings) == EXIT_FINDINGS
     assert api.exit_status(only_warnings, fail_on="error") == EXIT_OK
+
+
+def test_the_test_inventory_reads_the_runs_own_extraction(conformant, monkeypatch):
+    """The expected test counts come from the run's extraction (its cache and budgets), not
+    from a second pass over the test files; they are the counts that pass would give."""
+    import obs_lint.testresults as testresults
+
+    config = api.configure(RunRequest(paths=(str(conformant),)))
+    packs = api.load_packs(config)
+    separate = testresults.inventory(config.root, packs, config.exclude + config.extend_exclude,
+                                     config.respect_gitignore)
+    assert any(n for n, _ in separate.values())  # control: the fixture has mapped tests
+
+    def second_pass(*args, **kwargs):
+        raise AssertionError("the inventory extracted a test file outside the run")
+
+    monkeypatch.setattr(testresults, "extract_file", second_pass)
+    done = api.run(RunRequest(config=config, loaded_packs=packs, test_cases=()))
+    got = {(ph.pack, ph.phase.id): (ph.tests.expected, ph.tests.expected_exact)
+           for ph in done.result.phases if (ph.pack, ph.phase.id) in separate}
+    assert got == separate

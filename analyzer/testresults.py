@@ -19,7 +19,8 @@ plugin) merge those outcomes into the phase table, so a phase fails when its tes
   that is a file of the project) matched against each phase's ``tests`` globs (gitignore-style,
   relative to the project root). A test may count in several phases, as in the audit's batches.
 * **Expected** per phase: the static test inventory (``checks.test_inventory.count_tests``) of
-  the phase's test files (pytest's default ``test_*.py`` / ``*_test.py`` names).
+  the phase's test files (pytest's default ``test_*.py`` / ``*_test.py`` names), extracted by
+  the run's own loader (``finish.tests_stage``: fact cache, time and byte budgets).
 """
 
 from __future__ import annotations

@@ -478,13 +478,13 @@ def _watch(run_once, config: Config, baseline_file: str | None) -> int:
         if changed_paths:
             shown = ", ".join(changed_paths[:3]) + (
                 f" and {len(changed_paths) - 3} more" if len(changed_paths) > 3 else "")
-            click.echo(f"\n[{time.strftime('%H:%M:%S')}] changed: {shown}; checking again")
+            click.echo(f"\n[{time.strftime('%H:%M:%S')}] changed: {visible(shown)}; checking again")
         try:
             run_once(fresh=bool(changed_paths))
         except ObsLintError as exc:
             for message in exc.messages:
                 _err(message)
-        click.echo(f"[{time.strftime('%H:%M:%S')}] watching {config.root} for changes "
+        click.echo(f"[{time.strftime('%H:%M:%S')}] watching {visible(config.root)} for changes "
                    "(Ctrl-C to stop)")
 
     try:
@@ -557,7 +557,7 @@ def baseline_create(path: str | None, file: str | None, packs: Sequence[str],
     entries = api.baseline_entries(result.findings)
     api.write_baseline(target, entries)
     click.echo(f"Recorded {len(entries)} finding{'s' if len(entries) != 1 else ''} in "
-               f"{target}.")
+               f"{visible(target)}.")
 
 
 @baseline.command("update")
@@ -573,7 +573,7 @@ def baseline_update(path: str | None, file: str | None, packs: Sequence[str],
     api.write_baseline(target, kept)
     removed = len(entries) - len(kept)
     click.echo(f"Removed {removed} entr{'ies' if removed != 1 else 'y'} that no longer "
-               f"occur; {len(kept)} remain in {target}.")
+               f"occur; {len(kept)} remain in {visible(target)}.")
     if result.findings:
         n = len(result.findings)
         _note(f"{n} finding{'s' if n != 1 else ''} not in the baseline (not added; fix "
@@ -596,13 +596,11 @@ def config_cmd(path: str | None, config_file: str | None, no_config: bool, fmt: 
                                "settings": [{"key": k, "value": v, "source": src}
                                             for k, v, src in rows]}, indent=2))
         return
-    click.echo(f"project root: {config.root}")
-    click.echo(f"config file:  {config.config_file or '(none)'}")
+    lines = [f"project root: {config.root}", f"config file:  {config.config_file or '(none)'}"]
     if config.shadowed_config:
-        click.echo(f"ignored:      [tool.obs-lint] in {config.shadowed_config} "
-                   f"({config.config_file} takes precedence)")
-    click.echo("")
-    click.echo("\n".join(config_lines(rows)))
+        lines.append(f"ignored:      [tool.obs-lint] in {config.shadowed_config} "
+                     f"({config.config_file} takes precedence)")
+    click.echo(printable_lines([*lines, "", *config_lines(rows)]))
 
 
 COMMENT_COLUMN_MAX = 48  # values longer than this do not push every comment to the right
@@ -646,14 +644,16 @@ def init_cmd(path: str | None, use_yaml: bool, packs: Sequence[str], pack_file: 
     shown = os.path.relpath(plan.target)
     if dry_run:
         if plan.pack_file:
-            click.echo(f"# would write {os.path.relpath(plan.pack_file)}:\n{plan.pack_text}")
-        click.echo(f"# would {'append to' if plan.append else 'write'} {shown}:\n{plan.text}")
+            click.echo(printable_lines([f"# would write {os.path.relpath(plan.pack_file)}:",
+                                        plan.pack_text.rstrip("\n")]))
+        click.echo(printable_lines([f"# would {'append to' if plan.append else 'write'} {shown}:",
+                                    plan.text.rstrip("\n")]))
         return
     for done in write_init(plan):
         verb = "Appended [tool.obs-lint] to" if done == plan.target and plan.append \
             else "Wrote"
-        click.echo(f"{verb} {os.path.relpath(done)}")
-    click.echo(f"Project root: {root}. Next: `obs-lint check` (and `obs-lint config` to see "
+        click.echo(visible(f"{verb} {os.path.relpath(done)}"))
+    click.echo(f"Project root: {visible(root)}. Next: `obs-lint check` (and `obs-lint config` to see "
                "every resolved setting).")
 
 
@@ -678,7 +678,7 @@ def cache_clear(path: str | None, config_file: str | None, no_config: bool) -> N
         line += (f"; kept {k} file{'s' if k != 1 else ''} obs-lint did not write "
                  f"({', '.join(os.path.relpath(p, directory) for p in done.kept[:3])}"
                  f"{', ...' if k > 3 else ''}) and the directory")
-    click.echo(line + ".")
+    click.echo(visible(line + "."))
     for p, why in done.errors:
         _err(f"{p}: cannot remove: {why}")
     if done.errors:
@@ -708,8 +708,9 @@ def rules(packs: Sequence[str], fmt: str, config_file: str | None, no_config: bo
         return
     from tabulate import tabulate
 
-    click.echo(tabulate([[r["code"], r["name"], r["phase"] if r["phase"] is not None else "-",
-                          r["severity"], r["summary"]] for r in rows],
+    click.echo(tabulate([[visible(r["code"]), visible(r["name"]),
+                          r["phase"] if r["phase"] is not None else "-",
+                          r["severity"], visible(r["summary"])] for r in rows],
                         headers=["Code", "Name", "Phase", "Severity", "Summary"],
                         tablefmt="github"))
 
@@ -740,19 +741,21 @@ def explain(rule: str, packs: Sequence[str], config_file: str | None, no_config:
         sys.exit(EXIT_ERROR)
     r = match[0]
     kind = api.check_kind(r.check_kind)
-    lines = [f"{r.code} ({r.name})", "",
-             f"Pack: {r.pack}    Phase: {r.phase if r.phase is not None else '-'}    "
-             f"Severity: {r.severity.value}    Check kind: {r.check_kind}", "",
-             f"Message: {r.message}"]
+    # one-line fields are escaped whole (a newline in them is not a line break); the blocks
+    # (description, examples) keep their lines, indented, and each line is escaped on output
+    lines = [visible(f"{r.code} ({r.name})"), "",
+             visible(f"Pack: {r.pack}    Phase: {r.phase if r.phase is not None else '-'}    "
+                     f"Severity: {r.severity.value}    Check kind: {r.check_kind}"), "",
+             visible(f"Message: {r.message}")]
     if r.checklist:
-        lines += ["", f"Audit checkbox: {r.checklist}"]
+        lines += ["", visible(f"Audit checkbox: {r.checklist}")]
     if r.description:
         lines += ["", "What it checks:", textwrap.indent(r.description.strip(), "  ")]
     if r.where.include != ("**",) or r.where.exclude:
-        lines += ["", f"Applies to: {', '.join(r.where.include)}" +
-                  (f" (except {', '.join(r.where.exclude)})" if r.where.exclude else "")]
+        lines += ["", visible(f"Applies to: {', '.join(r.where.include)}" + (
+            f" (except {', '.join(r.where.exclude)})" if r.where.exclude else ""))]
     if r.params:
-        lines += ["", "Parameters:"] + [f"  {k}: {v!r}" for k, v in r.params.items()
+        lines += ["", "Parameters:"] + [visible(f"  {k}: {v!r}") for k, v in r.params.items()
                                          if v is not None]
     if kind is not None and kind.summary:
         lines += ["", f"Check kind `{kind.kind}`: {kind.summary}"]
@@ -760,7 +763,14 @@ def explain(rule: str, packs: Sequence[str], config_file: str | None, no_config:
         lines += ["", "Example violation:", textwrap.indent(r.example.violation.rstrip(), "    ")]
     if r.example.fix:
         lines += ["", "Example fix:", textwrap.indent(r.example.fix.rstrip(), "    ")]
-    click.echo("\n".join(lines))
+    click.echo(printable_lines(lines))
+
+
+def printable_lines(lines: Sequence[str]) -> str:
+    """``lines`` joined by newlines, each with its control characters escaped (``visible``):
+    pack texts, configuration values and paths are content a pull request can change, and a
+    raw ESC or newline in them would rewrite the terminal or forge a line (a CI command)."""
+    return "\n".join(visible(line) for text in lines for line in text.split("\n"))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -12,7 +12,9 @@ stop one task that hangs inside native code. This pool is small and explicit ins
   when. Each file has a *soft* time budget inside the worker (``signal.setitimer``: the extractor
   is interrupted between Python bytecodes and the file becomes a ``skipped`` result) and a *hard*
   one in the parent (``budget + grace``): a worker stuck in native code is killed and the file is
-  reported as skipped.
+  reported as skipped. The hard deadline counts from the worker's ``STARTED`` notice (sent when
+  its timer starts), not from when the file was sent: on a loaded machine a worker's start-up and
+  parser import can take seconds, and they are not the file's time.
 * A worker never outlives the parent: it closes the parent's socket ends it inherited (so the
   parent's death is EOF on its socket), dies with the parent (``PR_SET_PDEATHSIG`` on Linux, a
   ``getppid`` poll elsewhere) even while stuck in native code, and has /dev/null as stdin and
@@ -44,6 +46,9 @@ if TYPE_CHECKING:  # multiprocessing is imported when a pool starts (not by seri
     from multiprocessing.connection import Connection
 
 OK, SKIPPED, ERROR = "ok", "skipped", "error"
+STARTED = "started"  # a worker's notice (index, STARTED): that file's timer has just started
+STARTUP_SECONDS = 60.0  # a worker that never says STARTED is wedged in start-up: kill it then
+clock: Callable[[], float] = time.monotonic  # the parent's clock for hard deadlines (patchable)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,12 +89,14 @@ def describe_seconds(seconds: float) -> str:
     return f"{seconds:g} s"
 
 
-def run_with_budget(job: Job, task: Task, budget: float) -> JobResult:
+def run_with_budget(job: Job, task: Task, budget: float,
+                    started: Callable[[], None] | None = None) -> JobResult:
     """Run one job with a soft time budget (when this is the main thread; else without).
 
     A job with a ``warm(task)`` attribute has it called before the timer starts: importing a
     parser is not the file's analysis time (a 0.5 s budget was spent on libcst's import by the
-    first file of a busy machine)."""
+    first file of a busy machine). ``started()`` is called when the timer starts: the worker
+    tells the parent, whose hard deadline then counts from the same moment."""
     use_timer = budget > 0 and hasattr(signal, "setitimer") and (
         threading.current_thread() is threading.main_thread())
     if not use_timer:
@@ -106,6 +113,8 @@ def run_with_budget(job: Job, task: Task, budget: float) -> JobResult:
 
     previous = signal.signal(signal.SIGALRM, on_alarm)
     try:
+        if started is not None:
+            started()
         signal.setitimer(signal.ITIMER_REAL, budget)
         try:
             return _run(job, task)
@@ -167,8 +176,11 @@ def _worker_main(conn: "Connection", job: Job, budget: float, inherited: tuple[i
         if chunk is None:
             return
         for task in chunk:
-            result = run_with_budget(job, task, budget)
+            def started(index: int = task.index) -> None:
+                conn.send((index, STARTED))
+
             try:
+                result = run_with_budget(job, task, budget, started if budget > 0 else None)
                 conn.send((task.index, result))
             except (BrokenPipeError, OSError):
                 return
@@ -258,14 +270,22 @@ class _Worker:
         self.fd = parent_end.fileno()
         _PARENT_ENDS.add(self.fd)
         self.inflight: deque[Task] = deque()
-        self.since = 0.0  # when the file at the head of ``inflight`` started
+        self.since = 0.0  # when the file at the head of ``inflight`` was sent, or started
+        self.running = False  # the worker said the head file's timer started (STARTED)
         self.killed_for_time = False
         self.dead = False
 
     def send(self, chunk: list[Task]) -> None:
         self.inflight.extend(chunk)
-        self.since = time.monotonic()
+        self.since = clock()
+        self.running = False
         self.conn.send(chunk)
+
+    def deadline(self, hard: float) -> float:
+        """When the head file is over the hard budget. It counts from the worker's STARTED
+        notice, so a worker's start-up and parser import (slow on a loaded machine) are not the
+        file's time; before that notice only a wedged start-up can pass ``STARTUP_SECONDS``."""
+        return self.since + hard + (0.0 if self.running else STARTUP_SECONDS)
 
     def stop(self) -> None:
         try:
@@ -348,8 +368,8 @@ def run_pool(tasks: Sequence[Task], job: Job, jobs: int, budget: float,
             busy = [w for w in workers if w.inflight]
             timeout = None
             if hard:
-                now = time.monotonic()
-                timeout = max(0.0, min(w.since + hard - now for w in busy)) if busy else None
+                now = clock()
+                timeout = max(0.0, min(w.deadline(hard) - now for w in busy)) if busy else None
             ready = wait([w.conn for w in busy] + [w.proc.sentinel for w in busy],
                          timeout=timeout)
             for w in busy:
@@ -358,9 +378,9 @@ def run_pool(tasks: Sequence[Task], job: Job, jobs: int, budget: float,
             if progress is not None:
                 progress(len(results))
             if hard:
-                now = time.monotonic()
+                now = clock()
                 for w in busy:
-                    if not w.dead and w.inflight and now - w.since > hard:
+                    if not w.dead and w.inflight and now > w.deadline(hard):
                         w.killed_for_time = True
                         w.kill()
                         w.proc.join(timeout=5)
@@ -402,10 +422,14 @@ def _receive(w: _Worker, results: dict[int, JobResult]) -> bool:
     try:
         while w.conn.poll():
             index, result = w.conn.recv()
+            w.since = clock()
+            if result == STARTED:
+                w.running = True
+                continue
+            w.running = False
             if w.inflight and w.inflight[0].index == index:
                 w.inflight.popleft()
             results[index] = result
-            w.since = time.monotonic()
     except (EOFError, OSError):
         return False
     return True
@@ -430,12 +454,11 @@ def _retry_alone(ctx: "multiprocessing.context.BaseContext", task: Task, job: Jo
     results: dict[int, JobResult] = {}
     try:
         w.send([task])
-        deadline = time.monotonic() + hard if hard else None
         while task.index not in results and not w.dead:
-            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+            timeout = max(0.0, w.deadline(hard) - clock()) if hard else None
             wait([w.conn, w.proc.sentinel], timeout=timeout)
             _drain(w, results)
-            if deadline is not None and time.monotonic() > deadline and task.index not in results:
+            if hard and clock() > w.deadline(hard) and task.index not in results:
                 w.kill()
                 w.proc.join(timeout=5)
                 return over_budget(budget)

@@ -126,3 +126,28 @@ def test_an_extractor_exception_is_an_error_result_not_a_crash():
     results = run_pool(tasks, _boom, 2, budget=5)
     assert results[0].body == "a.py" and results[2].body == "c.py"
     assert results[1].status == "error" and "ValueError" in results[1].message
+
+
+class _SlowStart:
+    """A job whose one-time set-up (``warm``) blocks for 4 s, longer than the whole hard budget
+    (2 s + 1 s grace), and whose file takes no time at all."""
+
+    def warm(self, task):
+        time.sleep(4)
+
+    def __call__(self, path, kind, text, needs=""):
+        return f"parsed {path}"
+
+
+@needs_fork
+def test_a_workers_start_up_is_not_charged_to_its_first_file(monkeypatch):
+    """The hard deadline counts from the worker's STARTED notice: a start-up slower than the
+    whole budget (a parser import on a loaded machine) does not make the first file "skipped".
+    Nothing is timed: the set-up always blocks longer than the budget, and the file's own work
+    is an f-string, far inside 2 s however busy the machine is."""
+    import obs_lint.pool as pool
+
+    monkeypatch.setattr(pool, "_context", lambda: multiprocessing.get_context("fork"))
+    results = run_pool([Task(0, "a.py", "python", "x = 1\n")], _SlowStart(), 1, budget=2.0,
+                       grace=1.0)
+    assert (results[0].status, results[0].body) == (OK, "parsed a.py")

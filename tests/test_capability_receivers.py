@@ -325,8 +325,8 @@ def test_conditional_receiver_is_undecided():
            "be resolved" in res.note
 
 
-@pytest.mark.xfail(strict=True, reason="resolve.py:ProjectView.value_type calls any value that "
-                   "is not a call or a name 'a literal value' (here `f() if f else None`), so "
-                   "the could-not-decide note misstates why")
 def test_conditional_receiver_reason_is_accurate():
-    assert "a literal value" not in rc(TRY_IMPORT).note
+    note = rc(TRY_IMPORT).note
+    assert "a literal value" not in note
+    assert "`get_opik_connector() if get_opik_connector else None` is not a call or a name " \
+           "whose type can be followed" in note

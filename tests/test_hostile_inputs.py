@@ -859,6 +859,53 @@ def test_stderr_messages_show_control_characters_escaped(tmp_path):
                    "directory\n")
 
 
+HOSTILE_TEXT = "x\x1b]0;retitled\x07\n" + FORGED + "\u202e"
+HOSTILE_SHOWN = "x\\x1b]0;retitled\\x07\\x0a" + FORGED + "\\u202e"
+HOSTILE_PACK = PACK.replace("message: raw mlflow import", "message: " + json.dumps(
+    HOSTILE_TEXT) + "\n    description: " + json.dumps("why: " + HOSTILE_TEXT))
+
+
+@pytest.mark.parametrize("command", [("rules",), ("explain", "H101")])
+def test_rules_and_explain_show_pack_texts_escaped(cli, tmp_path, command):
+    """A pack is content too: its messages and descriptions never reach the terminal raw, and
+    a newline in them cannot start a line of its own (a forged CI command)."""
+    root = make(tmp_path, {"pack.yaml": HOSTILE_PACK})
+    code, out, err = cli(*command, cwd=root)
+    assert code == 0, err
+    assert _controls(out) == set(), sorted(_controls(out))
+    assert HOSTILE_SHOWN in out
+    assert not any(line.startswith("::") for line in out.splitlines())
+
+
+def test_config_shows_values_escaped(cli, tmp_path):
+    root = make(tmp_path, {".obs-lint.yaml": "packs: [pack.yaml]\nexclude: " + json.dumps(
+        [HOSTILE_TEXT]) + "\n"})
+    code, out, err = cli("config", cwd=root)
+    assert code == 0, err
+    assert _controls(out) == set(), sorted(_controls(out))
+    assert "x\\u001b]0;retitled\\u0007\\n" in out  # shown as the JSON string it is
+    assert not any(line.startswith("::") for line in out.splitlines())
+
+
+def test_watch_shows_changed_paths_escaped(cli, tmp_path, monkeypatch):
+    from obs_lint import watch as watcher
+
+    root = make(tmp_path)
+    steps = iter([lambda: (root / "src" / "new\n::error::x\x1b[2J.py").write_text("x = 1\n")])
+
+    def fake_sleep(seconds: float) -> None:
+        try:
+            next(steps)()
+        except StopIteration:
+            raise KeyboardInterrupt from None
+
+    monkeypatch.setattr(watcher, "sleep", fake_sleep)
+    code, out, err = cli("check", "--watch", "-q", "--no-cache", cwd=root)
+    assert code == 0, err
+    assert "changed: src/new\\x0a::error::x\\x1b[2J.py; checking again" in out
+    assert _controls(out) == set() and not any(ln.startswith("::") for ln in out.splitlines())
+
+
 def test_markdown_links_are_percent_encoded_and_names_cannot_make_markup(cli, tmp_path):
     from urllib.parse import unquote
 

@@ -103,9 +103,6 @@ def test_module_outside_the_view_is_unknown_and_wanted():
     assert "pkg/core/states.py" in v.wanted
 
 
-@pytest.mark.xfail(strict=True, reason="a module defining __getattr__ (PEP 562) answers any "
-                   "name, but resolve.py:ProjectView.member reports a missing name as a "
-                   "definite absence (Unknown.missing=True)")
 def test_module_getattr_is_not_a_definite_absence():
     v = view_of({"lazy/__init__.py": "def __getattr__(name):\n    return 1\n",
                  "use.py": "from lazy import Thing\n"})

@@ -37,6 +37,9 @@ from .base import CheckKind, Param, RuleContext
 
 
 def _matches(name: str, module: str) -> bool:
+    """``name`` is ``module`` or inside it; ``m.*`` is another spelling of ``m`` (the module,
+    its submodules and members), as the README writes import patterns."""
+    module = module[:-2] if module.endswith(".*") else module
     return name == module or name.startswith(module + ".")
 
 
@@ -63,7 +66,8 @@ class ForbidImport(CheckKind):
     facts = frozenset({"imports"})  # dynamic imports are ImportFacts too
     params = (
         Param("modules", (list,), required=True, item_types=(str,),
-              doc="Dotted module names, e.g. [mlflow]; submodules are included."),
+              doc="Dotted module names, e.g. [mlflow]; submodules are included (`mlflow.*` "
+                  "means the same)."),
         Param("include_type_checking", (bool,), default=False,
               doc="Also report imports inside `if TYPE_CHECKING:` blocks."),
         Param("dynamic", (bool,), default=True,
@@ -85,7 +89,7 @@ class ForbidImport(CheckKind):
     @classmethod
     def validate(cls, params):  # type: ignore[override]
         bad = [m for m in params.get("modules", []) if not m or not all(
-            part.isidentifier() for part in m.split("."))]
+            part.isidentifier() for part in (m[:-2] if m.endswith(".*") else m).split("."))]
         return [f"modules: {m!r} is not a dotted module name" for m in bad]
 
     def patterns(self) -> tuple[str, ...]:

@@ -44,6 +44,7 @@ from typing import Callable, Iterable, Sequence, Union
 
 from ..facts.model import (AssignFact, CallFact, CallValue, ClassFact, FileFacts, FunctionFact,
                            ImportFact, PythonFacts, Ref, Seq, Value)
+from ..facts.model import Unknown as ModelUnknown
 from ..types import FileKind, Span
 
 MAX_DEPTH = 12
@@ -451,6 +452,11 @@ class ProjectView:
             sub = f"{module}.{name}"
             if sub in self.index.modules or sub in self.index.packages:
                 return self._module_symbol(sub, depth)
+            if name != "__getattr__" and isinstance(
+                    self.resolve_name(path, "__getattr__", "", depth + 1), FuncDef):
+                # PEP 562: the module answers any name at run time; not a definite absence
+                return Unknown(f"`{name}` is not defined in {path}, whose module-level "
+                               "__getattr__ may provide it")
         return sym
 
     def resolve_dotted(self, path: str, text: str, scope: str = "") -> Symbol:
@@ -741,6 +747,9 @@ class ProjectView:
         if isinstance(v, Ref):
             t = self.type_of(path, v.name, scope)
             return self.entered(t, via, called=False) if via else t
+        if isinstance(v, ModelUnknown):  # an expression: a conditional, an operator, ...
+            shown = f"`{v.text}`" if v.text else "an expression"
+            return Unknown(f"{shown} is not a call or a name whose type can be followed")
         return Unknown("a literal value")
 
     def entered(self, callee: Type, via: str, called: bool = True) -> Type:

@@ -58,15 +58,16 @@ __all__ = [
 class RunRequest:
     """One run, as the command line (or the pytest plugin) asks for it.
 
-    ``paths``: files or directories named by the user; the project root is found from the
-    first (default: the current directory), rules are evaluated over the whole project and
-    only findings concerning these paths are reported (``select_findings``); () = all.
-    ``config_file`` / ``use_config``: ``--config`` / ``--no-config``; ``packs`` replace the
-    configured packs, ``extend_packs`` are added to them; ``select`` / ``ignore`` / ``jobs``
-    override the configuration. ``baseline``: a baseline file (``strict_baseline``: its stale
-    entries fail the run); ``junit_xml``: JUnit files or globs; ``test_cases``: test outcomes
+    ``paths``: files or directories named by the user; unless ``config`` is given the project
+    root is found from the first (default: the current directory); rules are evaluated over
+    the whole project and only findings concerning these paths are reported
+    (``select_findings``); () = all. ``config_file`` / ``use_config``: ``--config`` /
+    ``--no-config``; ``packs`` replace the configured packs, ``extend_packs`` are added to
+    them; ``select`` / ``ignore`` / ``jobs`` override the configuration. ``baseline``: a
+    baseline file (``strict_baseline``: its stale entries fail the run); ``junit_xml``: JUnit
+    files or globs (read instead of ``test_cases`` when given); ``test_cases``: test outcomes
     collected otherwise (the pytest plugin); ``diff_base``: a git ref (report changed lines
-    only). (``junit_xml``, when given, is read instead of ``test_cases``.) ``force_exclude``: excludes apply to named files too; ``prefilter``; ``use_cache``:
+    only). ``force_exclude``: excludes apply to named files too; ``prefilter``; ``use_cache``:
     read and write the cache (``--no-cache``: False).
 
     Already resolved values skip their step: ``config`` (from ``configure``), ``loaded_packs``

@@ -1,37 +1,216 @@
-"""The programmatic entry point shared by the CLI, the pytest plugin and the tests.
+"""The programmatic entry point: the one engine entry of the CLI and the pytest plugin.
 
-``check(paths, config)`` runs the whole pipeline and returns a ``Result``::
+``run(RunRequest(...)) -> RunResult`` runs the whole pipeline and decides the exit status::
 
-    discover -> extract facts -> evaluate rules -> suppress -> (phases)
-      -> baseline -> merge test results -> select reported findings -> Result
+    configure -> load packs, baseline, JUnit files, git diff
+      -> discover -> extract facts -> evaluate rules
+      -> finish (suppress -> baseline -> tests -> select reported findings; ``finish.py``)
+      -> Result, exit status
 
-Reporters turn the Result into text/JSON/...; nothing here prints or exits.
+A request carries what the command line decides (paths, configuration file and overrides,
+packs, baseline, JUnit files, ``--diff-base``, cache, jobs, ...); ``configure(request)`` gives
+the configuration a front end needs before the run (report formats, notices). ``check(paths,
+config)`` is the same pipeline for tests that hold a resolved configuration. Everything a front
+end needs besides ``report`` and ``config`` is here (``exit_status``, the baseline file, the
+rule list, the cache); nothing here prints or exits.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
-from .baseline import match as baseline_match
+from .baseline import DEFAULT_FILE as DEFAULT_BASELINE, entries_of as baseline_entries
+from .baseline import load as _load_baseline, prune as prune_baseline
+from .baseline import write as write_baseline
+from .builtin import BUILTINS
 from .cache import cache_dir
 from .config import Config, load_config, locate_root
 from .discover import discover, inside_root, kind_of
-from .errors import ConfigError, PackError, UsageError
+from .errors import ConfigError, ObsLintError, PackError, UsageError
 from .evaluate import problem_findings
 from .extract import extract_all, extract_on_demand
+from .fileio import WriteRefused, write_atomic
+from .finish import Evaluated, Finishing, finish
 from .memo import evaluate_cached
-from .packs import (LOCAL_PACK, LOCAL_PHASE, check_unique, load_pack, pack_from_bytes,
-                    read_pack, rules_from_mappings)
+from .packs import (LOCAL_PACK, LOCAL_PHASE, bundled_packs, check_unique, load_pack,
+                    pack_from_bytes, read_pack, rules_from_mappings)
 from .plan import build_plan
-from .select_findings import LineRanges, Selection, named_paths, select
-from .suppress import apply as apply_suppressions, set_aside_baselined
-from .types import (BaselineEntry, CheckResult, Finding, Pack, PhaseResult, Result, RunStats,
-                    SourceFile)
+from .select_findings import LineRanges, Selection, named_paths
+from .types import BaselineEntry, Finding, Pack, Result, Rule, SourceFile
+from .verdict import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
+from .verdict import exit_status as _verdict_status
 
-if TYPE_CHECKING:  # imported on use in merge_tests: a plain check must start fast
+if TYPE_CHECKING:  # imported on use: a plain check must start fast
     from .testresults import TestCase
+
+__all__ = [
+    "RunRequest", "RunResult", "run", "configure", "check", "exit_status", "load_packs",
+    "resolve_config", "all_rules", "check_kind", "read_baseline", "write_baseline",
+    "baseline_entries", "prune_baseline", "DEFAULT_BASELINE", "bundled_packs", "clear_cache",
+    "new_test_case", "worst_outcome", "write_atomic", "WriteRefused", "ObsLintError",
+    "UsageError", "Result", "Rule", "EXIT_OK", "EXIT_FINDINGS", "EXIT_ERROR", "shown_path",
+]
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """One run, as the command line (or the pytest plugin) asks for it.
+
+    ``paths``: files or directories named by the user; unless ``config`` is given the project
+    root is found from the first (default: the current directory); rules are evaluated over
+    the whole project and only findings concerning these paths are reported
+    (``select_findings``); () = all. ``config_file`` / ``use_config``: ``--config`` /
+    ``--no-config``; ``packs`` replace the configured packs, ``extend_packs`` are added to
+    them; ``select`` / ``ignore`` / ``jobs`` override the configuration. ``baseline``: a
+    baseline file (``strict_baseline``: its stale entries fail the run); ``junit_xml``: JUnit
+    files or globs (read instead of ``test_cases`` when given); ``test_cases``: test outcomes
+    collected otherwise (the pytest plugin); ``diff_base``: a git ref (report changed lines
+    only). ``force_exclude``: excludes apply to named files too; ``prefilter``; ``use_cache``:
+    read and write the cache (``--no-cache``: False).
+
+    Already resolved values skip their step: ``config`` (from ``configure``), ``loaded_packs``
+    (from ``load_packs``), ``baseline_entries`` (from ``read_baseline``). ``progress(done,
+    total)`` hears how many files are extracted (never part of the result).
+    """
+
+    paths: tuple[str, ...] = ()
+    config_file: str | None = None
+    use_config: bool = True
+    packs: tuple[str, ...] = ()
+    extend_packs: tuple[str, ...] = ()
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    jobs: int | None = None
+    baseline: str | None = None
+    strict_baseline: bool = False
+    junit_xml: tuple[str, ...] = ()
+    test_cases: "tuple[TestCase, ...] | None" = None
+    diff_base: str | None = None
+    force_exclude: bool = True
+    prefilter: bool = True
+    use_cache: bool = True
+    config: Config | None = None
+    loaded_packs: tuple[Pack, ...] | None = None
+    baseline_entries: tuple[BaselineEntry, ...] | None = None
+    progress: Callable[[int, int], None] | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a run produced: the ``Result`` reporters render, the configuration it ran with,
+    and its exit status (``exit_status``: 0 pass, 1 findings or failing tests or, with
+    ``strict_baseline``, stale baseline entries; 2 internal errors)."""
+
+    result: Result
+    config: Config
+    status: int
+
+
+def configure(request: RunRequest) -> Config:
+    """The run's configuration: the project's (found from the first path), with the request's
+    overrides applied (``select``, ``ignore``, ``jobs``, then ``packs``, then
+    ``extend_packs``). ``request.config``, when given, is returned as it is."""
+    if request.config is not None:
+        return request.config
+    config = resolve_config(request.paths, request.config_file, request.use_config)
+    config = config.with_overrides(select=tuple(request.select) or None,
+                                   ignore=tuple(request.ignore) or None, jobs=request.jobs)
+    if request.packs:
+        config = config.with_overrides(packs=tuple(request.packs))
+    if request.extend_packs:
+        config = config.with_overrides(packs=tuple(config.packs) + tuple(
+            p for p in request.extend_packs if p not in config.packs))
+    return config
+
+
+def run(request: RunRequest) -> RunResult:
+    """Run the pipeline the request asks for (module docstring); errors are ``ObsLintError``s
+    (a usage, configuration or pack error: exit status 2)."""
+    config = configure(request)
+    packs = request.loaded_packs
+    if packs is None:
+        packs = load_packs(config, use_cache=request.use_cache)
+    entries = request.baseline_entries
+    if entries is None and request.baseline:
+        entries = tuple(read_baseline(request.baseline, config))
+    cases = request.test_cases
+    if request.junit_xml:  # imported on use: a plain check must start fast (warm runs)
+        from .testresults import read_junit
+        cases = tuple(read_junit(request.junit_xml, config.root, packs, config.max_file_bytes))
+    changed = None
+    if request.diff_base is not None:  # "" is a mistake (an unset CI variable), not "no filter"
+        from .finish import changed_lines
+        changed = changed_lines(config.root, request.diff_base)
+    result = _pipeline(config, packs, prefilter=request.prefilter,
+                       report_paths=list(request.paths) or None,
+                       force_exclude=request.force_exclude, baseline=entries,
+                       changed_lines=changed, test_cases=cases, use_cache=request.use_cache,
+                       progress=request.progress)
+    return RunResult(result=result, config=config,
+                     status=exit_status(result, strict_baseline=request.strict_baseline))
+
+
+def exit_status(result: Result, fail_on: str | None = None,
+                strict_baseline: bool = False) -> int:
+    """2 on internal errors; 1 on a reported finding at or above ``fail-on`` (``fail_on``
+    overrides the Result's) or a phase whose tests failed, or (``strict_baseline``) on baseline
+    entries that no longer occur; else 0 (``verdict.exit_status``)."""
+    if fail_on is not None and fail_on != result.fail_on:
+        result = replace(result, fail_on=fail_on)
+    status = _verdict_status(result)
+    if status == EXIT_OK and strict_baseline and result.stale_baseline:
+        status = EXIT_FINDINGS
+    return status
+
+
+def read_baseline(path: str, config: Config) -> list[BaselineEntry]:
+    """The entries of a baseline file (a UsageError naming the file on any problem)."""
+    return _load_baseline(path, config.max_file_bytes)
+
+
+def all_rules(config: Config) -> list[Rule]:
+    """Every rule of the configured packs, then the built-in rules (``obs-lint rules``)."""
+    loaded = load_packs(config)
+    return [r for p in loaded for r in p.rules] + list(BUILTINS)
+
+
+def check_kind(name: str):
+    """The check kind class named ``name`` (None if there is none): its ``summary`` and
+    parameters, for ``obs-lint explain``."""
+    from .checks import REGISTRY
+
+    return REGISTRY.get(name)
+
+
+def clear_cache(config: Config):
+    """Delete the project's cache (``obs-lint cache clear``): (what ``cache.clear`` did, the
+    directory, its label for messages, its label with where the setting came from)."""
+    from .cache import cache_label, clear
+
+    directory = cache_dir(config.root, config.cache_dir)
+    shown = cache_label(config.root, config.cache_dir)
+    try:
+        done = clear(directory)
+    except UsageError as exc:
+        label = cache_label(config.root, config.cache_dir, config.cache_dir_where)
+        raise UsageError(exc.message.replace(directory, label, 1)) from None
+    return done, directory, shown
+
+
+def new_test_case(test_id: str, path: str, outcome: str) -> "TestCase":
+    """One test's outcome, as the pytest plugin records it (``RunRequest.test_cases``)."""
+    from .testresults import TestCase
+
+    return TestCase(test_id=test_id, path=path, outcome=outcome)
+
+
+def worst_outcome(a: str, b: str) -> str:
+    """The worse of two test outcomes (error > failed > passed > xfailed > skipped)."""
+    from .testresults import worst
+
+    return worst(a, b)
 
 
 def load_packs(config: Config, extra: Sequence[str] = (), use_cache: bool = False
@@ -91,18 +270,6 @@ def resolve_config(paths: Sequence[str], config_file: str | None = None,
     return replace(config, root_reason=reason)
 
 
-def phases_of(packs: Sequence[Pack], results: Sequence[CheckResult]) -> list[PhaseResult]:
-    by_phase: dict[tuple[str, object], list[CheckResult]] = {}
-    for r in results:
-        by_phase.setdefault(r.rule.phase_key, []).append(r)
-    out = []
-    for pack in packs:
-        for phase in pack.phases:
-            checks = sorted(by_phase.get((pack.id, phase.id), []), key=lambda c: c.rule.code)
-            out.append(PhaseResult(phase=phase, pack=pack.id, checks=tuple(checks)))
-    return out
-
-
 def _with_named(files: list[SourceFile], root: str, named: Sequence[str]) -> list[SourceFile]:
     """Add files named on the command line that the excludes dropped (no --force-exclude).
 
@@ -150,23 +317,33 @@ def check(paths: Sequence[str], config: Config, *, packs: tuple[Pack, ...] | Non
           prefilter: bool = True, report_paths: Sequence[str] | None = None,
           force_exclude: bool = True, baseline: Sequence[BaselineEntry] | None = None,
           changed_lines: Mapping[str, LineRanges] | None = None,
-          test_cases: Sequence[TestCase] | None = None, use_cache: bool = True,
+          test_cases: "Sequence[TestCase] | None" = None, use_cache: bool = True,
           progress: Callable[[int, int], None] | None = None) -> Result:
-    """Run the pipeline over ``paths`` (files or directories) with a resolved configuration.
+    """The pipeline of ``run`` for a resolved configuration (the tests' entry): discovery
+    starts at ``paths`` (files or directories; () = the project root) unless ``report_paths``
+    are given (then the whole project is checked and only their findings are reported).
+    ``packs`` default to the configured ones; ``baseline`` entries, ``changed_lines`` and
+    ``test_cases`` are the already-read inputs of the finishing stages (``finish.py``)."""
+    if packs is None:
+        if use_cache and _cache(config) is None:  # checked before the packs are read
+            use_cache = False
+        packs = load_packs(config)
+    return _pipeline(config, packs, scan=paths, prefilter=prefilter, report_paths=report_paths,
+                     force_exclude=force_exclude, baseline=baseline,
+                     changed_lines=changed_lines, test_cases=test_cases, use_cache=use_cache,
+                     progress=progress)
 
-    ``report_paths`` (the CLI and pre-commit pass the named files here): rules are evaluated
-    over the whole project and only findings concerning these paths are reported (see
-    ``select_findings``); files named there are checked even if excluded unless
-    ``force_exclude``. ``baseline`` entries are accepted findings; ``changed_lines`` limits
-    reporting to changed lines (``--diff-base``); ``test_cases`` merge test outcomes into the
-    phases. ``use_cache=False`` neither reads nor writes the fact cache (``--no-cache``);
-    worker processes: ``config.jobs``. ``progress(done, total)`` hears how many files are
-    finished (the CLI's progress bar; never part of the Result).
-    """
+
+def _pipeline(config: Config, packs: tuple[Pack, ...], *, scan: Sequence[str] = (),
+              prefilter: bool = True, report_paths: Sequence[str] | None = None,
+              force_exclude: bool = True, baseline: Sequence[BaselineEntry] | None = None,
+              changed_lines: Mapping[str, LineRanges] | None = None,
+              test_cases: "Sequence[TestCase] | None" = None, use_cache: bool = True,
+              progress: Callable[[int, int], None] | None = None) -> Result:
+    """discover -> extract -> evaluate -> finish. ``use_cache=False`` neither reads nor writes
+    the fact cache; worker processes: ``config.jobs``."""
     if use_cache and _cache(config) is None:
         use_cache = False  # cannot be created (read-only checkout): only costs speed
-    if packs is None:
-        packs = load_packs(config)
     if not packs:
         raise ConfigError("no rule packs configured (use --pack or `packs` in the config)")
     plan = build_plan(packs, config.select, config.extend_select, config.ignore,
@@ -174,11 +351,14 @@ def check(paths: Sequence[str], config: Config, *, packs: tuple[Pack, ...] | Non
                       cache_directory=cache_dir(config.root, config.cache_dir) if use_cache
                       else None)
     named: tuple[str, ...] | None = None
+    paths = list(scan)
     if report_paths:
         named = named_paths(config.root, report_paths)
         paths = [config.root]
-    files = discover(config.root, list(paths) or [config.root],
+    files = discover(config.root, paths or [config.root],
                      config.exclude + config.extend_exclude, config.respect_gitignore)
+    whole = all(os.path.abspath(p) == os.path.abspath(config.root) for p in paths)
+    discovered = tuple(files) if whole else None  # the test inventory's files
     if named is not None and not force_exclude:
         files = _with_named(files, config.root, named)
     _require_files(files, config.root, named, report_paths or ())
@@ -189,45 +369,12 @@ def check(paths: Sequence[str], config: Config, *, packs: tuple[Pack, ...] | Non
     findings: list[Finding] = problem_findings(facts, plan) + engine_errors
     for r in results:
         findings.extend(r.findings)
-    all_rules = [r for p in packs for r in p.rules] + list(plan.builtins)
-    unused_rule = any(b.name == "unused-suppression" for b in plan.builtins)
-    kept, suppressed, results = apply_suppressions(
-        findings, results, facts, all_rules, config.per_file_ignores,
-        report_unused=config.warn_unused_ignores and unused_rule, report_malformed=unused_rule)
-    kept.sort(key=lambda f: f.sort_key)
-    stats = RunStats(
-        files_discovered=len(files), files_parsed=sum(1 for f in facts if f.parsed),
-        lines_discovered=sum(f.lines for f in facts),
-        lines_parsed=sum(f.lines for f in facts if f.parsed), rules=len(plan.rules))
-    result = Result(root=config.root, packs=packs, rules=tuple(a.rule for a in plan.rules),
-                    findings=tuple(kept), checks=tuple(results),
-                    phases=tuple(phases_of(packs, results)), suppressed=tuple(suppressed),
-                    stats=stats, fail_on=config.fail_on)
-    if baseline is not None:
-        result = apply_baseline(result, baseline, {b.code for b in plan.builtins})
-    if test_cases is not None:
-        result = merge_tests(result, test_cases, config)
-    return select(result, Selection(paths=named, changed=changed_lines))
-
-
-def apply_baseline(result: Result, entries: Sequence[BaselineEntry],
-                   builtin_codes: set[str] = frozenset()) -> Result:
-    """Move baselined findings aside, recompute rule and phase statuses, record stale entries."""
-    active = {r.code for r in result.rules} | set(builtin_codes)
-    new, accepted, stale = baseline_match(result.findings, entries, active)
-    if not accepted and not stale:
-        return result
-    checks = set_aside_baselined(result.checks, {id(f) for f in accepted})
-    return replace(result, findings=tuple(new), checks=tuple(checks),
-                   phases=tuple(phases_of(result.packs, checks)),
-                   baselined=tuple(accepted), stale_baseline=tuple(stale))
-
-
-def merge_tests(result: Result, cases: Sequence[TestCase], config: Config) -> Result:
-    """Merge test outcomes (JUnit files or a pytest session) into the phases."""
-    from .testresults import inventory, merge, tally
-
-    counts = tally(cases, result.packs)
-    expected = inventory(config.root, result.packs, config.exclude + config.extend_exclude,
-                         config.respect_gitignore)
-    return merge(result, counts, expected)
+    evaluated = Evaluated(packs=packs, rules=tuple(a.rule for a in plan.rules),
+                          builtins=tuple(plan.builtins), files=tuple(files),
+                          facts=tuple(facts), findings=tuple(findings),
+                          results=tuple(results))
+    how = Finishing(baseline=tuple(baseline) if baseline is not None else None,
+                    test_cases=tuple(test_cases) if test_cases is not None else None,
+                    selection=Selection(paths=named, changed=changed_lines),
+                    inventory_files=discovered, load=load)
+    return finish(evaluated, config, how)

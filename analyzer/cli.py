@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import json
+from dataclasses import replace
 from glob import has_magic as glob_has_magic
 import os
 import signal
@@ -22,23 +23,14 @@ from typing import Sequence
 import click
 
 from . import __version__
-from .api import check as run_check, load_packs, resolve_config
-from .baseline import DEFAULT_FILE as DEFAULT_BASELINE, entries_of as baseline_entries
-from .baseline import load as load_baseline, prune as prune_baseline
-from .baseline import write as write_baseline
+from . import api
+from .api import (DEFAULT_BASELINE, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, ObsLintError, Result,
+                  Rule, RunRequest, UsageError, bundled_packs, configure, resolve_config)
 from .config import MAX_JOBS, Config, describe as describe_config
-from .packs import bundled_packs
 from .progress import Progress
 from .report.text import TextOptions
-from .builtin import BUILTINS
-from .checks import REGISTRY
-from .errors import ObsLintError, UsageError
 from .report import FORMATS
 from .report.safe import visible
-from .types import Result, Rule, Severity
-
-from .verdict import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
-from .verdict import exit_status as verdict_exit_status
 
 
 def _err(message: str) -> None:
@@ -53,7 +45,7 @@ def _write(text: str, output: str | None) -> None:
     symlink is written through, a FIFO or device at the path is refused). The directory must
     exist: a typo in ``-o reprots/x.json`` is an error, not a new directory tree."""
     if output:
-        from .fileio import WriteRefused, write_atomic
+        from .api import WriteRefused, write_atomic
 
         parent = os.path.dirname(os.path.abspath(output))
         if not os.path.isdir(parent):
@@ -105,16 +97,6 @@ def _discard_closed_streams() -> None:
             os.close(devnull)
         except OSError:
             pass
-
-
-def exit_status(result: Result, fail_on: str | None = None) -> int:
-    """2 on internal errors; 1 on reported findings at/above ``fail-on`` or a phase whose
-    tests failed; else 0 (``verdict.exit_status``; ``fail_on`` overrides the Result's)."""
-    if fail_on is not None and fail_on != result.fail_on:
-        from dataclasses import replace
-
-        result = replace(result, fail_on=fail_on)
-    return verdict_exit_status(result)
 
 
 def use_color(stream) -> bool:
@@ -419,18 +401,14 @@ def check(paths: Sequence[str], packs: Sequence[str], extend_packs: Sequence[str
     reported. The project root is the nearest ancestor of the first PATH with obs-lint
     configuration, else with a pyproject.toml or .git, else the checked directory.
     """
-    def configure() -> Config:
-        config = resolve_config(paths, config_file, not no_config)
-        config = config.with_overrides(select=tuple(select) or None,
-                                       ignore=tuple(ignore) or None, jobs=jobs)
-        if packs:
-            config = config.with_overrides(packs=tuple(packs))
-        if extend_packs:
-            config = config.with_overrides(packs=tuple(config.packs) + tuple(
-                p for p in extend_packs if p not in config.packs))
-        return config
-
-    config = configure()
+    request = RunRequest(paths=tuple(paths), config_file=config_file,
+                         use_config=not no_config, packs=tuple(packs),
+                         extend_packs=tuple(extend_packs), select=tuple(select),
+                         ignore=tuple(ignore), jobs=jobs, baseline=baseline_file,
+                         strict_baseline=strict_baseline, junit_xml=tuple(junit_xml),
+                         diff_base=diff_base, force_exclude=force_exclude,
+                         prefilter=not no_prefilter, use_cache=not no_cache)
+    config = configure(request)
     fmt_source = dict(config.sources).get("format", "default")
     dests = [] if add_ignore else destinations(formats, outputs, config.format, fmt_source)
     inputs = [(j, "JUnit file") for j in junit_xml if not glob_has_magic(j)]
@@ -451,10 +429,9 @@ def check(paths: Sequence[str], packs: Sequence[str], extend_packs: Sequence[str
     def run_once(fresh: bool = False) -> int:
         """One check; ``fresh``: read the configuration again (--watch: it may have been
         edited since the last run)."""
-        config_now = configure() if fresh else config
-        return _run_check(config_now, report_paths, dests, text_opts, junit_xml,
-                          baseline_file, strict_baseline, diff_base, force_exclude,
-                          add_ignore, no_prefilter, no_cache)
+        config_now = configure(request) if fresh else config
+        return _run_check(replace(request, paths=tuple(report_paths), config=config_now),
+                          dests, text_opts, add_ignore)
 
     if watch:
         sys.exit(_watch(run_once, config, baseline_file))
@@ -462,41 +439,24 @@ def check(paths: Sequence[str], packs: Sequence[str], extend_packs: Sequence[str
     sys.exit(EXIT_OK if exit_zero and status == EXIT_FINDINGS else status)
 
 
-def _run_check(config: Config, report_paths: list[str], dests, text_opts: TextOptions,
-               junit_xml: Sequence[str], baseline_file: str | None, strict_baseline: bool,
-               diff_base: str | None, force_exclude: bool, add_ignore: bool,
-               no_prefilter: bool, no_cache: bool) -> int:
-    """Load, check, report: the body of ``check`` (run once, or again and again by --watch)."""
-    loaded = load_packs(config, use_cache=not no_cache)
-    entries = load_baseline(baseline_file, config.max_file_bytes) if baseline_file else None
-    cases = changed = None
-    if junit_xml:  # imported on use: a plain check must start fast (warm runs)
-        from .testresults import read_junit
-        cases = read_junit(junit_xml, config.root, loaded, config.max_file_bytes)
-    if diff_base is not None:  # "" is a mistake (an unset CI variable), not "no filter"
-        from .gitdiff import changed_lines
-        changed = changed_lines(config.root, diff_base)
+def _run_check(request: RunRequest, dests, text_opts: TextOptions, add_ignore: bool) -> int:
+    """Run, report: the body of ``check`` (run once, or again and again by --watch)."""
     progress = Progress(sys.stderr)
     try:
-        result = run_check([], config, packs=loaded, prefilter=not no_prefilter,
-                           report_paths=report_paths or None, force_exclude=force_exclude,
-                           baseline=entries, changed_lines=changed, test_cases=cases,
-                           use_cache=not no_cache, progress=progress)
+        done = api.run(replace(request, progress=progress))
     finally:
         progress.close()
+    result = done.result
     if add_ignore:
-        return _add_ignore(result, config.max_file_bytes)
+        return _add_ignore(result, done.config.max_file_bytes)
     for fmt, output in dests:
         render = FORMATS[fmt]
         _write(render(result, text_opts) if fmt == "text" else render(result), output)
     for f in result.internal_errors:
         _err(f"{f.location.path}: {f.message}")
-    if baseline_file:
-        _report_stale(result, baseline_file)
-    status = exit_status(result)
-    if status == EXIT_OK and strict_baseline and result.stale_baseline:
-        status = EXIT_FINDINGS
-    return status
+    if request.baseline:
+        _report_stale(result, request.baseline)
+    return done.status
 
 
 def _watch(run_once, config: Config, baseline_file: str | None) -> int:
@@ -560,11 +520,11 @@ def _baseline_path(root: str, file: str | None) -> str:
 
 def _baseline_run(path: str | None, packs: Sequence[str], config_file: str | None,
                   no_config: bool, entries=None) -> Result:
-    config = resolve_config([path] if path else [], config_file, not no_config)
-    if packs:
-        config = config.with_overrides(packs=tuple(packs))
+    config = configure(RunRequest(paths=(path,) if path else (), config_file=config_file,
+                                  use_config=not no_config, packs=tuple(packs)))
     _config_notices(config)
-    return run_check([], config, baseline=entries)
+    return api.run(RunRequest(config=config, baseline_entries=entries,
+                              loaded_packs=api.load_packs(config))).result
 
 
 _baseline_options = [
@@ -594,8 +554,8 @@ def baseline_create(path: str | None, file: str | None, packs: Sequence[str],
     if os.path.exists(target) and not force:
         raise UsageError(f"{target}: baseline already exists (use `obs-lint baseline update` "
                          "to prune it, or --force to record it anew)")
-    entries = baseline_entries(result.findings)
-    write_baseline(target, entries)
+    entries = api.baseline_entries(result.findings)
+    api.write_baseline(target, entries)
     click.echo(f"Recorded {len(entries)} finding{'s' if len(entries) != 1 else ''} in "
                f"{visible(target)}.")
 
@@ -607,10 +567,10 @@ def baseline_update(path: str | None, file: str | None, packs: Sequence[str],
     """Prune entries that no longer occur (never adds: new findings stay new)."""
     config = resolve_config([path] if path else [], config_file, not no_config)
     target = _baseline_path(config.root, file)
-    entries = load_baseline(target, config.max_file_bytes)
-    result = _baseline_run(path, packs, config_file, no_config, entries)
-    kept = prune_baseline(entries, result)
-    write_baseline(target, kept)
+    entries = api.read_baseline(target, config)
+    result = _baseline_run(path, packs, config_file, no_config, tuple(entries))
+    kept = api.prune_baseline(entries, result)
+    api.write_baseline(target, kept)
     removed = len(entries) - len(kept)
     click.echo(f"Removed {removed} entr{'ies' if removed != 1 else 'y'} that no longer "
                f"occur; {len(kept)} remain in {visible(target)}.")
@@ -709,16 +669,8 @@ def cache_group() -> None:
 @click.option("--no-config", is_flag=True)
 def cache_clear(path: str | None, config_file: str | None, no_config: bool) -> None:
     """Delete the fact cache of the project containing PATH (default: the current directory)."""
-    from .cache import cache_dir, cache_label, clear
-
     config = resolve_config([path] if path else [], config_file, not no_config)
-    directory = cache_dir(config.root, config.cache_dir)
-    shown = cache_label(config.root, config.cache_dir)
-    try:
-        done = clear(directory)
-    except UsageError as exc:
-        label = cache_label(config.root, config.cache_dir, config.cache_dir_where)
-        raise UsageError(exc.message.replace(directory, label, 1)) from None
+    done, directory, shown = api.clear_cache(config)
     n = done.removed
     line = f"Removed {n} cache entr{'y' if n == 1 else 'ies'} ({shown})"
     if done.kept:
@@ -737,8 +689,7 @@ def _all_rules(packs: Sequence[str], config_file: str | None, no_config: bool) -
     config = resolve_config([], config_file, not no_config)
     if packs:
         config = config.with_overrides(packs=tuple(packs))
-    loaded = load_packs(config)
-    return [r for p in loaded for r in p.rules] + list(BUILTINS)
+    return api.all_rules(config)
 
 
 @main.command()
@@ -789,7 +740,7 @@ def explain(rule: str, packs: Sequence[str], config_file: str | None, no_config:
         _err(f"unknown rule {rule!r}{hint}")
         sys.exit(EXIT_ERROR)
     r = match[0]
-    kind = REGISTRY.get(r.check_kind)
+    kind = api.check_kind(r.check_kind)
     # one-line fields are escaped whole (a newline in them is not a line break); the blocks
     # (description, examples) keep their lines, indented, and each line is escaped on output
     lines = [visible(f"{r.code} ({r.name})"), "",

@@ -14,7 +14,8 @@ from .builtin import BY_NAME, INTERNAL_ERROR
 from .checks.base import RuleContext
 from .facts.model import IMPORTS_ONLY, FileFacts
 from .plan import Plan
-from .types import CheckResult, Finding, Location, SourceFile, Status
+from .types import CheckResult, Finding, Location, SourceFile
+from .verdict import check_status
 
 if TYPE_CHECKING:  # imported on first use: a warm run evaluates nothing
     from .checks.resolve import ProjectIndex
@@ -92,8 +93,8 @@ def evaluate(plan: Plan, files: Sequence[SourceFile], facts: Sequence[FileFacts]
                                       severity=INTERNAL_ERROR.severity, message=msg,
                                       location=Location(ctx.anchor_path()),
                                       fingerprint_source=msg))
-                result = CheckResult(rule=active.rule, status=Status.UNKNOWN,
-                                     note=f"could not decide: {msg} ({where})")
+                result = CheckResult(rule=active.rule, status=check_status((), True),
+                                     note=f"could not decide: {msg} ({where})", crashed=True)
                 break
             if project is None or load is None or rounds >= MAX_ROUNDS:
                 break

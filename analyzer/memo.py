@@ -163,7 +163,6 @@ def evaluate_memo(plan: Plan, files: Sequence[SourceFile], facts: Sequence[FileF
         computed, errors = evaluate(replace(plan, rules=missing), files, facts, root, load,
                                     consulted)
         fresh = {id(a): r for a, r in zip(missing, computed)}  # evaluate keeps the order
-    crashed = [f.message for f in errors]
     results = []
     for active in plan.rules:
         hit = known.get(id(active))
@@ -172,8 +171,7 @@ def evaluate_memo(plan: Plan, files: Sequence[SourceFile], facts: Sequence[FileF
             continue
         result = fresh[id(active)]
         results.append(result)
-        tag = f"rule {active.rule.code} ({active.rule.name}) crashed"
-        if not any(m.startswith(tag) for m in crashed):  # a crash is retried next time
+        if not result.crashed:  # a crash is retried next time
             deps = tuple((p, digest_of(p) or "") for p in consulted.get(id(active), ()))
             cache.put(keys[id(active)], encode_object((result, deps)))
     return results, errors

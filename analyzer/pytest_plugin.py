@@ -63,16 +63,13 @@ class ObsLintSession:
     """The work of one ``--obs-lint`` session (controller side)."""
 
     def __init__(self, config: pytest.Config) -> None:
-        from .api import load_packs, resolve_config
-        from .errors import ObsLintError
+        from .api import ObsLintError, RunRequest, configure, load_packs
 
         self.config = config
         self.rootpath = str(config.rootpath)
         try:
-            cfg = resolve_config([self.rootpath])
             pack = config.getoption("obs_lint")
-            if pack:
-                cfg = cfg.with_overrides(packs=(pack,))
+            cfg = configure(RunRequest(paths=(self.rootpath,), packs=(pack,) if pack else ()))
             self.obs_config = cfg
             self.packs = load_packs(cfg)
         except ObsLintError as exc:
@@ -83,7 +80,7 @@ class ObsLintSession:
 
     # -- collecting the session's outcomes ------------------------------------------------
     def _record(self, nodeid: str, outcome: str) -> None:
-        from .testresults import worst
+        from .api import worst_outcome as worst
 
         path_part = nodeid.split("::", 1)[0]
         abs_path = os.path.normpath(os.path.join(self.rootpath, path_part))
@@ -117,25 +114,18 @@ class ObsLintSession:
     # -- the audit ----------------------------------------------------------------------------
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        from .api import check
-        from .errors import ObsLintError
-        from .testresults import TestCase
-        from .verdict import EXIT_OK, exit_status
+        from .api import EXIT_OK, ObsLintError, RunRequest, exit_status, new_test_case, run
 
-        cases = [TestCase(test_id=nodeid, path=path, outcome=outcome)
-                 for nodeid, (path, outcome) in self.outcomes.items()]
+        cases = tuple(new_test_case(nodeid, path, outcome)
+                      for nodeid, (path, outcome) in self.outcomes.items())
         try:
-            self.result = check([], self.obs_config, packs=self.packs, test_cases=cases)
+            self.result = run(RunRequest(config=self.obs_config, loaded_packs=self.packs,
+                                         test_cases=cases)).result
         except ObsLintError as exc:
             self.error = str(exc)
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
             return
-        judged = self.result
-        if judged.fail_on != self.obs_config.fail_on:  # as ``cli.exit_status`` does
-            from dataclasses import replace
-
-            judged = replace(judged, fail_on=self.obs_config.fail_on)
-        failing = exit_status(judged) != EXIT_OK
+        failing = exit_status(self.result, fail_on=self.obs_config.fail_on) != EXIT_OK
         if failing and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 

@@ -19,7 +19,8 @@ plugin) merge those outcomes into the phase table, so a phase fails when its tes
   that is a file of the project) matched against each phase's ``tests`` globs (gitignore-style,
   relative to the project root). A test may count in several phases, as in the audit's batches.
 * **Expected** per phase: the static test inventory (``checks.test_inventory.count_tests``) of
-  the phase's test files (pytest's default ``test_*.py`` / ``*_test.py`` names).
+  the phase's test files (pytest's default ``test_*.py`` / ``*_test.py`` names), extracted by
+  the run's own loader (``finish.tests_stage``: fact cache, time and byte budgets).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import io
 import os
 import posixpath
 from dataclasses import dataclass, replace
-from typing import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
 from xml.etree.ElementTree import ParseError
 
 import pathspec
@@ -41,7 +42,10 @@ from .discover import discover
 from .errors import UsageError
 from .fileio import DEFAULT_MAX_BYTES, ReadRefused, input_budget, read_regular, refusal
 from .facts import extract_file
-from .types import Pack, PhaseResult, Result, TestCounts
+from .types import Pack, PhaseResult, Result, SourceFile, TestCounts
+
+if TYPE_CHECKING:
+    from .facts.model import FileFacts
 
 # worst first: a repeated test case keeps the outcome that appears earliest in this tuple
 OUTCOMES = ("error", "failed", "passed", "xfailed", "skipped")
@@ -258,18 +262,30 @@ def _is_test_file(path: str) -> bool:
 
 
 def inventory(root: str, packs: Sequence[Pack], exclude: tuple[str, ...] = (),
-              respect_gitignore: bool = True) -> dict[PhaseKey, tuple[int, bool]]:
-    """Static test count per phase: (expected, exact) over the phase's test files."""
+              respect_gitignore: bool = True, files: Sequence[SourceFile] | None = None,
+              load: "Callable[[Sequence[str]], list[FileFacts]] | None" = None
+              ) -> dict[PhaseKey, tuple[int, bool]]:
+    """Static test count per phase: (expected, exact) over the phase's test files.
+
+    ``files``: the run's discovered files (None: discover them here); ``load``: the run's
+    loader of full facts (``extract.extract_on_demand``: its fact cache and time budget), so
+    the test files are extracted like every other file of the run. Without it each test file
+    is extracted here, parsed whatever the prefilter says."""
     wanted = [((p.id, ph.id), _spec(ph.tests)) for p in packs for ph in p.phases if ph.tests]
     out: dict[PhaseKey, tuple[int, bool]] = {key: (0, True) for key, _ in wanted}
     if not wanted:
         return out
-    files = [f for f in discover(root, [root], exclude, respect_gitignore)
+    if files is None:
+        files = discover(root, [root], exclude, respect_gitignore)
+    tests = [f for f in files
              if _is_test_file(f.path) and any(s.match_file(f.path) for _, s in wanted)]
+    if load is not None:
+        extracted = load([src.path for src in tests])
+    else:
+        extracted = [extract_file(src, None) for src in tests]
     per_file: dict[str, tuple[int, bool]] = {}
-    for src in files:
-        facts = extract_file(src, None)  # parsed whatever the prefilter says: we count them
-        per_file[src.path] = count_tests(facts.python) if facts.python else (0, False)
+    for facts in extracted:
+        per_file[facts.path] = count_tests(facts.python) if facts.python else (0, False)
     for key, spec in wanted:
         n, exact = 0, True
         for path, (k, e) in per_file.items():

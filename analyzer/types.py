@@ -216,6 +216,9 @@ class CheckResult:
     # checkbox stays failed (the phase table never lies); only the exit status ignores them
     baselined: int = 0
     suppressed: int = 0
+    # the check kind raised (an engine bug, ``evaluate.py``): the status is UNKNOWN, an
+    # ``internal-error`` finding says why, and the result is never cached (``memo.py``)
+    crashed: bool = False
 
     @property
     def accepted(self) -> int:

@@ -8,16 +8,28 @@ the selected paths or lines, on findings below ``fail-on``, on checks that could
 decided, or has tests that did not run. ``explain`` says which, in one sentence, so a green
 run beside a FAIL row is never a mystery.
 
-Pure functions of the ``Result`` (the reporters and the CLI share them).
+Pure functions of the ``Result`` (the reporters and the API share them), and the one
+pass/fail/unknown decision of a rule (``check_status``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable
 
-from .types import PhaseResult, Result, Severity, Status
+from .types import Finding, PhaseResult, Result, Severity, Status
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def check_status(findings: Iterable[Finding], undecided: bool = False) -> Status:
+    """The one pass/fail/unknown decision of a rule: FAIL on a finding above ``info``, else
+    UNKNOWN when the rule could not decide (a file in scope did not parse, the rule crashed),
+    else PASS. Decided once, at evaluation (``checks/base.py``, ``evaluate.py``); the finishing
+    stages (``finish.py``: suppression, baseline, tests, selection) never recompute it."""
+    if any(f.severity.rank > 0 for f in findings):
+        return Status.FAIL
+    return Status.UNKNOWN if undecided else Status.PASS
 
 
 @dataclass(frozen=True)

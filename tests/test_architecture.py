@@ -53,6 +53,23 @@ def test_every_module_is_placed_in_a_layer():
     assert placed - modules == set(), "the layers contract names modules that do not exist"
 
 
+# what the CLI and the pytest plugin may import of obs_lint: the api, the reporters, the
+# configuration, and the helpers only the CLI uses (ARCHITECTURE.md)
+FRONT_END_ALLOWED = {"obs_lint.api", "obs_lint.report", "obs_lint.config", "obs_lint.init",
+                     "obs_lint.watch", "obs_lint.addignore", "obs_lint.progress",
+                     "obs_lint.schema", "obs_lint.cli", "obs_lint.pytest_plugin",
+                     "obs_lint.__main__"}
+
+
+def test_the_front_ends_may_import_nothing_else_of_the_engine():
+    contract = next(c for c in _config()["contracts"] if c["id"] == "front-ends-use-the-api")
+    assert contract["source_modules"] == ["obs_lint.cli", "obs_lint.pytest_plugin"]
+    pkg = ROOT / "analyzer"
+    modules = {f"obs_lint.{p.stem}" for p in pkg.glob("*.py") if p.stem != "__init__"}
+    modules |= {f"obs_lint.{p.name}" for p in pkg.iterdir() if (p / "__init__.py").exists()}
+    assert set(contract["forbidden_modules"]) == modules - FRONT_END_ALLOWED
+
+
 def _copy_package(tmp_path: Path) -> Path:
     shutil.copytree(ROOT / "analyzer", tmp_path / "obs_lint",
                     ignore=shutil.ignore_patterns("__pycache__"))
@@ -68,6 +85,8 @@ def _copy_package(tmp_path: Path) -> Path:
     ("report/text.py", "from ..api import check", "reporters-read-results"),
     ("facts/model.py", "from ..checks import REGISTRY", "stages"),
     ("api.py", "from .cli import main", "stages"),
+    ("cli.py", "from .baseline import load", "front-ends-use-the-api"),
+    ("pytest_plugin.py", "from .testresults import TestCase", "front-ends-use-the-api"),
 ])
 def test_a_wrong_import_breaks_the_contract(tmp_path, module, line, contract):
     pkg = _copy_package(tmp_path)

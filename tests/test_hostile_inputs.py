@@ -1051,7 +1051,7 @@ def test_running_out_of_memory_is_one_line_and_exit_2(tmp_path):
               "def boom(*a, **k):\n"
               "    hog = [bytearray(1000) for _ in range(1000)]\n"
               "    raise MemoryError()\n"
-              "cli.run_check = boom\n"
+              "cli.api.run = boom\n"
               "sys.argv = ['obs-lint', 'check', '--no-cache']\n"
               "cli.main()\n")
     proc = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True,

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Mapping, Sequence
 
 from ..facts.model import FileFacts
-from ..types import CheckResult, FileKind, Finding, Location, Related, Rule, Span, Status
+from ..types import CheckResult, FileKind, Finding, Location, Related, Rule, Span
+from ..verdict import check_status
 
 if TYPE_CHECKING:
     from .resolve import ProjectView
@@ -164,12 +165,5 @@ class CheckKind:
                evidence: Iterable[Location] = (), note: str = "",
                unknown: bool = False) -> CheckResult:
         fs = tuple(sorted(findings, key=lambda f: f.sort_key))
-        failing = [f for f in fs if f.severity.rank > 0]
-        if failing:
-            status = Status.FAIL
-        elif unknown:
-            status = Status.UNKNOWN
-        else:
-            status = Status.PASS
-        return CheckResult(rule=self.rule, status=status, findings=fs,
+        return CheckResult(rule=self.rule, status=check_status(fs, unknown), findings=fs,
                            evidence=tuple(evidence), note=note)

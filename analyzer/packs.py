@@ -35,6 +35,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from .checks import REGISTRY
 from .checks.base import Param
+from .checks.params import NestedError, check_nested, renamed
 from .errors import PackError, PackErrors
 from .fileio import DEFAULT_MAX_BYTES, ReadRefused, input_budget, read_regular, refusal
 from .globs import glob_problem
@@ -273,15 +274,26 @@ def parse_check(v: _Validator, node: YNode) -> tuple[str, dict[str, Any]]:
                                 f"{_suggest(kind_name, REGISTRY)}; known: "
                                 f"{', '.join(sorted(REGISTRY))}")
     specs = {p.name: p for p in kind.params}
+    typed = kind.Params  # the parameter dataclass (checks/params.py), when the kind has one
     params: dict[str, Any] = {}
     for k, val in node.value:
         key = k.value
         if key == "kind":
             continue
         if key not in specs:
+            old = renamed(typed).get(str(key)) if typed is not None else None
+            if old is not None:
+                new, hint = old
+                raise v.fail(k, f"check: parameter {key!r} of kind {kind_name} is now spelled "
+                                f"{new!r}{hint} (did you mean {new!r}?)")
             raise v.fail(k, f"check: unknown parameter {key!r} for kind {kind_name}"
                             f"{_suggest(str(key), specs)}")
         params[key] = v.param(specs[key], val)
+        if typed is not None:
+            try:
+                check_nested(typed, key, val)
+            except NestedError as exc:
+                raise v.fail(exc.node, exc.message) from None
     for spec in kind.params:
         if spec.name not in params:
             if spec.required:

@@ -55,6 +55,7 @@ from typing import Any
 
 from ..facts.model import CallValue, FunctionFact, Ref
 from ..types import CheckResult, Location, Severity
+from .params import p, params
 from .base import CheckKind, Param, RuleContext
 from .pyindex import ENUM_BASES, ClassRef, PyIndex, empty_scope, undecidable_note, word_in
 
@@ -95,38 +96,33 @@ class _Verdict:
         self.evidence.append(Location(path, span))
 
 
+@params
+class ClassContractParams:
+    """The `check:` parameters of `class-contract`."""
+
+    class_: str | None = p(None, key="class", doc="The class name (or dotted qualname of a nested class).")
+    methods: list[str] | None = p(None, doc="Methods that must be defined (sync or async), inherited ones count.")
+    async_context_managers: list[str] | None = p(None, doc="Methods that must be usable as `async with obj.m()`.")
+    singleton: bool = p(False, doc="The class must be a singleton (cached `__new__`/classmethod, caching "
+                  "module accessor, or lru_cache accessor).")
+    accessor: str | None = p(None, doc="Module-level function that must exist and return the cached instance.")
+    enum_members: list[str] | None = p(None, doc="The class must be an Enum defining these members.")
+    bases: list[str] | None = p(None, doc="Base classes the class must have (direct or in-scope indirect).")
+    functions: list[str] | None = p(None, doc="Module-level functions that must be defined somewhere in scope.")
+    attributes: list[str] | None = p(None, doc="Class-level attributes / dataclass fields / properties that must exist "
+                  "(a glob such as `ragas_*` asks for at least one matching attribute).")
+    through_yield: bool = p(False, doc="`methods` and `async_context_managers` may also be defined on the class of "
+                  "the object one of the class's context managers yields (`async with "
+                  "tracer.trace() as ctx: ctx.trace_phase(...)`).")
+
+
 class ClassContract(CheckKind):
     kind = "class-contract"
     # the class may be defined where the scope imports it from: resolved on demand
     uses_project = True
     summary = ("A class (methods, async context managers, singleton, enum members, bases, "
                "attributes) and module-level functions/accessor must be defined in scope.")
-    params = (
-        Param("class", (str,), default=None,
-              doc="The class name (or dotted qualname of a nested class)."),
-        Param("methods", (list,), item_types=(str,), default=None,
-              doc="Methods that must be defined (sync or async), inherited ones count."),
-        Param("async_context_managers", (list,), item_types=(str,), default=None,
-              doc="Methods that must be usable as `async with obj.m()`."),
-        Param("singleton", (bool,), default=False,
-              doc="The class must be a singleton (cached `__new__`/classmethod, caching "
-                  "module accessor, or lru_cache accessor)."),
-        Param("accessor", (str,), default=None,
-              doc="Module-level function that must exist and return the cached instance."),
-        Param("enum_members", (list,), item_types=(str,), default=None,
-              doc="The class must be an Enum defining these members."),
-        Param("bases", (list,), item_types=(str,), default=None,
-              doc="Base classes the class must have (direct or in-scope indirect)."),
-        Param("functions", (list,), item_types=(str,), default=None,
-              doc="Module-level functions that must be defined somewhere in scope."),
-        Param("attributes", (list,), item_types=(str,), default=None,
-              doc="Class-level attributes / dataclass fields / properties that must exist "
-                  "(a glob such as `ragas_*` asks for at least one matching attribute)."),
-        Param("through_yield", (bool,), default=False,
-              doc="`methods` and `async_context_managers` may also be defined on the class of "
-                  "the object one of the class's context managers yields (`async with "
-                  "tracer.trace() as ctx: ctx.trace_phase(...)`)."),
-    )
+    Params = ClassContractParams
     example = """\
 - code: E2I301
   name: opik-connector-contract

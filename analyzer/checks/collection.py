@@ -31,6 +31,7 @@ from typing import Any
 
 from ..facts.model import CallValue, DictValue, PythonFacts, Ref, Seq, Value
 from ..types import CheckResult, Location, Severity, Span
+from .params import p, params
 from .base import CheckKind, Param, RuleContext
 from .pyindex import ClassRef, NotLiteral, PyIndex, empty_scope, literal, resolve_ref, show
 
@@ -59,20 +60,22 @@ class Site:
     what: str
 
 
+@params
+class CollectionParams:
+    """The `check:` parameters of `collection`."""
+
+    name: str = p(doc="Module constant or function (class-qualified allowed) holding the collection.")
+    min_items: int | None = p(None, doc="Minimum number of elements.")
+    max_items: int | None = p(None, doc="Maximum number of elements.")
+    key: str | None = p(None, doc="Element field: dict key or constructor keyword (e.g. brand).")
+    min_distinct: int | None = p(None, doc="Minimum number of distinct literal values of `key`.")
+
+
 class Collection(CheckKind):
     kind = "collection"
     summary = ("A literal collection (module constant or function return) must have enough "
                "items, or enough distinct values of a field.")
-    params = (
-        Param("name", (str,), required=True,
-              doc="Module constant or function (class-qualified allowed) holding the collection."),
-        Param("min_items", (int,), default=None, doc="Minimum number of elements."),
-        Param("max_items", (int,), default=None, doc="Maximum number of elements."),
-        Param("key", (str,), default=None,
-              doc="Element field: dict key or constructor keyword (e.g. brand)."),
-        Param("min_distinct", (int,), default=None,
-              doc="Minimum number of distinct literal values of `key`."),
-    )
+    Params = CollectionParams
     example = """\
 - code: E2I541
   name: ragas-default-dataset-size

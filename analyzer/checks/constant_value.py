@@ -39,6 +39,7 @@ from typing import Any, Iterator
 
 from ..facts.model import CallValue, DictValue, PythonFacts, Unknown, Value
 from ..types import CheckResult, Location, Severity, Span
+from .params import p, params
 from .base import CheckKind, Param, RuleContext
 from .pyindex import (ClassRef, NotLiteral, PyIndex, empty_scope, is_num, literal, resolve_ref,
                       show, undecidable_note)
@@ -129,21 +130,23 @@ def same(a: Any, b: Any, tolerance: float) -> bool:
     return type(a) is type(b) and a == b
 
 
+@params
+class ConstantValueParams:
+    """The `check:` parameters of `constant-value`."""
+
+    names: list[str] = p(doc="Candidate dotted paths (globs allowed); the first one defined decides.")
+    equals: str | int | float | bool | list[Any] | None = p(None, doc="The value must equal this (numbers within `tolerance`).")
+    min: int | float | None = p(None, doc="Inclusive lower bound (numbers).")
+    max: int | float | None = p(None, doc="Inclusive upper bound (numbers).")
+    one_of: list[Any] | None = p(None, doc="The value must equal one of these.")
+    tolerance: float = p(1e-9, doc="Absolute tolerance when comparing numbers.")
+
+
 class ConstantValue(CheckKind):
     kind = "constant-value"
     summary = ("A module constant, class attribute/field default or dict entry must have a "
                "given value (equals / min / max / one_of).")
-    params = (
-        Param("names", (list,), required=True, item_types=(str,),
-              doc="Candidate dotted paths (globs allowed); the first one defined decides."),
-        Param("equals", (str, int, float, bool, list), default=None,
-              doc="The value must equal this (numbers within `tolerance`)."),
-        Param("min", (int, float), default=None, doc="Inclusive lower bound (numbers)."),
-        Param("max", (int, float), default=None, doc="Inclusive upper bound (numbers)."),
-        Param("one_of", (list,), default=None, doc="The value must equal one of these."),
-        Param("tolerance", (float,), default=1e-9,
-              doc="Absolute tolerance when comparing numbers."),
-    )
+    Params = ConstantValueParams
     example = """\
 - code: E2I501
   name: ragas-faithfulness-threshold

@@ -33,11 +33,12 @@ from __future__ import annotations
 
 import re
 from fnmatch import fnmatchcase
-from typing import Iterator
+from typing import Any, Iterator, Literal
 
 from ..facts.model import CallFact, DictValue, FStr, PythonFacts, Ref, Value
 from ..regexsafe import refusal
 from ..types import CheckResult, Location, Severity, Span
+from .params import p, params
 from .base import CheckKind, Param, RuleContext
 from .pyindex import call_literals, empty_scope, resolve_ref, show
 from .require_call import call_matcher
@@ -87,24 +88,23 @@ class _Key:
         self.origin = origin  # "key" | "spread" | "opaque"
 
 
+@params
+class DictKeysParams:
+    """The `check:` parameters of `dict-keys`."""
+
+    calls: list[str] = p(doc="Call patterns whose dict arguments are checked, e.g. [\"*.log_params\"].")
+    pattern: str = p(doc="Regular expression every key must match (re.search), e.g. ^hp_.")
+    functions: list[str] | None = p(None, doc="Only calls inside functions whose qualified name matches a glob.")
+    unverifiable: Literal['info', 'warning', 'error'] = p("info", doc="Severity for keys that cannot be known statically.")
+    key_arg: int | str | list[Any] | None = p(None, doc="The call takes one key: its positional index and/or keyword name "
+                  "(e.g. [0, key]).")
+    min_calls: int = p(1, doc="Fewer matching calls than this in scope is a failure (0 allows none).")
+
+
 class DictKeys(CheckKind):
     kind = "dict-keys"
     summary = "Every key of the dicts passed to some calls must match a regular expression."
-    params = (
-        Param("calls", (list,), required=True, item_types=(str,),
-              doc="Call patterns whose dict arguments are checked, e.g. [\"*.log_params\"]."),
-        Param("pattern", (str,), required=True,
-              doc="Regular expression every key must match (re.search), e.g. ^hp_."),
-        Param("functions", (list,), item_types=(str,), default=None,
-              doc="Only calls inside functions whose qualified name matches a glob."),
-        Param("unverifiable", (str,), default="info", choices=("info", "warning", "error"),
-              doc="Severity for keys that cannot be known statically."),
-        Param("key_arg", (int, str, list), default=None,
-              doc="The call takes one key: its positional index and/or keyword name "
-                  "(e.g. [0, key])."),
-        Param("min_calls", (int,), default=1,
-              doc="Fewer matching calls than this in scope is a failure (0 allows none)."),
-    )
+    Params = DictKeysParams
     example = """\
 - code: E2I212
   name: trainer-hp-prefix

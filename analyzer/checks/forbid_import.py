@@ -33,6 +33,7 @@ import posixpath
 
 from ..facts.model import ImportFact
 from ..types import CheckResult, Location
+from .params import p, params
 from .base import CheckKind, Param, RuleContext
 
 
@@ -57,18 +58,20 @@ def relative_bases(imp: ImportFact, path: str, src_layout: bool) -> list[str]:
     return names
 
 
+@params
+class ForbidImportParams:
+    """The `check:` parameters of `forbid-import`."""
+
+    modules: list[str] = p(doc="Dotted module names, e.g. [mlflow]; submodules are included.")
+    include_type_checking: bool = p(False, doc="Also report imports inside `if TYPE_CHECKING:` blocks.")
+    dynamic: bool = p(True, doc="Also report literal importlib.import_module()/__import__() calls.")
+
+
 class ForbidImport(CheckKind):
     kind = "forbid-import"
     summary = "A module (with its submodules and members) must not be imported in scope."
     facts = frozenset({"imports"})  # dynamic imports are ImportFacts too
-    params = (
-        Param("modules", (list,), required=True, item_types=(str,),
-              doc="Dotted module names, e.g. [mlflow]; submodules are included."),
-        Param("include_type_checking", (bool,), default=False,
-              doc="Also report imports inside `if TYPE_CHECKING:` blocks."),
-        Param("dynamic", (bool,), default=True,
-              doc="Also report literal importlib.import_module()/__import__() calls."),
-    )
+    Params = ForbidImportParams
     example = """\
 - code: E2I201
   name: no-raw-mlflow

@@ -41,6 +41,7 @@ import fnmatch
 
 from ..facts.model import DictValue, Ref, ReturnPath, Seq
 from ..types import CheckResult, Finding, Location, Severity
+from .params import p, params
 from .base import CheckKind, Param, RuleContext
 from .graph_read import END, START, Graph, Route, build_graphs, label as node_label
 from .node_resolve import Impl, at, base_dir, unique, view_of
@@ -51,33 +52,29 @@ from .state_access import Analyzer
 
 
 
+@params
+class RoutingParams:
+    """The `check:` parameters of `routing`."""
+
+    from_: str | None = p(None, key="from", doc="The node whose conditional edges are checked (with `reads_any`).")
+    reads_any: list[str] | None = p(None, doc="State keys the router must read (at least one).")
+    decision_keys: list[str] | None = p(None, doc="Instead of `from`/`reads_any`: globs of decision keys (`*decision*`). Every "
+                  "node that writes such a key and has conditional edges must route on it.")
+    failure_keys: list[str] = p(["status", "error", "errors", "warnings", "error_message"], doc="With `decision_keys`: keys that say only whether the node failed; a router "
+                  "reading only these does not route on the decision.")
+    values_from: str | None = p(None, doc="A class (Enum) whose members are the key's values; each must reach a "
+                  "target (distinct ones with `distinct`).")
+    distinct: bool = p(True, doc="Different values must reach different targets.")
+    graph: list[str] | None = p(None, doc="Builder functions (names or qualnames, globs) whose graphs are checked.")
+    consult: list[str] = p([], doc="Texts marking files outside the scope the rule may read (routers, the "
+                  "values class, node modules).")
+
+
 class Routing(CheckKind):
     kind = "routing"
     summary = ("A conditional edge's router must read a given state key, return only labels "
                "of its path map, and send each value of the key to a (distinct) target.")
-    params = (
-        Param("from", (str,), default=None,
-              doc="The node whose conditional edges are checked (with `reads_any`)."),
-        Param("reads_any", (list,), item_types=(str,), default=None,
-              doc="State keys the router must read (at least one)."),
-        Param("decision_keys", (list,), item_types=(str,), default=None,
-              doc="Instead of `from`/`reads_any`: globs of decision keys (`*decision*`). Every "
-                  "node that writes such a key and has conditional edges must route on it."),
-        Param("failure_keys", (list,), item_types=(str,),
-              default=["status", "error", "errors", "warnings", "error_message"],
-              doc="With `decision_keys`: keys that say only whether the node failed; a router "
-                  "reading only these does not route on the decision."),
-        Param("values_from", (str,), default=None,
-              doc="A class (Enum) whose members are the key's values; each must reach a "
-                  "target (distinct ones with `distinct`)."),
-        Param("distinct", (bool,), default=True,
-              doc="Different values must reach different targets."),
-        Param("graph", (list,), item_types=(str,), default=None,
-              doc="Builder functions (names or qualnames, globs) whose graphs are checked."),
-        Param("consult", (list,), item_types=(str,), default=[],
-              doc="Texts marking files outside the scope the rule may read (routers, the "
-                  "values class, node modules)."),
-    )
+    Params = RoutingParams
     example = """\
 - code: CON201
   name: rubric-decision-routing

@@ -51,6 +51,7 @@ from typing import Any, ClassVar, Mapping
 
 from ..facts.sql_types import SqlColumn, SqlIndex, parse_type
 from ..types import CheckResult, FileKind, Finding, Location, Severity
+from .params import p, params
 from .base import CheckKind, Param, RuleContext
 from .ddl import GLOB as _GLOB
 from .ddl import Schema as _Schema
@@ -70,6 +71,29 @@ _MODES = ("table", "enum", "view", "index")
 # --------------------------------------------------------------------------------------------
 
 
+@params
+class SqlSchemaCheckParams:
+    """The `check:` parameters of `sql-schema`."""
+
+    files: list[str] | str = p(doc="SQL files (paths or gitignore-style globs relative to the root), read "
+                  "together in path order.", globs=True)
+    table: str | None = p(None, doc="Table that must be created ((schema.)name).")
+    columns: dict[str, Any] | list[Any] | None = p(None, doc="With `table`: column names, or a mapping column -> expected type "
+                  "(null = any type).")
+    enum: str | None = p(None, doc="Enum type that must be created ((schema.)name).")
+    values: list[str] | None = p(None, doc="With `enum`: labels the enum must have (a subset).")
+    used_by: dict[str, Any] | None = p(None, doc="With `enum`: {table: t, column: c} whose type must be the enum. Without "
+                  "`enum`: the enum is whatever type that column has (it must be an enum "
+                  "created in the files, with `values`).")
+    columns_any_of: list[Any] | None = p(None, doc="With `table`: alternatives, each a list of column names or globs; the "
+                  "table must have all the columns of at least one alternative.")
+    view: str | None = p(None, doc="View (or materialized view) that must be created.")
+    materialized: bool | None = p(None, doc="With `view`: require (true) or forbid (false) "
+                                           "a materialized view.")
+    index: dict[str, Any] | None = p(None, doc="{table: t, columns: [..], match: leading|prefix, unique: bool, name: n}: "
+                  "indexes the table must have.")
+
+
 class SqlSchemaCheck(CheckKind):
     """SQL DDL files (evaluated together) define a table, enum, view or index as required."""
 
@@ -84,31 +108,7 @@ check:
   table: ml_training_runs
   columns: {metrics: jsonb, started_at: timestamptz}
 """
-    params: ClassVar[tuple[Param, ...]] = (
-        Param("files", (list, str), required=True, item_types=(str,), globs=True,
-              doc="SQL files (paths or gitignore-style globs relative to the root), read "
-                  "together in path order."),
-        Param("table", (str,), doc="Table that must be created ((schema.)name)."),
-        Param("columns", (dict, list),
-              doc="With `table`: column names, or a mapping column -> expected type "
-                  "(null = any type)."),
-        Param("enum", (str,), doc="Enum type that must be created ((schema.)name)."),
-        Param("values", (list,), item_types=(str,),
-              doc="With `enum`: labels the enum must have (a subset)."),
-        Param("used_by", (dict,),
-              doc="With `enum`: {table: t, column: c} whose type must be the enum. Without "
-                  "`enum`: the enum is whatever type that column has (it must be an enum "
-                  "created in the files, with `values`)."),
-        Param("columns_any_of", (list,),
-              doc="With `table`: alternatives, each a list of column names or globs; the "
-                  "table must have all the columns of at least one alternative."),
-        Param("view", (str,), doc="View (or materialized view) that must be created."),
-        Param("materialized", (bool,), doc="With `view`: require (true) or forbid (false) "
-                                           "a materialized view."),
-        Param("index", (dict,),
-              doc="{table: t, columns: [..], match: leading|prefix, unique: bool, name: n}: "
-                  "indexes the table must have."),
-    )
+    Params = SqlSchemaCheckParams
 
     # -- validation ---------------------------------------------------------------------------
     @classmethod

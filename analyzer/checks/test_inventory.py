@@ -34,6 +34,7 @@ from typing import Callable, Iterable
 
 from ..facts.model import CallValue, ClassFact, FunctionFact, PythonFacts, Ref, Seq, Value
 from ..types import CheckResult, Location, Span
+from .params import p, params
 from .base import CheckKind, Param, RuleContext
 from .pyindex import empty_scope
 
@@ -432,18 +433,22 @@ def keyword_matcher(expr: str) -> Callable[[Iterable[str]], bool]:
     return lambda names: pred([x.lower() for x in names])
 
 
+@params
+class TestInventoryParams:
+    """The `check:` parameters of `test-inventory`."""
+
+    min: int = p(doc="Minimum number of tests in scope.")
+    keyword: str | None = p(None, doc="Count only the tests a pytest `-k` expression selects (`graph or "
+                  "pipeline`): matched, case-insensitively, against each test's function "
+                  "name, its class names and the parts of its file's path, as pytest does.")
+
+
 class TestInventory(CheckKind):
     __test__ = False  # not a pytest test class, despite its name
 
     kind = "test-inventory"
     summary = "The test files in scope must define at least `min` tests (counted statically)."
-    params = (
-        Param("min", (int,), required=True, doc="Minimum number of tests in scope."),
-        Param("keyword", (str,), default=None,
-              doc="Count only the tests a pytest `-k` expression selects (`graph or "
-                  "pipeline`): matched, case-insensitively, against each test's function "
-                  "name, its class names and the parts of its file's path, as pytest does."),
-    )
+    Params = TestInventoryParams
     example = """\
 - code: E2I101
   name: mlflow-connector-test-inventory

@@ -46,11 +46,12 @@ from __future__ import annotations
 import math
 import posixpath
 import re
-from typing import Any, ClassVar, Mapping, Sequence
+from typing import Any, ClassVar, Literal, Mapping, Sequence
 
 from ..facts.yaml_model import YamlFacts, YNode
 from ..regexsafe import refusal
 from ..types import CheckResult, FileKind, Location, Severity, Span
+from .params import p, params
 from .base import CheckKind, Param, RuleContext
 
 _ANY = (str, int, float, bool, list, dict, type(None))
@@ -232,6 +233,28 @@ def _at(node: YNode, key_node: YNode | None) -> Span:
 # --------------------------------------------------------------------------------------------
 
 
+@params
+class YamlCheckParams:
+    """The `check:` parameters of `yaml`."""
+
+    file: str = p(doc="YAML file the rule concerns, relative to the project root (no globs).")
+    key: str | list[str | int] = p(doc="Dotted key path (integer parts index lists), or a list of parts.")
+    document: int | None = p(None, doc="0-based document to read in a multi-document file.")
+    equals: Any = p(None, doc="The value must equal this (deep, type-aware).")
+    matches: str | None = p(None, doc="Regex searched in the scalar value's text.")
+    min: int | float | None = p(None, doc="Inclusive numeric lower bound.")
+    max: int | float | None = p(None, doc="Inclusive numeric upper bound.")
+    one_of: list[Any] | None = p(None, doc="The value must equal one of these.")
+    contains: list[Any] | None = p(None, doc="Items a list value must contain, or keys a mapping value must have.")
+    count: int | None = p(None, doc="Exact number of list items (or mapping keys).")
+    min_count: int | None = p(None, doc="Minimum number of list items (or mapping keys).")
+    max_count: int | None = p(None, doc="Maximum number of list items (or mapping keys).")
+    type: Literal['str', 'int', 'float', 'number', 'bool', 'list', 'map'] | None = p(None, doc="Required type of the value.")
+    sum_field: str | None = p(None, doc="Field of each list item to add up (with `sum`).")
+    sum: int | float | None = p(None, doc="Required total of `sum_field` over the list items.")
+    tolerance: int | float | None = p(None, doc="Allowed |total - sum| (default 1e-6).")
+
+
 class YamlCheck(CheckKind):
     """A YAML key exists in a given file and its value satisfies the listed assertions."""
 
@@ -247,27 +270,7 @@ check:
   key: circuit_breaker.failure_threshold
   equals: 5
 """
-    params: ClassVar[tuple[Param, ...]] = (
-        Param("file", (str,), required=True,
-              doc="YAML file the rule concerns, relative to the project root (no globs)."),
-        Param("key", (str, list), required=True, item_types=(str, int),
-              doc="Dotted key path (integer parts index lists), or a list of parts."),
-        Param("document", (int,), doc="0-based document to read in a multi-document file."),
-        Param("equals", _ANY, doc="The value must equal this (deep, type-aware)."),
-        Param("matches", (str,), doc="Regex searched in the scalar value's text."),
-        Param("min", _NUM, doc="Inclusive numeric lower bound."),
-        Param("max", _NUM, doc="Inclusive numeric upper bound."),
-        Param("one_of", (list,), doc="The value must equal one of these."),
-        Param("contains", (list,),
-              doc="Items a list value must contain, or keys a mapping value must have."),
-        Param("count", (int,), doc="Exact number of list items (or mapping keys)."),
-        Param("min_count", (int,), doc="Minimum number of list items (or mapping keys)."),
-        Param("max_count", (int,), doc="Maximum number of list items (or mapping keys)."),
-        Param("type", (str,), choices=_TYPES, doc="Required type of the value."),
-        Param("sum_field", (str,), doc="Field of each list item to add up (with `sum`)."),
-        Param("sum", _NUM, doc="Required total of `sum_field` over the list items."),
-        Param("tolerance", _NUM, doc="Allowed |total - sum| (default 1e-6)."),
-    )
+    Params = YamlCheckParams
 
     @classmethod
     def validate(cls, params: Mapping[str, Any]) -> list[str]:

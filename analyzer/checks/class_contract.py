@@ -55,8 +55,8 @@ from typing import Any
 
 from ..facts.model import CallValue, FunctionFact, Ref
 from ..types import CheckResult, Location, Severity
-from .params import p, params
-from .base import CheckKind, Param, RuleContext
+from .params import opt, params
+from .base import CheckKind, RuleContext
 from .pyindex import ENUM_BASES, ClassRef, PyIndex, empty_scope, undecidable_note, word_in
 
 _ACM_DECORATORS = ("contextlib.asynccontextmanager", "contextlib2.asynccontextmanager",
@@ -100,18 +100,18 @@ class _Verdict:
 class ClassContractParams:
     """The `check:` parameters of `class-contract`."""
 
-    class_: str | None = p(None, key="class", doc="The class name (or dotted qualname of a nested class).")
-    methods: list[str] | None = p(None, doc="Methods that must be defined (sync or async), inherited ones count.")
-    async_context_managers: list[str] | None = p(None, doc="Methods that must be usable as `async with obj.m()`.")
-    singleton: bool = p(False, doc="The class must be a singleton (cached `__new__`/classmethod, caching "
+    class_: str | None = opt(None, key="class", doc="The class name (or dotted qualname of a nested class).")
+    methods: list[str] | None = opt(None, doc="Methods that must be defined (sync or async), inherited ones count.")
+    async_context_managers: list[str] | None = opt(None, doc="Methods that must be usable as `async with obj.m()`.")
+    singleton: bool = opt(False, doc="The class must be a singleton (cached `__new__`/classmethod, caching "
                   "module accessor, or lru_cache accessor).")
-    accessor: str | None = p(None, doc="Module-level function that must exist and return the cached instance.")
-    enum_members: list[str] | None = p(None, doc="The class must be an Enum defining these members.")
-    bases: list[str] | None = p(None, doc="Base classes the class must have (direct or in-scope indirect).")
-    functions: list[str] | None = p(None, doc="Module-level functions that must be defined somewhere in scope.")
-    attributes: list[str] | None = p(None, doc="Class-level attributes / dataclass fields / properties that must exist "
+    accessor: str | None = opt(None, doc="Module-level function that must exist and return the cached instance.")
+    enum_members: list[str] | None = opt(None, doc="The class must be an Enum defining these members.")
+    bases: list[str] | None = opt(None, doc="Base classes the class must have (direct or in-scope indirect).")
+    functions: list[str] | None = opt(None, doc="Module-level functions that must be defined somewhere in scope.")
+    attributes: list[str] | None = opt(None, doc="Class-level attributes / dataclass fields / properties that must exist "
                   "(a glob such as `ragas_*` asks for at least one matching attribute).")
-    through_yield: bool = p(False, doc="`methods` and `async_context_managers` may also be defined on the class of "
+    through_yield: bool = opt(False, doc="`methods` and `async_context_managers` may also be defined on the class of "
                   "the object one of the class's context managers yields (`async with "
                   "tracer.trace() as ctx: ctx.trace_phase(...)`).")
 

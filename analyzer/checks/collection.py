@@ -31,8 +31,8 @@ from typing import Any
 
 from ..facts.model import CallValue, DictValue, PythonFacts, Ref, Seq, Value
 from ..types import CheckResult, Location, Severity, Span
-from .params import p, params
-from .base import CheckKind, Param, RuleContext
+from .params import opt, params
+from .base import CheckKind, RuleContext
 from .pyindex import ClassRef, NotLiteral, PyIndex, empty_scope, literal, resolve_ref, show
 
 _WRAPPERS = ("list", "tuple", "set", "frozenset", "sorted")
@@ -64,11 +64,11 @@ class Site:
 class CollectionParams:
     """The `check:` parameters of `collection`."""
 
-    name: str = p(doc="Module constant or function (class-qualified allowed) holding the collection.")
-    min_items: int | None = p(None, doc="Minimum number of elements.")
-    max_items: int | None = p(None, doc="Maximum number of elements.")
-    key: str | None = p(None, doc="Element field: dict key or constructor keyword (e.g. brand).")
-    min_distinct: int | None = p(None, doc="Minimum number of distinct literal values of `key`.")
+    name: str = opt(doc="Module constant or function (class-qualified allowed) holding the collection.")
+    min_items: int | None = opt(None, doc="Minimum number of elements.")
+    max_items: int | None = opt(None, doc="Maximum number of elements.")
+    key: str | None = opt(None, doc="Element field: dict key or constructor keyword (e.g. brand).")
+    min_distinct: int | None = opt(None, doc="Minimum number of distinct literal values of `key`.")
 
 
 class Collection(CheckKind):

@@ -42,8 +42,8 @@ import pathspec
 from ..facts.model import FileFacts, PythonFacts
 from ..facts.yaml_model import YamlFacts, YNode
 from ..types import CheckResult, FileKind, Finding, Location, Severity, Span
-from .params import p, params
-from .base import CheckKind, Param, RuleContext
+from .params import opt, params
+from .base import CheckKind, RuleContext
 from .ddl import select_files
 from .keyreads import Reads, bound_to, parser_of, track
 from .loaders import Load, LoadFinder
@@ -68,14 +68,14 @@ class _Tracked:
 class ConfigContractParams:
     """The `check:` parameters of `config-contract`."""
 
-    files: list[str] | str = p(doc="Config files (YAML; paths or gitignore-style globs relative to the root).", globs=True)
-    exclude_loaders: list[str] = p(DEFAULT_EXCLUDE, doc="Globs of Python files whose loads do not count (tests, scripts).", globs=True)
-    main_blocks: bool = p(False, doc="Count loads in `if __name__ == \"__main__\":` blocks (script entry points, "
+    files: list[str] | str = opt(doc="Config files (YAML; paths or gitignore-style globs relative to the root).", globs=True)
+    exclude_loaders: list[str] = opt(DEFAULT_EXCLUDE, doc="Globs of Python files whose loads do not count (tests, scripts).", globs=True)
+    main_blocks: bool = opt(False, doc="Count loads in `if __name__ == \"__main__\":` blocks (script entry points, "
                   "like scripts/).")
-    readers: list[str] = p(DEFAULT_READERS, doc="Extra call patterns whose first argument is a path the call reads.")
-    sections: bool = p(True, doc="Report top-level sections of a loaded file that the code never reads.")
-    keys: bool = p(True, doc="Report keys the code reads that the file does not define.")
-    unverifiable: Literal['info', 'warning', 'error'] = p("info", doc="Severity of files whose loading cannot be decided.")
+    readers: list[str] = opt(DEFAULT_READERS, doc="Extra call patterns whose first argument is a path the call reads.")
+    sections: bool = opt(True, doc="Report top-level sections of a loaded file that the code never reads.")
+    keys: bool = opt(True, doc="Report keys the code reads that the file does not define.")
+    unverifiable: Literal['info', 'warning', 'error'] = opt("info", doc="Severity of files whose loading cannot be decided.")
 
 
 class ConfigContract(CheckKind):

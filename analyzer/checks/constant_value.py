@@ -39,8 +39,8 @@ from typing import Any, Iterator
 
 from ..facts.model import CallValue, DictValue, PythonFacts, Unknown, Value
 from ..types import CheckResult, Location, Severity, Span
-from .params import p, params
-from .base import CheckKind, Param, RuleContext
+from .params import opt, params
+from .base import CheckKind, RuleContext
 from .pyindex import (ClassRef, NotLiteral, PyIndex, empty_scope, is_num, literal, resolve_ref,
                       show, undecidable_note)
 
@@ -134,12 +134,12 @@ def same(a: Any, b: Any, tolerance: float) -> bool:
 class ConstantValueParams:
     """The `check:` parameters of `constant-value`."""
 
-    names: list[str] = p(doc="Candidate dotted paths (globs allowed); the first one defined decides.")
-    equals: str | int | float | bool | list[Any] | None = p(None, doc="The value must equal this (numbers within `tolerance`).")
-    min: int | float | None = p(None, doc="Inclusive lower bound (numbers).")
-    max: int | float | None = p(None, doc="Inclusive upper bound (numbers).")
-    one_of: list[Any] | None = p(None, doc="The value must equal one of these.")
-    tolerance: float = p(1e-9, doc="Absolute tolerance when comparing numbers.")
+    names: list[str] = opt(doc="Candidate dotted paths (globs allowed); the first one defined decides.")
+    equals: str | int | float | bool | list[Any] | None = opt(None, doc="The value must equal this (numbers within `tolerance`).")
+    min: int | float | None = opt(None, doc="Inclusive lower bound (numbers).")
+    max: int | float | None = opt(None, doc="Inclusive upper bound (numbers).")
+    one_of: list[Any] | None = opt(None, doc="The value must equal one of these.")
+    tolerance: float = opt(1e-9, doc="Absolute tolerance when comparing numbers.")
 
 
 class ConstantValue(CheckKind):

@@ -43,8 +43,8 @@ from typing import Any, ClassVar, Iterable, Literal, Mapping
 
 from ..facts.model import FileFacts
 from ..types import CheckResult, FileKind, Finding, Location, Severity, Span
-from .params import p, params
-from .base import CheckKind, Param, RuleContext
+from .params import opt, params
+from .base import CheckKind, RuleContext
 from .ddl import Schema, Table, compat, parse_name, quote, read_schema, \
     select_files
 from .postgrest import TABLE_CALLS, Access, Chains, Target, literal_str
@@ -86,16 +86,16 @@ class _Site:
 class DbContractParams:
     """The `check:` parameters of `db-contract`."""
 
-    files: list[str] | str = p(doc="DDL files (paths or gitignore-style globs relative to the root), applied "
+    files: list[str] | str = opt(doc="DDL files (paths or gitignore-style globs relative to the root), applied "
                   "together in path order.", globs=True)
-    exclude_files: list[str] = p(DEFAULT_EXCLUDE, doc="Globs of DDL files not applied (rollback / down migrations).", globs=True)
-    tables: list[str] | None = p(None, doc="Only accesses to these tables are checked ((schema.)name).")
-    sql_calls: list[str] = p(DEFAULT_SQL_CALLS, doc="Calls whose first argument (or query=/sql= keyword) is SQL text.")
-    table_calls: list[str] = p(list(TABLE_CALLS), doc="Methods that start a PostgREST chain on a table.")
-    inherited: bool = p(True, doc="Judge a base-class method's accesses through `self.<attr>` for each project "
+    exclude_files: list[str] = opt(DEFAULT_EXCLUDE, doc="Globs of DDL files not applied (rollback / down migrations).", globs=True)
+    tables: list[str] | None = opt(None, doc="Only accesses to these tables are checked ((schema.)name).")
+    sql_calls: list[str] = opt(DEFAULT_SQL_CALLS, doc="Calls whose first argument (or query=/sql= keyword) is SQL text.")
+    table_calls: list[str] = opt(list(TABLE_CALLS), doc="Methods that start a PostgREST chain on a table.")
+    inherited: bool = opt(True, doc="Judge a base-class method's accesses through `self.<attr>` for each project "
                   "subclass that sets the attribute and does not override the method.")
-    missing_tables: Literal['error', 'info'] = p("error", doc="A table no DDL file creates: a finding (error), or undecidable (info).")
-    unverifiable: Literal['info', 'warning', 'error'] = p("info", doc="Severity of code sites that cannot be checked statically.")
+    missing_tables: Literal['error', 'info'] = opt("error", doc="A table no DDL file creates: a finding (error), or undecidable (info).")
+    unverifiable: Literal['info', 'warning', 'error'] = opt("info", doc="Severity of code sites that cannot be checked statically.")
 
 
 class DbContract(CheckKind):

@@ -38,8 +38,8 @@ from typing import Any, Iterator, Literal
 from ..facts.model import CallFact, DictValue, FStr, PythonFacts, Ref, Value
 from ..regexsafe import refusal
 from ..types import CheckResult, Location, Severity, Span
-from .params import p, params
-from .base import CheckKind, Param, RuleContext
+from .params import opt, params
+from .base import CheckKind, RuleContext
 from .pyindex import call_literals, empty_scope, resolve_ref, show
 from .require_call import call_matcher
 
@@ -92,13 +92,13 @@ class _Key:
 class DictKeysParams:
     """The `check:` parameters of `dict-keys`."""
 
-    calls: list[str] = p(doc="Call patterns whose dict arguments are checked, e.g. [\"*.log_params\"].")
-    pattern: str = p(doc="Regular expression every key must match (re.search), e.g. ^hp_.")
-    functions: list[str] | None = p(None, doc="Only calls inside functions whose qualified name matches a glob.")
-    unverifiable: Literal['info', 'warning', 'error'] = p("info", doc="Severity for keys that cannot be known statically.")
-    key_arg: int | str | list[Any] | None = p(None, doc="The call takes one key: its positional index and/or keyword name "
+    calls: list[str] = opt(doc="Call patterns whose dict arguments are checked, e.g. [\"*.log_params\"].")
+    pattern: str = opt(doc="Regular expression every key must match (re.search), e.g. ^hp_.")
+    functions: list[str] | None = opt(None, doc="Only calls inside functions whose qualified name matches a glob.")
+    unverifiable: Literal['info', 'warning', 'error'] = opt("info", doc="Severity for keys that cannot be known statically.")
+    key_arg: int | str | list[Any] | None = opt(None, doc="The call takes one key: its positional index and/or keyword name "
                   "(e.g. [0, key]).")
-    min_calls: int = p(1, doc="Fewer matching calls than this in scope is a failure (0 allows none).")
+    min_calls: int = opt(1, doc="Fewer matching calls than this in scope is a failure (0 allows none).")
 
 
 class DictKeys(CheckKind):

@@ -33,8 +33,8 @@ import posixpath
 
 from ..facts.model import ImportFact
 from ..types import CheckResult, Location
-from .params import p, params
-from .base import CheckKind, Param, RuleContext
+from .params import opt, params
+from .base import CheckKind, RuleContext
 
 
 def _matches(name: str, module: str) -> bool:
@@ -62,9 +62,9 @@ def relative_bases(imp: ImportFact, path: str, src_layout: bool) -> list[str]:
 class ForbidImportParams:
     """The `check:` parameters of `forbid-import`."""
 
-    modules: list[str] = p(doc="Dotted module names, e.g. [mlflow]; submodules are included.")
-    include_type_checking: bool = p(False, doc="Also report imports inside `if TYPE_CHECKING:` blocks.")
-    dynamic: bool = p(True, doc="Also report literal importlib.import_module()/__import__() calls.")
+    modules: list[str] = opt(doc="Dotted module names, e.g. [mlflow]; submodules are included.")
+    include_type_checking: bool = opt(False, doc="Also report imports inside `if TYPE_CHECKING:` blocks.")
+    dynamic: bool = opt(True, doc="Also report literal importlib.import_module()/__import__() calls.")
 
 
 class ForbidImport(CheckKind):

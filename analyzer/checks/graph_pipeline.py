@@ -25,8 +25,8 @@ from __future__ import annotations
 from ..types import CheckResult, Location, Severity
 from typing import Any
 
-from .params import p, params
-from .base import CheckKind, Param, RuleContext
+from .params import opt, params
+from .base import CheckKind, RuleContext
 from .graph_read import ALIASES, END, GRAPH_CALLS, START, Edge, Graph, build_graph, label
 from .pyindex import empty_scope
 
@@ -37,11 +37,11 @@ __all__ = ["GraphPipeline", "START", "END", "Edge", "Graph", "build_graph", "lab
 class GraphPipelineParams:
     """The `check:` parameters of `graph-pipeline`."""
 
-    path: list[str] | None = p(None, doc="Node sequence that must be joined by consecutive edges (plain or conditional).")
-    entry: str | None = p(None, doc="Node that must follow START.")
-    conditional_from: list[str] | None = p(None, doc="Nodes that must have conditional edges.")
-    conditional_to: dict[str, Any] | None = p(None, doc="Mapping node -> targets its conditional routing must be able to reach.")
-    finish: str | None = p(None, doc="Node that must have an edge to END.")
+    path: list[str] | None = opt(None, doc="Node sequence that must be joined by consecutive edges (plain or conditional).")
+    entry: str | None = opt(None, doc="Node that must follow START.")
+    conditional_from: list[str] | None = opt(None, doc="Nodes that must have conditional edges.")
+    conditional_to: dict[str, Any] | None = opt(None, doc="Mapping node -> targets its conditional routing must be able to reach.")
+    finish: str | None = opt(None, doc="Node that must have an edge to END.")
 
 
 class GraphPipeline(CheckKind):

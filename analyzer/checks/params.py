@@ -2,13 +2,13 @@
 from it.
 
 A kind's parameters are one ``@params`` dataclass (frozen, keyword-only), each field written
-with ``p(...)``::
+with ``opt(...)``::
 
     @params
     class RequireCallParams:
-        calls: list[str] = p(doc="Call patterns; any of them counts.")      # no default: required
-        min: int = p(1, doc="Minimum number of matching calls.")
-        per: Literal["set", "file"] = p("set", doc="...")
+        calls: list[str] = opt(doc="Call patterns; any of them counts.")      # no default: required
+        min: int = opt(1, doc="Minimum number of matching calls.")
+        per: Literal["set", "file"] = opt("set", doc="...")
 
 and the kind names it: ``Params = RequireCallParams``. From the annotations and ``p``'s
 metadata come the ``Param`` tuple the pack validator reads (``CheckKind.params``), the nested
@@ -47,7 +47,7 @@ from .base import Param
 _META = "obs_lint"
 
 
-def p(default: Any = MISSING, *, doc: str = "", globs: bool = False,
+def opt(default: Any = MISSING, *, doc: str = "", globs: bool = False,
       was: Mapping[str, str] | tuple[str, ...] = (), key: str = "") -> Any:
     """A parameter field. No ``default``: the parameter is required.
 
@@ -378,7 +378,7 @@ def param_lines(cls: type) -> list[str]:
                                          if _default(f) is not None else "optional")
         k = key_of(f)
         lines.append(f"  {k} ({type_text(cls, k)}; {d}): {_meta(f)['doc']}")
-        for old, (new, hint) in renamed(cls).items():
+        for old, (new, _hint) in renamed(cls).items():
             if new == k:
                 lines.append(f"      (formerly `{old}`)")
     return lines

@@ -39,7 +39,7 @@ from typing import Any, ClassVar, Literal, Mapping
 
 from ..facts.model import CallFact, CallValue, DictValue, FileFacts, Ref, Seq
 from ..types import CheckResult, FileKind, Location, Severity
-from .params import p, params
+from .params import opt, params
 from .base import CheckKind, Param, RuleContext
 from .pyindex import empty_scope
 from .require_call import call_matcher
@@ -61,11 +61,11 @@ def is_test(path: str) -> bool:
 class ReachabilityParams:
     """The `check:` parameters of `reachability`."""
 
-    symbols: list[str] | None = p(None, doc="Classes/functions defined in scope that must be used (names, `Class.method`"
+    symbols: list[str] | None = opt(None, doc="Classes/functions defined in scope that must be used (names, `Class.method`"
                   ", globs).")
-    mode: Literal['all', 'any'] = p("all", doc="`all`: every symbol must be used; `any`: one is enough.")
-    include_tests: bool = p(False, doc="Count uses in test code too.")
-    calls_within: dict[str, Any] | None = p(None, doc="{calls: [patterns], spans: [patterns]}: every matching call must run "
+    mode: Literal['all', 'any'] = opt("all", doc="`all`: every symbol must be used; `any`: one is enough.")
+    include_tests: bool = opt(False, doc="Count uses in test code too.")
+    calls_within: dict[str, Any] | None = opt(None, doc="{calls: [patterns], spans: [patterns]}: every matching call must run "
                   "inside `with`/`async with` of a span call (lexically, or in a function "
                   "only called from such a block).")
 

@@ -30,8 +30,8 @@ from typing import Callable, Literal
 
 from ..facts.model import CallFact
 from ..types import CheckResult, Location
-from .params import p, params
-from .base import CheckKind, Param, RuleContext
+from .params import opt, params
+from .base import CheckKind, RuleContext
 from .pyindex import scope_words
 
 USAGES = ("any", "call", "async-with", "with", "await", "decorator")
@@ -121,22 +121,22 @@ def last_name(pattern: str) -> str:
 class RequireCallParams:
     """The `check:` parameters of `require-call`."""
 
-    calls: list[str] = p(doc="Call patterns; any of them counts (see matching rules).")
-    min: int = p(1, doc="Minimum number of matching calls.")
-    per: Literal['set', 'file'] = p("set", doc="`set`: across all files in scope together; `file`: in each file.")
-    usage: Literal['any', 'call', 'async-with', 'with', 'await', 'decorator'] = p("any", doc="Only count calls used this way (e.g. `async-with`).")
-    functions: list[str] | None = p(None, doc="Only count calls inside functions whose qualified name matches a glob.")
-    every: Literal['call', 'async-with', 'with', 'await', 'decorator'] | None = p(None, doc="Every matching call must be used this way (e.g. `async-with`): each other "
+    calls: list[str] = opt(doc="Call patterns; any of them counts (see matching rules).")
+    min: int = opt(1, doc="Minimum number of matching calls.")
+    per: Literal['set', 'file'] = opt("set", doc="`set`: across all files in scope together; `file`: in each file.")
+    usage: Literal['any', 'call', 'async-with', 'with', 'await', 'decorator'] = opt("any", doc="Only count calls used this way (e.g. `async-with`).")
+    functions: list[str] | None = opt(None, doc="Only count calls inside functions whose qualified name matches a glob.")
+    every: Literal['call', 'async-with', 'with', 'await', 'decorator'] | None = opt(None, doc="Every matching call must be used this way (e.g. `async-with`): each other "
                   "use is a finding at the call.")
-    receivers: list[str] | None = p(None, doc="Only count calls whose receiver resolves to one of these: a project class "
+    receivers: list[str] | None = opt(None, doc="Only count calls whose receiver resolves to one of these: a project class "
                   "(subclasses too) or `module.Class`, an external class (`opik.Opik`), a "
                   "module (`mlflow`), or an accessor function returning one. A receiver that "
                   "cannot be resolved makes the count undecided, never a match.")
-    every_args: list[dict] | None = p(None, doc="Argument alternatives every matching call must meet one of: a mapping "
+    every_args: list[dict] | None = opt(None, doc="Argument alternatives every matching call must meet one of: a mapping "
                   "keyword -> null (absent or None), `\"*\"` (given, not None) or a literal "
                   "(e.g. `[{trace_id: null}, {force_new_trace: true}]`). Calls meeting none "
                   "are findings and do not count.")
-    callee_takes_input: bool = p(False, doc="Only count calls whose callee resolves to a project function declaring a "
+    callee_takes_input: bool = opt(False, doc="Only count calls whose callee resolves to a project function declaring a "
                   "parameter besides `self`/`cls` (a heuristic works on its input; a "
                   "constant does not).")
 

@@ -40,8 +40,8 @@ from typing import Iterable, Literal
 
 from ..facts.model import CallFact, ImportFact, PythonFacts
 from ..types import CheckResult, Location, Severity, Span
-from .params import p, params
-from .base import CheckKind, Param, RuleContext
+from .params import opt, params
+from .base import CheckKind, RuleContext
 from .pyindex import call_literals, empty_scope
 from .require_call import call_matcher, call_matches, split_literal
 
@@ -123,19 +123,19 @@ def decorator_applied(calls: tuple[CallFact, ...], pattern: str) -> CallFact | N
 class RequireReferenceParams:
     """The `check:` parameters of `require-reference`."""
 
-    imports: list[str] | None = p(None, doc="Names that must be imported (bare `Name` or dotted `pkg.mod.Name`, globs).")
-    calls: list[str] | None = p(None, doc="Call patterns that must be called (as in require-call).")
-    decorators: list[str] | None = p(None, doc="Decorator patterns that must be applied (`@d`, `@d(...)`, `d(...)(fn)`).")
-    async_with: list[str] | None = p(None, doc="Call patterns that must be used as `async with x(...)`.")
-    names: list[str] | None = p(None, doc="Identifiers that must be used in code (not in strings/comments).")
-    mode: Literal['all', 'any'] = p("all", doc="`all`: every reference must be present; `any`: at least one.")
-    functions: list[str] | None = p(None, doc="Only count calls, decorators, `async with` uses and names inside functions "
+    imports: list[str] | None = opt(None, doc="Names that must be imported (bare `Name` or dotted `pkg.mod.Name`, globs).")
+    calls: list[str] | None = opt(None, doc="Call patterns that must be called (as in require-call).")
+    decorators: list[str] | None = opt(None, doc="Decorator patterns that must be applied (`@d`, `@d(...)`, `d(...)(fn)`).")
+    async_with: list[str] | None = opt(None, doc="Call patterns that must be used as `async with x(...)`.")
+    names: list[str] | None = opt(None, doc="Identifiers that must be used in code (not in strings/comments).")
+    mode: Literal['all', 'any'] = opt("all", doc="`all`: every reference must be present; `any`: at least one.")
+    functions: list[str] | None = opt(None, doc="Only count calls, decorators, `async with` uses and names inside functions "
                   "whose qualified name matches a glob (imports count wherever they are).")
-    groups: list[dict] | None = p(None, doc="Alternatives per requirement: a list of mappings with the same keys "
+    groups: list[dict] | None = opt(None, doc="Alternatives per requirement: a list of mappings with the same keys "
                   "(imports, calls, decorators, async_with, names); every group must be met, "
                   "a group by any one of its references (`[{calls: [mlflow.*.load_model, "
                   "'*.load_model']}, {imports: [shap]}]`).")
-    per: Literal['set', 'file'] = p("set", doc="`set`: across all files in scope together; `file`: in each file.")
+    per: Literal['set', 'file'] = opt("set", doc="`set`: across all files in scope together; `file`: in each file.")
 
 
 class RequireReference(CheckKind):

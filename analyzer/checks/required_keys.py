@@ -38,8 +38,8 @@ from typing import Iterator, Literal
 
 from ..facts.model import DictValue, PythonFacts, Ref
 from ..types import CheckResult, Location, Span
-from .params import p, params
-from .base import CheckKind, Param, RuleContext
+from .params import opt, params
+from .base import CheckKind, RuleContext
 from .pyindex import empty_scope, resolve_ref
 from .require_call import call_matcher
 
@@ -94,13 +94,13 @@ def call_arguments(facts: PythonFacts, patterns: tuple[str, ...]
 class RequiredKeysParams:
     """The `check:` parameters of `required-keys`."""
 
-    keys: list[str] = p(doc="Keys that must all be present.")
-    roles: list[str] | None = p(None, doc=f"Where a key counts: {', '.join(ROLES)} "
+    keys: list[str] = opt(doc="Keys that must all be present.")
+    roles: list[str] | None = opt(None, doc=f"Where a key counts: {', '.join(ROLES)} "
                   f"(default {', '.join(DEFAULT_ROLES)}).")
-    per: Literal['set', 'file'] = p("set", doc="`set`: across all files in scope together; `file`: in each file.")
-    functions: list[str] | None = p(None, doc="Only count occurrences inside functions whose qualified name matches a glob.")
-    case_insensitive: bool = p(False, doc="Compare keys ignoring case.")
-    calls: list[str] | None = p(None, doc="Only count keys given to calls matching these patterns (literal "
+    per: Literal['set', 'file'] = opt("set", doc="`set`: across all files in scope together; `file`: in each file.")
+    functions: list[str] | None = opt(None, doc="Only count occurrences inside functions whose qualified name matches a glob.")
+    case_insensitive: bool = opt(False, doc="Compare keys ignoring case.")
+    calls: list[str] | None = opt(None, doc="Only count keys given to calls matching these patterns (literal "
                   "arguments, keyword names and values, keys of dicts passed).")
 
 

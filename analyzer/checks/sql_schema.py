@@ -51,8 +51,8 @@ from typing import Any, ClassVar, Mapping
 
 from ..facts.sql_types import SqlColumn, SqlIndex, parse_type
 from ..types import CheckResult, FileKind, Finding, Location, Severity
-from .params import p, params
-from .base import CheckKind, Param, RuleContext
+from .params import opt, params
+from .base import CheckKind, RuleContext
 from .ddl import GLOB as _GLOB
 from .ddl import Schema as _Schema
 from .ddl import Table as _Table
@@ -75,22 +75,22 @@ _MODES = ("table", "enum", "view", "index")
 class SqlSchemaCheckParams:
     """The `check:` parameters of `sql-schema`."""
 
-    files: list[str] | str = p(doc="SQL files (paths or gitignore-style globs relative to the root), read "
+    files: list[str] | str = opt(doc="SQL files (paths or gitignore-style globs relative to the root), read "
                   "together in path order.", globs=True)
-    table: str | None = p(None, doc="Table that must be created ((schema.)name).")
-    columns: dict[str, Any] | list[Any] | None = p(None, doc="With `table`: column names, or a mapping column -> expected type "
+    table: str | None = opt(None, doc="Table that must be created ((schema.)name).")
+    columns: dict[str, Any] | list[Any] | None = opt(None, doc="With `table`: column names, or a mapping column -> expected type "
                   "(null = any type).")
-    enum: str | None = p(None, doc="Enum type that must be created ((schema.)name).")
-    values: list[str] | None = p(None, doc="With `enum`: labels the enum must have (a subset).")
-    used_by: dict[str, Any] | None = p(None, doc="With `enum`: {table: t, column: c} whose type must be the enum. Without "
+    enum: str | None = opt(None, doc="Enum type that must be created ((schema.)name).")
+    values: list[str] | None = opt(None, doc="With `enum`: labels the enum must have (a subset).")
+    used_by: dict[str, Any] | None = opt(None, doc="With `enum`: {table: t, column: c} whose type must be the enum. Without "
                   "`enum`: the enum is whatever type that column has (it must be an enum "
                   "created in the files, with `values`).")
-    columns_any_of: list[Any] | None = p(None, doc="With `table`: alternatives, each a list of column names or globs; the "
+    columns_any_of: list[Any] | None = opt(None, doc="With `table`: alternatives, each a list of column names or globs; the "
                   "table must have all the columns of at least one alternative.")
-    view: str | None = p(None, doc="View (or materialized view) that must be created.")
-    materialized: bool | None = p(None, doc="With `view`: require (true) or forbid (false) "
+    view: str | None = opt(None, doc="View (or materialized view) that must be created.")
+    materialized: bool | None = opt(None, doc="With `view`: require (true) or forbid (false) "
                                            "a materialized view.")
-    index: dict[str, Any] | None = p(None, doc="{table: t, columns: [..], match: leading|prefix, unique: bool, name: n}: "
+    index: dict[str, Any] | None = opt(None, doc="{table: t, columns: [..], match: leading|prefix, unique: bool, name: n}: "
                   "indexes the table must have.")
 
 

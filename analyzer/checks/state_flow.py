@@ -70,8 +70,8 @@ from typing import Callable
 import pathspec
 
 from ..types import CheckResult, Finding, Location, Severity, Span
-from .params import p, params
-from .base import CheckKind, Param, RuleContext
+from .params import opt, params
+from .base import CheckKind, RuleContext
 from .graph_inputs import GraphCalls, Inputs, InputSearch
 from .graph_read import Graph, build_graphs
 from .pyindex import empty_scope
@@ -180,25 +180,25 @@ def channels_of(view: ProjectView, g: Graph, base: str) -> Channels | None:
 class StateFlowParams:
     """The `check:` parameters of `state-flow`."""
 
-    graph: list[str] | None = p(None, doc="Builder functions (names or qualnames, globs) whose graphs are checked "
+    graph: list[str] | None = opt(None, doc="Builder functions (names or qualnames, globs) whose graphs are checked "
                   "(default: every graph built in scope).")
-    ignore_keys: list[str] = p([], doc="State keys never reported (set by a framework or an outside caller).")
-    keys: list[str] | None = p(None, doc="Only these state keys (globs) are checked: a rule about one data flow "
+    ignore_keys: list[str] = opt([], doc="State keys never reported (set by a framework or an outside caller).")
+    keys: list[str] | None = opt(None, doc="Only these state keys (globs) are checked: a rule about one data flow "
                   "(\"the metrics reach the logger\") is not failed by unrelated reads.")
-    ignore_readers: list[str] = p([], doc="Functions (qualname globs) whose reads are not checked, e.g. a generic "
+    ignore_readers: list[str] = opt([], doc="Functions (qualname globs) whose reads are not checked, e.g. a generic "
                   "node shared by every graph that reads optional keys.")
-    shared_reader_graphs: int = p(3, doc="A function whose reads occur in this many graphs or more is generic; its "
+    shared_reader_graphs: int = opt(3, doc="A function whose reads occur in this many graphs or more is generic; its "
                   ".get reads are optional inputs, not findings (0: off).")
-    report_settings: bool = p(True, doc="Report reads whose default is a literal setting (`state.get(\"cv_folds\", "
+    report_settings: bool = opt(True, doc="Report reads whose default is a literal setting (`state.get(\"cv_folds\", "
                   "3)`); false treats such keys as optional parameters of the graph.")
-    min_nodes: int = p(1, doc="Graphs with fewer nodes are not checked.")
-    schema_fields: bool = p(True, doc="Report (info) state-schema fields nothing writes or reads.")
-    declared_only: bool = p(True, doc="With a state schema whose fields are all known, a key that is not one of "
+    min_nodes: int = opt(1, doc="Graphs with fewer nodes are not checked.")
+    schema_fields: bool = opt(True, doc="Report (info) state-schema fields nothing writes or reads.")
+    declared_only: bool = opt(True, doc="With a state schema whose fields are all known, a key that is not one of "
                   "them never reaches the state (LangGraph keeps only the schema's fields).")
-    undeclared_writes: bool = p(False, doc="Also report each key a node writes that the state schema does not declare "
+    undeclared_writes: bool = opt(False, doc="Also report each key a node writes that the state schema does not declare "
                   "(LangGraph drops it, whoever reads the result).")
-    ignore_callers: list[str] = p(DEFAULT_IGNORE_CALLERS, doc="Globs of files whose invoke calls do not count as the graph's input.")
-    consult: list[str] = p([], doc="Texts marking files outside the scope the rule may read (node modules, "
+    ignore_callers: list[str] = opt(DEFAULT_IGNORE_CALLERS, doc="Globs of files whose invoke calls do not count as the graph's input.")
+    consult: list[str] = opt([], doc="Texts marking files outside the scope the rule may read (node modules, "
                   "helpers, callers of the graph).")
 
 

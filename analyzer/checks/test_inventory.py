@@ -34,8 +34,8 @@ from typing import Callable, Iterable
 
 from ..facts.model import CallValue, ClassFact, FunctionFact, PythonFacts, Ref, Seq, Value
 from ..types import CheckResult, Location, Span
-from .params import p, params
-from .base import CheckKind, Param, RuleContext
+from .params import opt, params
+from .base import CheckKind, RuleContext
 from .pyindex import empty_scope
 
 _TESTCASE = ("unittest.TestCase", "unittest.IsolatedAsyncioTestCase", "unittest.case.TestCase",
@@ -437,8 +437,8 @@ def keyword_matcher(expr: str) -> Callable[[Iterable[str]], bool]:
 class TestInventoryParams:
     """The `check:` parameters of `test-inventory`."""
 
-    min: int = p(doc="Minimum number of tests in scope.")
-    keyword: str | None = p(None, doc="Count only the tests a pytest `-k` expression selects (`graph or "
+    min: int = opt(doc="Minimum number of tests in scope.")
+    keyword: str | None = opt(None, doc="Count only the tests a pytest `-k` expression selects (`graph or "
                   "pipeline`): matched, case-insensitively, against each test's function "
                   "name, its class names and the parts of its file's path, as pytest does.")
 

@@ -51,8 +51,8 @@ from typing import Any, ClassVar, Literal, Mapping, Sequence
 from ..facts.yaml_model import YamlFacts, YNode
 from ..regexsafe import refusal
 from ..types import CheckResult, FileKind, Location, Severity, Span
-from .params import p, params
-from .base import CheckKind, Param, RuleContext
+from .params import opt, params
+from .base import CheckKind, RuleContext
 
 _ANY = (str, int, float, bool, list, dict, type(None))
 _NUM = (int, float)
@@ -237,22 +237,22 @@ def _at(node: YNode, key_node: YNode | None) -> Span:
 class YamlCheckParams:
     """The `check:` parameters of `yaml`."""
 
-    file: str = p(doc="YAML file the rule concerns, relative to the project root (no globs).")
-    key: str | list[str | int] = p(doc="Dotted key path (integer parts index lists), or a list of parts.")
-    document: int | None = p(None, doc="0-based document to read in a multi-document file.")
-    equals: Any = p(None, doc="The value must equal this (deep, type-aware).")
-    matches: str | None = p(None, doc="Regex searched in the scalar value's text.")
-    min: int | float | None = p(None, doc="Inclusive numeric lower bound.")
-    max: int | float | None = p(None, doc="Inclusive numeric upper bound.")
-    one_of: list[Any] | None = p(None, doc="The value must equal one of these.")
-    contains: list[Any] | None = p(None, doc="Items a list value must contain, or keys a mapping value must have.")
-    count: int | None = p(None, doc="Exact number of list items (or mapping keys).")
-    min_count: int | None = p(None, doc="Minimum number of list items (or mapping keys).")
-    max_count: int | None = p(None, doc="Maximum number of list items (or mapping keys).")
-    type: Literal['str', 'int', 'float', 'number', 'bool', 'list', 'map'] | None = p(None, doc="Required type of the value.")
-    sum_field: str | None = p(None, doc="Field of each list item to add up (with `sum`).")
-    sum: int | float | None = p(None, doc="Required total of `sum_field` over the list items.")
-    tolerance: int | float | None = p(None, doc="Allowed |total - sum| (default 1e-6).")
+    file: str = opt(doc="YAML file the rule concerns, relative to the project root (no globs).")
+    key: str | list[str | int] = opt(doc="Dotted key path (integer parts index lists), or a list of parts.")
+    document: int | None = opt(None, doc="0-based document to read in a multi-document file.")
+    equals: Any = opt(None, doc="The value must equal this (deep, type-aware).")
+    matches: str | None = opt(None, doc="Regex searched in the scalar value's text.")
+    min: int | float | None = opt(None, doc="Inclusive numeric lower bound.")
+    max: int | float | None = opt(None, doc="Inclusive numeric upper bound.")
+    one_of: list[Any] | None = opt(None, doc="The value must equal one of these.")
+    contains: list[Any] | None = opt(None, doc="Items a list value must contain, or keys a mapping value must have.")
+    count: int | None = opt(None, doc="Exact number of list items (or mapping keys).")
+    min_count: int | None = opt(None, doc="Minimum number of list items (or mapping keys).")
+    max_count: int | None = opt(None, doc="Maximum number of list items (or mapping keys).")
+    type: Literal['str', 'int', 'float', 'number', 'bool', 'list', 'map'] | None = opt(None, doc="Required type of the value.")
+    sum_field: str | None = opt(None, doc="Field of each list item to add up (with `sum`).")
+    sum: int | float | None = opt(None, doc="Required total of `sum_field` over the list items.")
+    tolerance: int | float | None = opt(None, doc="Allowed |total - sum| (default 1e-6).")
 
 
 class YamlCheck(CheckKind):

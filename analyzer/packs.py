@@ -289,20 +289,37 @@ def parse_check(v: _Validator, node: YNode) -> tuple[str, dict[str, Any]]:
             raise v.fail(k, f"check: unknown parameter {key!r} for kind {kind_name}"
                             f"{_suggest(str(key), specs)}")
         params[key] = v.param(specs[key], val)
-        if typed is not None:
-            try:
-                check_nested(typed, key, val)
-            except NestedError as exc:
-                raise v.fail(exc.node, exc.message) from None
     for spec in kind.params:
         if spec.name not in params:
             if spec.required:
                 raise v.fail(node, f"check: kind {kind_name} requires parameter {spec.name!r}")
             params[spec.name] = spec.default
     for msg in kind.validate(params):
-        where = node.get(msg.split(":", 1)[0].strip()) or node
-        raise v.fail(where, f"check: {msg}")
+        raise v.fail(_locate(node, msg.split(":", 1)[0].strip()), f"check: {msg}")
+    if typed is not None:  # the nested shapes the dataclass declares, each at its own line
+        for k, val in node.value:
+            if k.value != "kind":
+                try:
+                    check_nested(typed, k.value, val)
+                except NestedError as exc:
+                    raise v.fail(exc.node, exc.message) from None
     return kind_name, params
+
+
+def _locate(node: YNode, path: str) -> YNode:
+    """The node a semantic error names (``index.table``, ``groups[1]``, ``columns.id``): the
+    deepest part of the path that exists, else the ``check:`` mapping itself."""
+    here = node
+    for part in re.findall(r"[^.\[\]]+|\[\d+\]", path):
+        if part.startswith("["):
+            nxt = here.value[int(part[1:-1])] if here.kind == "seq" and \
+                int(part[1:-1]) < len(here.value) else None
+        else:
+            nxt = here.get(part)
+        if nxt is None:
+            break
+        here = nxt
+    return here
 
 
 def duplicates(rules: Iterable[Rule], path: str) -> list[PackError]:

@@ -91,7 +91,7 @@ class CallContractParams:
     via_receivers_of: list[str] | None = opt(None, doc="Check the calls matching these patterns and the calls inside the functions "
                   "that produce their receivers (`repo = get_repository(); repo.insert(...)`: "
                   "the construction in `get_repository` must work).")
-    signatures: dict[str, Any] | None = opt(None, doc="Signatures of external callables, by dotted name: "
+    signatures: dict[str, str] | None = opt(None, doc="Signatures of external callables, by dotted name: "
                   "`{\"mlflow.set_experiment_tag\": \"(key, value)\"}`.")
     min: int = opt(0, doc="At least this many checked calls (matching `callees`) must exist.")
     checks: list[str] | None = opt(None, doc=f"Which checks to run (default all: {', '.join(CHECKS)}).")

@@ -38,7 +38,7 @@ Decisions (copied into the README):
   component or resolved qualified name (``Enum`` matches ``enum.Enum``).
 * **attributes**: class-level assignments and annotations (dataclass/pydantic fields, with or
   without default), properties, in the class or an in-scope ancestor.
-* **functions**: module-level functions (``def``/``async def``) defined in some file in scope,
+* **module_functions**: module-level functions (``def``/``async def``) defined in some file in scope,
   or imported into it from the project (checked, with the evidence, where they are defined;
   an import that cannot be followed is UNKNOWN). The same holds for the ``accessor``.
 
@@ -64,7 +64,7 @@ _ACM_DECORATORS = ("contextlib.asynccontextmanager", "contextlib2.asynccontextma
 _ACM_BASES = ("contextlib.AbstractAsyncContextManager", "typing.AsyncContextManager")
 _CACHE_DECORATORS = ("functools.lru_cache", "functools.cache")
 _PROPERTY_DECORATORS = ("property", "functools.cached_property", "cached_property")
-_LIST_PARAMS = ("methods", "async_context_managers", "enum_members", "bases", "functions",
+_LIST_PARAMS = ("methods", "async_context_managers", "enum_members", "bases", "module_functions",
                 "attributes")
 _GLOB = set("*?[")
 
@@ -108,7 +108,10 @@ class ClassContractParams:
     accessor: str | None = opt(None, doc="Module-level function that must exist and return the cached instance.")
     enum_members: list[str] | None = opt(None, doc="The class must be an Enum defining these members.")
     bases: list[str] | None = opt(None, doc="Base classes the class must have (direct or in-scope indirect).")
-    functions: list[str] | None = opt(None, doc="Module-level functions that must be defined somewhere in scope.")
+    module_functions: list[str] | None = opt(
+        None, was=("functions",),
+        doc="Module-level functions that must be defined somewhere in scope (`functions` is a "
+            "filter in the other kinds, hence the name).")
     attributes: list[str] | None = opt(None, doc="Class-level attributes / dataclass fields / properties that must exist "
                   "(a glob such as `ragas_*` asks for at least one matching attribute).")
     through_yield: bool = opt(False, doc="`methods` and `async_context_managers` may also be defined on the class of "
@@ -144,8 +147,8 @@ class ClassContract(CheckKind):
     def validate(cls, params):  # type: ignore[override]
         errs = []
         has_list = {k: bool(params.get(k)) for k in _LIST_PARAMS}
-        if not params.get("class") and not params.get("accessor") and not has_list["functions"]:
-            errs.append("give `class`, `accessor` or `functions` (nothing to check)")
+        if not params.get("class") and not params.get("accessor") and not has_list["module_functions"]:
+            errs.append("give `class`, `accessor` or `module_functions` (nothing to check)")
         needs_class = [k for k in ("methods", "async_context_managers", "enum_members", "bases",
                                    "attributes") if has_list[k]]
         if needs_class and not params.get("class"):
@@ -155,7 +158,7 @@ class ClassContract(CheckKind):
         if params.get("class") and not (params.get("singleton") or params.get("accessor")
                                         or any(has_list.values())):
             errs.append("class: give at least one assertion (methods, async_context_managers, "
-                        "singleton, accessor, enum_members, bases, attributes or functions)")
+                        "singleton, accessor, enum_members, bases, attributes or module_functions)")
         for key in ("class", "accessor"):
             val = params.get(key)
             globbed = key == "class" and val and _GLOB & set(val)
@@ -173,7 +176,7 @@ class ClassContract(CheckKind):
         # A class (and any in-scope base or returned context-manager class) is defined with
         # the word `class`; a caching accessor in another file instantiates the class by name;
         # module-level functions/accessors contain their own names.
-        pats = set(self.p.get("functions") or ())
+        pats = set(self.p.get("module_functions") or ())
         if self.p.get("accessor"):
             pats.add(self.p["accessor"])
         if self.p.get("class"):
@@ -251,7 +254,7 @@ class ClassContract(CheckKind):
     def _expected(self) -> str:
         if self.p.get("class"):
             return f"class `{self.p['class']}`"
-        names = list(self.p.get("functions") or ()) + ([self.p["accessor"]]
+        names = list(self.p.get("module_functions") or ()) + ([self.p["accessor"]]
                                                       if self.p.get("accessor") else [])
         return ", ".join(f"`{n}()`" for n in names)
 
@@ -542,7 +545,7 @@ class ClassContract(CheckKind):
     def _check_functions(self, ctx: RuleContext, idx: PyIndex, v: _Verdict,
                          partial: bool) -> None:
         gone = []
-        for name in self.p.get("functions") or ():
+        for name in self.p.get("module_functions") or ():
             hits = list(idx.module_functions(name))
             if not hits:
                 hit, why = idx.imported_function(name)

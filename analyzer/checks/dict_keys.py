@@ -25,7 +25,7 @@ end-dependent part — while ``f"param_{k}"`` fails because ``param_`` can never
 followed; ``**spread`` entries and computed keys are unverifiable. Each violating key is one
 finding at the key. Unverifiable keys are findings with the ``unverifiable`` severity: ``info``
 (default) makes the rule UNKNOWN (the engine cannot decide), ``warning``/``error`` make it fail.
-With fewer than ``min_calls`` (default 1) matching calls in scope the rule fails: nothing was
+With fewer than ``min`` (default 1) matching calls in scope the rule fails: nothing was
 logged, so nothing was proved.
 """
 
@@ -98,7 +98,7 @@ class DictKeysParams:
     unverifiable: Literal['info', 'warning', 'error'] = opt("info", doc="Severity for keys that cannot be known statically.")
     key_arg: int | str | list[Any] | None = opt(None, doc="The call takes one key: its positional index and/or keyword name "
                   "(e.g. [0, key]).")
-    min_calls: int = opt(1, doc="Fewer matching calls than this in scope is a failure (0 allows none).")
+    min: int = opt(1, was=("min_calls",), doc="Fewer matching calls than this in scope is a failure (0 allows none).")
 
 
 class DictKeys(CheckKind):
@@ -132,8 +132,8 @@ class DictKeys(CheckKind):
                 errs.append(refused)
         if not params.get("calls"):
             errs.append("calls: must name at least one call pattern")
-        if (params.get("min_calls") or 0) < 0:
-            errs.append("min_calls: must be 0 or more")
+        if (params.get("min") or 0) < 0:
+            errs.append("min: must be 0 or more")
         ka = params.get("key_arg")
         for item in (ka if isinstance(ka, list) else [] if ka is None else [ka]):
             if isinstance(item, bool) or not isinstance(item, (int, str)):
@@ -280,7 +280,7 @@ class DictKeys(CheckKind):
                             f.path, key.span, f"key {shown} cannot be verified statically "
                                               f"against `{self.p['pattern']}` ({where})",
                             source=f"unverifiable:{shown}", severity=sev_unv))
-        need = self.p.get("min_calls", 1)
+        need = self.p.get("min", 1)
         unknown = bool(unverifiable) and sev_unv is Severity.INFO
         note = (f"{ncalls} matching call(s), {len(evidence)} key(s) verified"
                 + (f", {unverifiable} unverifiable" if unverifiable else ""))

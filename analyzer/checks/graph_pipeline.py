@@ -40,7 +40,7 @@ class GraphPipelineParams:
     path: list[str] | None = opt(None, doc="Node sequence that must be joined by consecutive edges (plain or conditional).")
     entry: str | None = opt(None, doc="Node that must follow START.")
     conditional_from: list[str] | None = opt(None, doc="Nodes that must have conditional edges.")
-    conditional_to: dict[str, Any] | None = opt(None, doc="Mapping node -> targets its conditional routing must be able to reach.")
+    conditional_to: dict[str, list[str]] | None = opt(None, doc="Mapping node -> targets its conditional routing must be able to reach.")
     finish: str | None = opt(None, doc="Node that must have an edge to END.")
 
 

@@ -58,6 +58,14 @@ def is_test(path: str) -> bool:
 
 
 @params
+class CallsWithin:
+    """`calls_within`: calls that must run inside a span."""
+
+    calls: list[str] = opt(doc="Call patterns whose every call must run inside a span.")
+    spans: list[str] = opt(doc="Call patterns of the spans (`with`/`async with` blocks).")
+
+
+@params
 class ReachabilityParams:
     """The `check:` parameters of `reachability`."""
 
@@ -65,7 +73,7 @@ class ReachabilityParams:
                   ", globs).")
     mode: Literal['all', 'any'] = opt("all", doc="`all`: every symbol must be used; `any`: one is enough.")
     include_tests: bool = opt(False, doc="Count uses in test code too.")
-    calls_within: dict[str, Any] | None = opt(None, doc="{calls: [patterns], spans: [patterns]}: every matching call must run "
+    calls_within: CallsWithin | None = opt(None, doc="{calls: [patterns], spans: [patterns]}: every matching call must run "
                   "inside `with`/`async with` of a span call (lexically, or in a function "
                   "only called from such a block).")
 

@@ -26,7 +26,7 @@ import fnmatch
 import functools
 import re
 from fnmatch import fnmatchcase
-from typing import Callable, Literal
+from typing import Any, Callable, Literal
 
 from ..facts.model import CallFact
 from ..types import CheckResult, Location
@@ -132,7 +132,7 @@ class RequireCallParams:
                   "(subclasses too) or `module.Class`, an external class (`opik.Opik`), a "
                   "module (`mlflow`), or an accessor function returning one. A receiver that "
                   "cannot be resolved makes the count undecided, never a match.")
-    every_args: list[dict] | None = opt(None, doc="Argument alternatives every matching call must meet one of: a mapping "
+    every_args: list[dict[str, Any]] | None = opt(None, doc="Argument alternatives every matching call must meet one of: a mapping "
                   "keyword -> null (absent or None), `\"*\"` (given, not None) or a literal "
                   "(e.g. `[{trace_id: null}, {force_new_trace: true}]`). Calls meeting none "
                   "are findings and do not count.")

@@ -120,6 +120,17 @@ def decorator_applied(calls: tuple[CallFact, ...], pattern: str) -> CallFact | N
 
 
 @params
+class ReferenceGroup:
+    """One item of `groups`: met by any one of its references."""
+
+    imports: list[str] | None = opt(None, doc="Names imported.")
+    calls: list[str] | None = opt(None, doc="Call patterns called.")
+    decorators: list[str] | None = opt(None, doc="Decorator patterns applied.")
+    async_with: list[str] | None = opt(None, doc="Call patterns used as `async with x(...)`.")
+    names: list[str] | None = opt(None, doc="Identifiers used in code.")
+
+
+@params
 class RequireReferenceParams:
     """The `check:` parameters of `require-reference`."""
 
@@ -131,7 +142,7 @@ class RequireReferenceParams:
     mode: Literal['all', 'any'] = opt("all", doc="`all`: every reference must be present; `any`: at least one.")
     functions: list[str] | None = opt(None, doc="Only count calls, decorators, `async with` uses and names inside functions "
                   "whose qualified name matches a glob (imports count wherever they are).")
-    groups: list[dict] | None = opt(None, doc="Alternatives per requirement: a list of mappings with the same keys "
+    groups: list[ReferenceGroup] | None = opt(None, doc="Alternatives per requirement: a list of mappings with the same keys "
                   "(imports, calls, decorators, async_with, names); every group must be met, "
                   "a group by any one of its references (`[{calls: [mlflow.*.load_model, "
                   "'*.load_model']}, {imports: [shap]}]`).")

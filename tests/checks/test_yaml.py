@@ -15,7 +15,7 @@ from obs_lint.facts.yaml_doc import extract
 from checkkit import evaluate_kind, file_facts, finding_rows, kind_params
 from obs_lint.types import FileKind, Location, Rule, Severity, Span, Status
 
-ROOT = Path(__file__).resolve().parent.parent / "fixtures" / "checks" / "yaml"
+ROOT = Path(__file__).resolve().parents[2] / "fixtures" / "checks" / "yaml"
 MLFLOW = "config/mlflow/mlflow.yaml"
 OBS = "config/observability.yaml"
 SELF = "config/self_improvement.yaml"

@@ -805,6 +805,10 @@ def explain(rule: str, packs: Sequence[str], config_file: str | None, no_config:
                                          if v is not None]
     if kind is not None and kind.summary:
         lines += ["", f"Check kind `{kind.kind}`: {kind.summary}"]
+    if kind is not None and kind.Params is not None:
+        from .checks.params import explain_lines
+
+        lines += explain_lines(kind)
     if r.example.violation:
         lines += ["", "Example violation:", textwrap.indent(r.example.violation.rstrip(), "    ")]
     if r.example.fix:

@@ -216,3 +216,36 @@ def pack_schema() -> dict[str, Any]:
 def schema_json() -> str:
     """The schema as the text ``obs-lint schema`` prints and ``rules/pack.schema.json`` holds."""
     return json.dumps(pack_schema(), indent=2, sort_keys=False) + "\n"
+
+
+README_BEGIN = "<!-- check-kind-reference:begin -->"
+README_END = "<!-- check-kind-reference:end -->"
+
+
+def readme_reference() -> str:
+    """The README's check-kind reference (between ``README_BEGIN`` and ``README_END``),
+    generated from each kind's parameter dataclass: what ``tests/test_readme.py`` compares."""
+    from .checks.params import reference_markdown
+
+    return reference_markdown()
+
+
+def update_readme(text: str) -> str:
+    """``text`` (README.md) with the generated reference between its markers."""
+    head, sep, rest = text.partition(README_BEGIN)
+    _, sep2, tail = rest.partition(README_END)
+    if not sep or not sep2:
+        raise ValueError(f"README has no {README_BEGIN} ... {README_END} markers")
+    return f"{head}{README_BEGIN}\n{readme_reference()}{README_END}{tail}"
+
+
+if __name__ == "__main__":  # pragma: no cover - the maintainers' regeneration commands
+    import sys
+
+    if sys.argv[1:] == ["--readme"]:  # python -m obs_lint.schema --readme (rewrites README.md)
+        from pathlib import Path
+
+        path = Path("README.md")
+        path.write_text(update_readme(path.read_text()))
+    else:
+        sys.stdout.write(schema_json())

@@ -105,6 +105,15 @@ class CallContract(CheckKind):
                               "be able to run: the callee exists, the arguments bind to its "
                               "signature, coroutines are awaited.")
     Params = CallContractParams
+    valid_examples = (
+        '{kind: call-contract, functions: ["MLflowConnector.get_or_create_experiment"], signatures: {mlflow.set_experiment_tag: "(key, value)"}}',
+    )
+    invalid_examples = (
+        ('{kind: call-contract, signatures: {mlflow.log: "a, b"}}',
+         'is not a parameter list'),
+        ('{kind: call-contract, checks: [exists, speed]}',
+         "'speed' is not one of exists, arguments, await"),
+    )
     example: ClassVar[str] = """\
 check:
   kind: call-contract

@@ -126,6 +126,16 @@ class ClassContract(CheckKind):
     summary = ("A class (methods, async context managers, singleton, enum members, bases, "
                "attributes) and module-level functions/accessor must be defined in scope.")
     Params = ClassContractParams
+    valid_examples = (
+        '{kind: class-contract, class: OpikConnector, methods: [trace_agent, log_metric], singleton: true, accessor: get_opik_connector}',
+        '{kind: class-contract, module_functions: [get_opik_connector, reset_connectors]}',
+    )
+    invalid_examples = (
+        ('{kind: class-contract, functions: [get_opik_connector]}',
+         "is now spelled 'module_functions'"),
+        ('{kind: class-contract, class: C, methods: trace_agent}',
+         'check.methods must be list'),
+    )
     example = """\
 - code: E2I301
   name: opik-connector-contract

@@ -76,6 +76,15 @@ class Collection(CheckKind):
     summary = ("A literal collection (module constant or function return) must have enough "
                "items, or enough distinct values of a field.")
     Params = CollectionParams
+    valid_examples = (
+        '{kind: collection, name: get_default_evaluation_dataset, min: 10, key: brand, min_distinct: 3}',
+    )
+    invalid_examples = (
+        ('{kind: collection, name: DATASET, min_items: 10}',
+         "is now spelled 'min'"),
+        ('{kind: collection, name: DATASET, min: 3, max: 2}',
+         'min (3) is greater than max (2)'),
+    )
     example = """\
 - code: E2I541
   name: ragas-default-dataset-size

@@ -97,6 +97,15 @@ class ConfigContract(CheckKind):
     files: ["config/**/*.yaml"]
 """
     Params = ConfigContractParams
+    valid_examples = (
+        '{kind: config-contract, files: ["config/**/*.yaml"], sections: true, keys: true}',
+    )
+    invalid_examples = (
+        ('{kind: config-contract, files: ["config/**/*.yaml"], unverifiable: fatal}',
+         'check.unverifiable must be one of info, warning, error'),
+        ('{kind: config-contract, sections: true}',
+         "requires parameter 'files'"),
+    )
 
     @classmethod
     def validate(cls, params: Mapping[str, Any]) -> list[str]:

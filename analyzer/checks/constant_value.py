@@ -149,6 +149,16 @@ class ConstantValue(CheckKind):
     summary = ("A module constant, class attribute/field default or dict entry must have a "
                "given value (equals / at_least / at_most / one_of).")
     Params = ConstantValueParams
+    valid_examples = (
+        '{kind: constant-value, names: [FAITHFULNESS_THRESHOLD, "*THRESHOLDS.faithfulness"], equals: 0.8}',
+        '{kind: constant-value, names: [RESET_TIMEOUT], at_least: 30, at_most: 300}',
+    )
+    invalid_examples = (
+        ('{kind: constant-value, names: [RESET_TIMEOUT], min: 30}',
+         "is now spelled 'at_least'"),
+        ('{kind: constant-value, names: [X], at_least: 2, at_most: 1}',
+         'at_least (2) is greater than at_most (1)'),
+    )
     example = """\
 - code: E2I501
   name: ragas-faithfulness-threshold

@@ -118,6 +118,15 @@ class DbContract(CheckKind):
     files: ["database/**/*.sql"]
 """
     Params = DbContractParams
+    valid_examples = (
+        '{kind: db-contract, files: ["database/**/*.sql"], tables: [ml_experiments], missing_tables: info}',
+    )
+    invalid_examples = (
+        ('{kind: db-contract, files: ["database/**/*.sql"], missing_tables: warning}',
+         'check.missing_tables must be one of error, info'),
+        ('{kind: db-contract, tables: [t]}',
+         "requires parameter 'files'"),
+    )
 
     @classmethod
     def validate(cls, params: Mapping[str, Any]) -> list[str]:

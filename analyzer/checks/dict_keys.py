@@ -105,6 +105,15 @@ class DictKeys(CheckKind):
     kind = "dict-keys"
     summary = "Every key of the dicts passed to some calls must match a regular expression."
     Params = DictKeysParams
+    valid_examples = (
+        '{kind: dict-keys, calls: ["*.log_params"], pattern: "^hp_", functions: ["*"], min: 1}',
+    )
+    invalid_examples = (
+        ('{kind: dict-keys, calls: ["*.log_params"], pattern: "^hp_", min_calls: 0}',
+         "is now spelled 'min'"),
+        ('{kind: dict-keys, calls: ["*.log_params"]}',
+         "requires parameter 'pattern'"),
+    )
     example = """\
 - code: E2I212
   name: trainer-hp-prefix

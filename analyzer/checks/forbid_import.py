@@ -72,6 +72,15 @@ class ForbidImport(CheckKind):
     summary = "A module (with its submodules and members) must not be imported in scope."
     facts = frozenset({"imports"})  # dynamic imports are ImportFacts too
     Params = ForbidImportParams
+    valid_examples = (
+        '{kind: forbid-import, modules: [mlflow], include_type_checking: false, dynamic: true}',
+    )
+    invalid_examples = (
+        ('{kind: forbid-import, modules: mlflow}',
+         'check.modules must be list'),
+        ('{kind: forbid-import, modules: [mlflow], module: [x]}',
+         "did you mean 'modules'?"),
+    )
     example = """\
 - code: E2I201
   name: no-raw-mlflow

@@ -23,7 +23,6 @@ call).
 from __future__ import annotations
 
 from ..types import CheckResult, Location, Severity
-from typing import Any
 
 from .params import opt, params
 from .base import CheckKind, RuleContext
@@ -49,6 +48,15 @@ class GraphPipeline(CheckKind):
     summary = ("The LangGraph-style graph built in scope must contain a node path, an entry, "
                "conditional routing and a finish node.")
     Params = GraphPipelineParams
+    valid_examples = (
+        '{kind: graph-pipeline, path: [enrich, collect, analyze], entry: enrich, conditional_from: [rubric], conditional_to: {rubric: [extract, finalize]}, finish: finalize}',
+    )
+    invalid_examples = (
+        ('{kind: graph-pipeline, conditional_to: {rubric: finalize}}',
+         'must map to a list of node names'),
+        ('{kind: graph-pipeline}',
+         'give at least one of path, entry'),
+    )
     example = """\
 - code: E2I801
   name: feedback-learner-pipeline

@@ -384,6 +384,20 @@ def param_lines(cls: type) -> list[str]:
     return lines
 
 
+def explain_lines(kind: type) -> list[str]:
+    """What ``obs-lint explain`` adds for a rule's kind: its parameters (from the dataclass)
+    and the kind's valid and invalid example ``check:`` mappings."""
+    out = ["", f"Parameters of `{kind.kind}`:"] + param_lines(kind.Params)  # type: ignore
+    valid = getattr(kind, "valid_examples", ())
+    invalid = getattr(kind, "invalid_examples", ())
+    if valid:
+        out += ["", "Valid check:"] + [f"    {v}" for v in valid]
+    if invalid:
+        out += ["", "Invalid check (and why):"] + [f"    {s}\n      -> {why}"
+                                                    for s, why in invalid]
+    return out
+
+
 def _table(cls: type) -> list[str]:
     rows = ["| Parameter | Type | Default | Meaning |", "|---|---|---|---|"]
     olds = renamed(cls)

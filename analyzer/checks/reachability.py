@@ -86,6 +86,16 @@ class Reachability(CheckKind):
                               "outside their module; calls such as `trace_llm_call` must run "
                               "inside an active parent span.")
     Params = ReachabilityParams
+    valid_examples = (
+        '{kind: reachability, symbols: [RAGASEvaluator, "RAGASEvaluator.evaluate"], mode: all}',
+        '{kind: reachability, calls_within: {calls: ["*.log_metric"], spans: ["*.trace_agent"]}}',
+    )
+    invalid_examples = (
+        ('{kind: reachability, calls_within: {calls: ["*.log_metric"]}}',
+         'calls_within: must be'),
+        ('{kind: reachability}',
+         'give `symbols` and/or `calls_within`'),
+    )
     example: ClassVar[str] = """\
 check:
   kind: reachability

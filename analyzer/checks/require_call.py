@@ -145,6 +145,16 @@ class RequireCall(CheckKind):
     kind = "require-call"
     summary = "Calls matching a pattern must be present (in every file, or in the set as a whole)."
     Params = RequireCallParams
+    valid_examples = (
+        '{kind: require-call, calls: ["*.trace_agent"], per: set, min: 1}',
+        '{kind: require-call, calls: ["*.log_metric"], receivers: [OpikConnector], every_args: [{trace_id: "*"}]}',
+    )
+    invalid_examples = (
+        ('{kind: require-call, calls: ["*.trace_agent"], per: files}',
+         'check.per must be one of set, file'),
+        ('{kind: require-call, calls: ["*.f"], min: 0}',
+         'min: must be at least 1'),
+    )
     example = """\
 - code: E2I410
   name: observability-connector-trace-agent

@@ -154,6 +154,16 @@ class RequireReference(CheckKind):
     summary = ("Imports, calls, decorators, `async with` uses and names must be referenced "
                "(all or any; in the set of files or in each file).")
     Params = RequireReferenceParams
+    valid_examples = (
+        '{kind: require-reference, imports: [get_opik_connector], names: [get_opik_connector], mode: all}',
+        '{kind: require-reference, functions: ["OpikConnector.*"], groups: [{calls: ["*.allow_request"]}, {imports: [shap]}]}',
+    )
+    invalid_examples = (
+        ('{kind: require-reference, groups: [{calls: [a], imprts: [b]}]}',
+         'groups[0]: a mapping of imports/calls/decorators/async_with/names lists'),
+        ('{kind: require-reference, names: [not-an-identifier]}',
+         'is not an identifier'),
+    )
     example = """\
 - code: E2I411
   name: feature-analyzer-imports-opik

@@ -108,6 +108,15 @@ class RequiredKeys(CheckKind):
     kind = "required-keys"
     summary = "Every listed key must appear in code (as a dict key, subscript, argument...)."
     Params = RequiredKeysParams
+    valid_examples = (
+        '{kind: required-keys, keys: [roc_auc, pr_auc, f1], roles: [dict-key, subscript, argument, kwarg]}',
+    )
+    invalid_examples = (
+        ('{kind: required-keys, keys: [roc_auc], per: everywhere}',
+         'check.per must be one of set, file'),
+        ('{kind: required-keys}',
+         "requires parameter 'keys'"),
+    )
     example = """\
 - code: E2I213
   name: trainer-logs-metrics

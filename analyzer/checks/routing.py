@@ -75,6 +75,16 @@ class Routing(CheckKind):
     summary = ("A conditional edge's router must read a given state key, return only labels "
                "of its path map, and send each value of the key to a (distinct) target.")
     Params = RoutingParams
+    valid_examples = (
+        '{kind: routing, from: rubric, reads_any: [decision, improvement_decision]}',
+        '{kind: routing, decision_keys: ["*decision*"], values_from: ImprovementDecision, distinct: true}',
+    )
+    invalid_examples = (
+        ('{kind: routing, from: rubric, reads_any: decision}',
+         'check.reads_any must be list'),
+        ('{kind: routing, form: rubric}',
+         "did you mean 'from'?"),
+    )
     example = """\
 - code: CON201
   name: rubric-decision-routing

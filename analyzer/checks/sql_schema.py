@@ -131,6 +131,16 @@ check:
   columns: {metrics: jsonb, started_at: timestamptz}
 """
     Params = SqlSchemaCheckParams
+    valid_examples = (
+        '{kind: sql-schema, files: [database/schema.sql], table: ml_experiments, columns: {id: uuid, name: null}}',
+        '{kind: sql-schema, files: [database/schema.sql], index: {table: ml_experiments, columns: [name], unique: true}}',
+    )
+    invalid_examples = (
+        ('{kind: sql-schema, files: [database/schema.sql], enum: e, used_by: {table: t}}',
+         'used_by: must be {table: <name>, column: <name>}'),
+        ('{kind: sql-schema, files: [database/schema.sql], table: t, columns: [id], view: v}',
+         'give exactly one of table, enum, view, index'),
+    )
 
     # -- validation ---------------------------------------------------------------------------
     @classmethod

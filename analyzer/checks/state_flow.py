@@ -207,6 +207,15 @@ class StateFlow(CheckKind):
     summary = ("Every state key a LangGraph-style graph's nodes (and routers) read must be "
                "written by a node or set by the graph's input; unused schema fields are info.")
     Params = StateFlowParams
+    valid_examples = (
+        '{kind: state-flow, graph: [build_feedback_graph], ignore_keys: [messages], keys: ["*metrics*"]}',
+    )
+    invalid_examples = (
+        ('{kind: state-flow, min_nodes: two}',
+         'check.min_nodes must be int'),
+        ('{kind: state-flow, ignore_key: [messages]}',
+         "did you mean 'ignore_keys'?"),
+    )
     example = """\
 - code: CON101
   name: feedback-learner-state-flow

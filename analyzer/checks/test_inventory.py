@@ -449,6 +449,15 @@ class TestInventory(CheckKind):
     kind = "test-inventory"
     summary = "The test files in scope must define at least `min` tests (counted statically)."
     Params = TestInventoryParams
+    valid_examples = (
+        '{kind: test-inventory, min: 10, keyword: "graph or pipeline"}',
+    )
+    invalid_examples = (
+        ('{kind: test-inventory, keyword: graph}',
+         "requires parameter 'min'"),
+        ('{kind: test-inventory, min: many}',
+         'check.min must be int'),
+    )
     example = """\
 - code: E2I101
   name: mlflow-connector-test-inventory

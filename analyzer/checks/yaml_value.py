@@ -275,6 +275,17 @@ check:
   equals: 5
 """
     Params = YamlCheckParams
+    valid_examples = (
+        '{kind: yaml, file: config/mlflow/mlflow.yaml, key: registry.stages, contains: [staging, production]}',
+        '{kind: yaml, file: config/self_improvement.yaml, key: rubric.criteria, min: 5, max: 5, sum_field: weight, sum: 1.0}',
+        '{kind: yaml, file: config/observability.yaml, key: sampling.default_rate, at_least: 0, at_most: 1}',
+    )
+    invalid_examples = (
+        ('{kind: yaml, file: config/x.yaml, key: rubric.criteria, count: 5}',
+         "is now spelled 'min' and 'max'"),
+        ('{kind: yaml, file: config/x.yaml, key: a.b, min_count: 1}',
+         "is now spelled 'min'"),
+    )
 
     @classmethod
     def validate(cls, params: Mapping[str, Any]) -> list[str]:

@@ -35,7 +35,6 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from .checks import REGISTRY
 from .checks.base import Param
-from .checks.params import NestedError, check_nested, renamed
 from .errors import PackError, PackErrors
 from .fileio import DEFAULT_MAX_BYTES, ReadRefused, input_budget, read_regular, refusal
 from .globs import glob_problem
@@ -273,6 +272,8 @@ def parse_check(v: _Validator, node: YNode) -> tuple[str, dict[str, Any]]:
         raise v.fail(kind_node, f"check.kind {kind_name!r} is not a known check kind"
                                 f"{_suggest(kind_name, REGISTRY)}; known: "
                                 f"{', '.join(sorted(REGISTRY))}")
+    from .checks.params import NestedError, check_nested, renamed  # loaded with any kind
+
     specs = {p.name: p for p in kind.params}
     typed = kind.Params  # the parameter dataclass (checks/params.py), when the kind has one
     params: dict[str, Any] = {}

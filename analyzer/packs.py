@@ -133,7 +133,8 @@ class _Validator:
         ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
         if not ok:
             names = " or ".join(t.__name__ for t in types)
-            raise self.fail(node, f"{what} must be {names}, got {type(value).__name__}")
+            raise self.fail(node, f"{what} must be {names}, got {type(value).__name__}"
+                                  f"{spec.type_hint}")
         if isinstance(value, list) and spec.item_types:
             for item, item_node in zip(value, node.value):
                 if not isinstance(item, spec.item_types) or (

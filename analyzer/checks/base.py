@@ -41,6 +41,7 @@ class Param:
     item_types: tuple[type, ...] = ()
     choices: tuple[str, ...] = ()
     globs: bool = False
+    type_hint: str = ""  # appended to a wrong-type error (``min: 0.5``: "a value bound is ...")
 
 
 MAX_RELATED = 12

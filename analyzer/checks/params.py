@@ -48,15 +48,17 @@ _META = "obs_lint"
 
 
 def opt(default: Any = MISSING, *, doc: str = "", globs: bool = False,
-      was: Mapping[str, str] | tuple[str, ...] = (), key: str = "") -> Any:
+      was: Mapping[str, str] | tuple[str, ...] = (), key: str = "", type_hint: str = "") -> Any:
     """A parameter field. No ``default``: the parameter is required.
 
     ``globs``: the value is gitignore-style globs (checked when the pack loads). ``was``: old
     spellings (a tuple of names, or ``{old: hint}`` where the hint replaces "write NEW").
-    ``key``: the name packs write when it is a Python keyword (``class_`` is ``class``)."""
+    ``key``: the name packs write when it is a Python keyword (``class_`` is ``class``).
+    ``type_hint``: appended to the pack error of a value of the wrong type."""
     if isinstance(was, tuple):
         was = {name: "" for name in was}
-    md = {_META: {"doc": doc, "globs": globs, "was": dict(was), "key": key}}
+    md = {_META: {"doc": doc, "globs": globs, "was": dict(was), "key": key,
+                  "type_hint": type_hint}}
     if isinstance(default, (list, dict)):
         frozen = default
         return field(default_factory=lambda: type(frozen)(frozen), metadata=md)
@@ -74,7 +76,8 @@ def _hints(cls: type) -> dict[str, Any]:
 
 
 def _meta(f: dataclasses.Field) -> dict[str, Any]:
-    return f.metadata.get(_META, {"doc": "", "globs": False, "was": {}, "key": ""})
+    return f.metadata.get(_META, {"doc": "", "globs": False, "was": {}, "key": "",
+                                  "type_hint": ""})
 
 
 def key_of(f: dataclasses.Field) -> str:
@@ -158,7 +161,7 @@ def params_of(cls: type) -> tuple[Param, ...]:
         required = f.default is MISSING and f.default_factory is MISSING  # type: ignore[misc]
         out.append(Param(key_of(f), tops, required=required, default=_default(f), doc=m["doc"],
                          item_types=items if list in tops else (), choices=choices,
-                         globs=m["globs"]))
+                         globs=m["globs"], type_hint=m.get("type_hint", "")))
     return tuple(out)
 
 

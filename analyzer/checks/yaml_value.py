@@ -250,9 +250,11 @@ class YamlCheckParams:
     min: int | None = opt(None, doc="Minimum number of list items (or mapping keys); `min` "
                           "and `max` equal: exactly that many. (A bound on the value itself "
                           "is `at_least`.)",
-                          was={"min_count": "", "count": " and 'max', both equal (an exact count)"})
+                          was={"min_count": "", "count": " and 'max', both equal (an exact count)"},
+                          type_hint=" (min counts items; a bound on the value is at_least)")
     max: int | None = opt(None, doc="Maximum number of list items (or mapping keys).",
-                          was=("max_count",))
+                          was=("max_count",),
+                          type_hint=" (max counts items; a bound on the value is at_most)")
     type: Literal['str', 'int', 'float', 'number', 'bool', 'list', 'map'] | None = opt(None, doc="Required type of the value.")
     sum_field: str | None = opt(None, doc="Field of each list item to add up (with `sum`).")
     sum: int | float | None = opt(None, doc="Required total of `sum_field` over the list items.")
@@ -283,6 +285,8 @@ check:
     invalid_examples = (
         ('{kind: yaml, file: config/x.yaml, key: rubric.criteria, count: 5}',
          "is now spelled 'min' and 'max'"),
+        ('{kind: yaml, file: config/x.yaml, key: sampling.rate, min: 0.5}',
+         "min counts items; a bound on the value is at_least"),
         ('{kind: yaml, file: config/x.yaml, key: a.b, min_count: 1}',
          "is now spelled 'min'"),
     )

@@ -81,20 +81,31 @@ class _Outcome:
 class CallContractParams:
     """The `check:` parameters of `call-contract`."""
 
-    callees: list[str] | None = opt(None, doc="Only calls whose resolved callee matches a glob (`name`, `Class.method`, "
-                  "`module.name`); a call with that name whose callee cannot be followed "
-                  "makes the rule undecided.")
-    functions: list[str] | None = opt(None, doc="Only calls inside functions whose qualified name matches a glob.")
-    follow_calls: bool = opt(False, doc="With `functions`: also check the calls inside the project functions they "
-                  "call, transitively (what `log_ragas_scores()` runs, not only its own "
-                  "body).")
-    via_receivers_of: list[str] | None = opt(None, doc="Check the calls matching these patterns and the calls inside the functions "
-                  "that produce their receivers (`repo = get_repository(); repo.insert(...)`: "
-                  "the construction in `get_repository` must work).")
-    signatures: dict[str, str] | None = opt(None, doc="Signatures of external callables, by dotted name: "
-                  "`{\"mlflow.set_experiment_tag\": \"(key, value)\"}`.")
+    callees: list[str] | None = opt(
+        None,
+        doc="Only calls whose resolved callee matches a glob (`name`, `Class.method`, "
+            "`module.name`); a call with that name whose callee cannot be followed "
+            "makes the rule undecided.")
+    functions: list[str] | None = opt(
+        None,
+        doc="Only calls inside functions whose qualified name matches a glob.")
+    follow_calls: bool = opt(
+        False,
+        doc="With `functions`: also check the calls inside the project functions they "
+            "call, transitively (what `log_ragas_scores()` runs, not only its own "
+            "body).")
+    via_receivers_of: list[str] | None = opt(
+        None,
+        doc="Check the calls matching these patterns and the calls inside the functions "
+            "that produce their receivers (`repo = get_repository(); repo.insert(...)`: "
+            "the construction in `get_repository` must work).")
+    signatures: dict[str, str] | None = opt(
+        None,
+        doc="Signatures of external callables, by dotted name: "
+            "`{\"mlflow.set_experiment_tag\": \"(key, value)\"}`.")
     min: int = opt(0, doc="At least this many checked calls (matching `callees`) must exist.")
-    checks: list[str] | None = opt(None, doc=f"Which checks to run (default all: {', '.join(CHECKS)}).")
+    checks: list[str] | None = opt(
+        None, doc=f"Which checks to run (default all: {', '.join(CHECKS)}).")
 
 
 class CallContract(CheckKind):

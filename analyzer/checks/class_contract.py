@@ -38,9 +38,9 @@ Decisions (copied into the README):
   component or resolved qualified name (``Enum`` matches ``enum.Enum``).
 * **attributes**: class-level assignments and annotations (dataclass/pydantic fields, with or
   without default), properties, in the class or an in-scope ancestor.
-* **module_functions**: module-level functions (``def``/``async def``) defined in some file in scope,
-  or imported into it from the project (checked, with the evidence, where they are defined;
-  an import that cannot be followed is UNKNOWN). The same holds for the ``accessor``.
+* **module_functions**: module-level functions (``def``/``async def``) defined in some file in
+  scope, or imported into it from the project (checked, with the evidence, where they are
+  defined; an import that cannot be followed is UNKNOWN). The same holds for the ``accessor``.
 
 Every missing item is named in the finding, which points at the class definition (or, for
 module-level functions and the class itself, at the package). Evidence: where each required
@@ -100,23 +100,41 @@ class _Verdict:
 class ClassContractParams:
     """The `check:` parameters of `class-contract`."""
 
-    class_: str | None = opt(None, key="class", doc="The class name (or dotted qualname of a nested class).")
-    methods: list[str] | None = opt(None, doc="Methods that must be defined (sync or async), inherited ones count.")
-    async_context_managers: list[str] | None = opt(None, doc="Methods that must be usable as `async with obj.m()`.")
-    singleton: bool = opt(False, doc="The class must be a singleton (cached `__new__`/classmethod, caching "
-                  "module accessor, or lru_cache accessor).")
-    accessor: str | None = opt(None, doc="Module-level function that must exist and return the cached instance.")
-    enum_members: list[str] | None = opt(None, doc="The class must be an Enum defining these members.")
-    bases: list[str] | None = opt(None, doc="Base classes the class must have (direct or in-scope indirect).")
+    class_: str | None = opt(
+        None, key="class",
+        doc="The class name (or dotted qualname of a nested class).")
+    methods: list[str] | None = opt(
+        None,
+        doc="Methods that must be defined (sync or async), inherited ones count.")
+    async_context_managers: list[str] | None = opt(
+        None,
+        doc="Methods that must be usable as `async with obj.m()`.")
+    singleton: bool = opt(
+        False,
+        doc="The class must be a singleton (cached `__new__`/classmethod, caching "
+            "module accessor, or lru_cache accessor).")
+    accessor: str | None = opt(
+        None,
+        doc="Module-level function that must exist and return the cached instance.")
+    enum_members: list[str] | None = opt(
+        None,
+        doc="The class must be an Enum defining these members.")
+    bases: list[str] | None = opt(
+        None,
+        doc="Base classes the class must have (direct or in-scope indirect).")
     module_functions: list[str] | None = opt(
         None, was=("functions",),
         doc="Module-level functions that must be defined somewhere in scope (`functions` is a "
             "filter in the other kinds, hence the name).")
-    attributes: list[str] | None = opt(None, doc="Class-level attributes / dataclass fields / properties that must exist "
-                  "(a glob such as `ragas_*` asks for at least one matching attribute).")
-    through_yield: bool = opt(False, doc="`methods` and `async_context_managers` may also be defined on the class of "
-                  "the object one of the class's context managers yields (`async with "
-                  "tracer.trace() as ctx: ctx.trace_phase(...)`).")
+    attributes: list[str] | None = opt(
+        None,
+        doc="Class-level attributes / dataclass fields / properties that must exist "
+            "(a glob such as `ragas_*` asks for at least one matching attribute).")
+    through_yield: bool = opt(
+        False,
+        doc="`methods` and `async_context_managers` may also be defined on the class of "
+            "the object one of the class's context managers yields (`async with "
+            "tracer.trace() as ctx: ctx.trace_phase(...)`).")
 
 
 class ClassContract(CheckKind):
@@ -157,7 +175,8 @@ class ClassContract(CheckKind):
     def validate(cls, params):  # type: ignore[override]
         errs = []
         has_list = {k: bool(params.get(k)) for k in _LIST_PARAMS}
-        if not params.get("class") and not params.get("accessor") and not has_list["module_functions"]:
+        if not params.get("class") and not params.get("accessor") and \
+                not has_list["module_functions"]:
             errs.append("give `class`, `accessor` or `module_functions` (nothing to check)")
         needs_class = [k for k in ("methods", "async_context_managers", "enum_members", "bases",
                                    "attributes") if has_list[k]]

@@ -64,7 +64,8 @@ class Site:
 class CollectionParams:
     """The `check:` parameters of `collection`."""
 
-    name: str = opt(doc="Module constant or function (class-qualified allowed) holding the collection.")
+    name: str = opt(
+        doc="Module constant or function (class-qualified allowed) holding the collection.")
     min: int | None = opt(None, doc="Minimum number of elements.", was=("min_items",))
     max: int | None = opt(None, doc="Maximum number of elements.", was=("max_items",))
     key: str | None = opt(None, doc="Element field: dict key or constructor keyword (e.g. brand).")

@@ -68,14 +68,25 @@ class _Tracked:
 class ConfigContractParams:
     """The `check:` parameters of `config-contract`."""
 
-    files: list[str] | str = opt(doc="Config files (YAML; paths or gitignore-style globs relative to the root).", globs=True)
-    exclude_loaders: list[str] = opt(DEFAULT_EXCLUDE, doc="Globs of Python files whose loads do not count (tests, scripts).", globs=True)
-    main_blocks: bool = opt(False, doc="Count loads in `if __name__ == \"__main__\":` blocks (script entry points, "
-                  "like scripts/).")
-    readers: list[str] = opt(DEFAULT_READERS, doc="Extra call patterns whose first argument is a path the call reads.")
-    sections: bool = opt(True, doc="Report top-level sections of a loaded file that the code never reads.")
+    files: list[str] | str = opt(
+        doc="Config files (YAML; paths or gitignore-style globs relative to the root).", globs=True)
+    exclude_loaders: list[str] = opt(
+        DEFAULT_EXCLUDE,
+        doc="Globs of Python files whose loads do not count (tests, scripts).", globs=True)
+    main_blocks: bool = opt(
+        False,
+        doc="Count loads in `if __name__ == \"__main__\":` blocks (script entry points, "
+            "like scripts/).")
+    readers: list[str] = opt(
+        DEFAULT_READERS,
+        doc="Extra call patterns whose first argument is a path the call reads.")
+    sections: bool = opt(
+        True,
+        doc="Report top-level sections of a loaded file that the code never reads.")
     keys: bool = opt(True, doc="Report keys the code reads that the file does not define.")
-    unverifiable: Literal['info', 'warning', 'error'] = opt("info", doc="Severity of files whose loading cannot be decided.")
+    unverifiable: Literal['info', 'warning', 'error'] = opt(
+        "info",
+        doc="Severity of files whose loading cannot be decided.")
 
 
 class ConfigContract(CheckKind):

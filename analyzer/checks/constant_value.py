@@ -134,8 +134,11 @@ def same(a: Any, b: Any, tolerance: float) -> bool:
 class ConstantValueParams:
     """The `check:` parameters of `constant-value`."""
 
-    names: list[str] = opt(doc="Candidate dotted paths (globs allowed); the first one defined decides.")
-    equals: str | int | float | bool | list[Any] | None = opt(None, doc="The value must equal this (numbers within `tolerance`).")
+    names: list[str] = opt(
+        doc="Candidate dotted paths (globs allowed); the first one defined decides.")
+    equals: str | int | float | bool | list[Any] | None = opt(
+        None,
+        doc="The value must equal this (numbers within `tolerance`).")
     at_least: int | float | None = opt(None, doc="Inclusive lower bound (numbers).",
                                        was={"min": ""})
     at_most: int | float | None = opt(None, doc="Inclusive upper bound (numbers).",

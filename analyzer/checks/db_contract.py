@@ -86,16 +86,31 @@ class _Site:
 class DbContractParams:
     """The `check:` parameters of `db-contract`."""
 
-    files: list[str] | str = opt(doc="DDL files (paths or gitignore-style globs relative to the root), applied "
-                  "together in path order.", globs=True)
-    exclude_files: list[str] = opt(DEFAULT_EXCLUDE, doc="Globs of DDL files not applied (rollback / down migrations).", globs=True)
-    tables: list[str] | None = opt(None, doc="Only accesses to these tables are checked ((schema.)name).")
-    sql_calls: list[str] = opt(DEFAULT_SQL_CALLS, doc="Calls whose first argument (or query=/sql= keyword) is SQL text.")
-    table_calls: list[str] = opt(list(TABLE_CALLS), doc="Methods that start a PostgREST chain on a table.")
-    inherited: bool = opt(True, doc="Judge a base-class method's accesses through `self.<attr>` for each project "
-                  "subclass that sets the attribute and does not override the method.")
-    missing_tables: Literal['error', 'info'] = opt("error", doc="A table no DDL file creates: a finding (error), or undecidable (info).")
-    unverifiable: Literal['info', 'warning', 'error'] = opt("info", doc="Severity of code sites that cannot be checked statically.")
+    files: list[str] | str = opt(
+        doc="DDL files (paths or gitignore-style globs relative to the root), applied "
+            "together in path order.", globs=True)
+    exclude_files: list[str] = opt(
+        DEFAULT_EXCLUDE,
+        doc="Globs of DDL files not applied (rollback / down migrations).", globs=True)
+    tables: list[str] | None = opt(
+        None,
+        doc="Only accesses to these tables are checked ((schema.)name).")
+    sql_calls: list[str] = opt(
+        DEFAULT_SQL_CALLS,
+        doc="Calls whose first argument (or query=/sql= keyword) is SQL text.")
+    table_calls: list[str] = opt(
+        list(TABLE_CALLS),
+        doc="Methods that start a PostgREST chain on a table.")
+    inherited: bool = opt(
+        True,
+        doc="Judge a base-class method's accesses through `self.<attr>` for each project "
+            "subclass that sets the attribute and does not override the method.")
+    missing_tables: Literal['error', 'info'] = opt(
+        "error",
+        doc="A table no DDL file creates: a finding (error), or undecidable (info).")
+    unverifiable: Literal['info', 'warning', 'error'] = opt(
+        "info",
+        doc="Severity of code sites that cannot be checked statically.")
 
 
 class DbContract(CheckKind):

@@ -92,13 +92,22 @@ class _Key:
 class DictKeysParams:
     """The `check:` parameters of `dict-keys`."""
 
-    calls: list[str] = opt(doc="Call patterns whose dict arguments are checked, e.g. [\"*.log_params\"].")
+    calls: list[str] = opt(
+        doc='Call patterns whose dict arguments are checked, e.g. ["*.log_params"].')
     pattern: str = opt(doc="Regular expression every key must match (re.search), e.g. ^hp_.")
-    functions: list[str] | None = opt(None, doc="Only calls inside functions whose qualified name matches a glob.")
-    unverifiable: Literal['info', 'warning', 'error'] = opt("info", doc="Severity for keys that cannot be known statically.")
-    key_arg: int | str | list[Any] | None = opt(None, doc="The call takes one key: its positional index and/or keyword name "
-                  "(e.g. [0, key]).")
-    min: int = opt(1, was=("min_calls",), doc="Fewer matching calls than this in scope is a failure (0 allows none).")
+    functions: list[str] | None = opt(
+        None,
+        doc="Only calls inside functions whose qualified name matches a glob.")
+    unverifiable: Literal['info', 'warning', 'error'] = opt(
+        "info",
+        doc="Severity for keys that cannot be known statically.")
+    key_arg: int | str | list[Any] | None = opt(
+        None,
+        doc="The call takes one key: its positional index and/or keyword name "
+            "(e.g. [0, key]).")
+    min: int = opt(
+        1, was=("min_calls",),
+        doc="Fewer matching calls than this in scope is a failure (0 allows none).")
 
 
 class DictKeys(CheckKind):

@@ -63,8 +63,12 @@ class ForbidImportParams:
     """The `check:` parameters of `forbid-import`."""
 
     modules: list[str] = opt(doc="Dotted module names, e.g. [mlflow]; submodules are included.")
-    include_type_checking: bool = opt(False, doc="Also report imports inside `if TYPE_CHECKING:` blocks.")
-    dynamic: bool = opt(True, doc="Also report literal importlib.import_module()/__import__() calls.")
+    include_type_checking: bool = opt(
+        False,
+        doc="Also report imports inside `if TYPE_CHECKING:` blocks.")
+    dynamic: bool = opt(
+        True,
+        doc="Also report literal importlib.import_module()/__import__() calls.")
 
 
 class ForbidImport(CheckKind):

@@ -36,10 +36,14 @@ __all__ = ["GraphPipeline", "START", "END", "Edge", "Graph", "build_graph", "lab
 class GraphPipelineParams:
     """The `check:` parameters of `graph-pipeline`."""
 
-    path: list[str] | None = opt(None, doc="Node sequence that must be joined by consecutive edges (plain or conditional).")
+    path: list[str] | None = opt(
+        None,
+        doc="Node sequence that must be joined by consecutive edges (plain or conditional).")
     entry: str | None = opt(None, doc="Node that must follow START.")
     conditional_from: list[str] | None = opt(None, doc="Nodes that must have conditional edges.")
-    conditional_to: dict[str, list[str]] | None = opt(None, doc="Mapping node -> targets its conditional routing must be able to reach.")
+    conditional_to: dict[str, list[str]] | None = opt(
+        None,
+        doc="Mapping node -> targets its conditional routing must be able to reach.")
     finish: str | None = opt(None, doc="Node that must have an edge to END.")
 
 

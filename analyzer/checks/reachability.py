@@ -69,13 +69,19 @@ class CallsWithin:
 class ReachabilityParams:
     """The `check:` parameters of `reachability`."""
 
-    symbols: list[str] | None = opt(None, doc="Classes/functions defined in scope that must be used (names, `Class.method`"
-                  ", globs).")
-    mode: Literal['all', 'any'] = opt("all", doc="`all`: every symbol must be used; `any`: one is enough.")
+    symbols: list[str] | None = opt(
+        None,
+        doc="Classes/functions defined in scope that must be used (names, `Class.method`"
+            ", globs).")
+    mode: Literal['all', 'any'] = opt(
+        "all",
+        doc="`all`: every symbol must be used; `any`: one is enough.")
     include_tests: bool = opt(False, doc="Count uses in test code too.")
-    calls_within: CallsWithin | None = opt(None, doc="{calls: [patterns], spans: [patterns]}: every matching call must run "
-                  "inside `with`/`async with` of a span call (lexically, or in a function "
-                  "only called from such a block).")
+    calls_within: CallsWithin | None = opt(
+        None,
+        doc="{calls: [patterns], spans: [patterns]}: every matching call must run "
+            "inside `with`/`async with` of a span call (lexically, or in a function "
+            "only called from such a block).")
 
 
 class Reachability(CheckKind):

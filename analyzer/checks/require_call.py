@@ -123,22 +123,36 @@ class RequireCallParams:
 
     calls: list[str] = opt(doc="Call patterns; any of them counts (see matching rules).")
     min: int = opt(1, doc="Minimum number of matching calls.")
-    per: Literal['set', 'file'] = opt("set", doc="`set`: across all files in scope together; `file`: in each file.")
-    usage: Literal['any', 'call', 'async-with', 'with', 'await', 'decorator'] = opt("any", doc="Only count calls used this way (e.g. `async-with`).")
-    functions: list[str] | None = opt(None, doc="Only count calls inside functions whose qualified name matches a glob.")
-    every: Literal['call', 'async-with', 'with', 'await', 'decorator'] | None = opt(None, doc="Every matching call must be used this way (e.g. `async-with`): each other "
-                  "use is a finding at the call.")
-    receivers: list[str] | None = opt(None, doc="Only count calls whose receiver resolves to one of these: a project class "
-                  "(subclasses too) or `module.Class`, an external class (`opik.Opik`), a "
-                  "module (`mlflow`), or an accessor function returning one. A receiver that "
-                  "cannot be resolved makes the count undecided, never a match.")
-    every_args: list[dict[str, Any]] | None = opt(None, doc="Argument alternatives every matching call must meet one of: a mapping "
-                  "keyword -> null (absent or None), `\"*\"` (given, not None) or a literal "
-                  "(e.g. `[{trace_id: null}, {force_new_trace: true}]`). Calls meeting none "
-                  "are findings and do not count.")
-    callee_takes_input: bool = opt(False, doc="Only count calls whose callee resolves to a project function declaring a "
-                  "parameter besides `self`/`cls` (a heuristic works on its input; a "
-                  "constant does not).")
+    per: Literal['set', 'file'] = opt(
+        "set",
+        doc="`set`: across all files in scope together; `file`: in each file.")
+    usage: Literal['any', 'call', 'async-with', 'with', 'await', 'decorator'] = opt(
+        "any",
+        doc="Only count calls used this way (e.g. `async-with`).")
+    functions: list[str] | None = opt(
+        None,
+        doc="Only count calls inside functions whose qualified name matches a glob.")
+    every: Literal['call', 'async-with', 'with', 'await', 'decorator'] | None = opt(
+        None,
+        doc="Every matching call must be used this way (e.g. `async-with`): each other "
+            "use is a finding at the call.")
+    receivers: list[str] | None = opt(
+        None,
+        doc="Only count calls whose receiver resolves to one of these: a project class "
+            "(subclasses too) or `module.Class`, an external class (`opik.Opik`), a "
+            "module (`mlflow`), or an accessor function returning one. A receiver that "
+            "cannot be resolved makes the count undecided, never a match.")
+    every_args: list[dict[str, Any]] | None = opt(
+        None,
+        doc="Argument alternatives every matching call must meet one of: a mapping "
+            "keyword -> null (absent or None), `\"*\"` (given, not None) or a literal "
+            "(e.g. `[{trace_id: null}, {force_new_trace: true}]`). Calls meeting none "
+            "are findings and do not count.")
+    callee_takes_input: bool = opt(
+        False,
+        doc="Only count calls whose callee resolves to a project function declaring a "
+            "parameter besides `self`/`cls` (a heuristic works on its input; a "
+            "constant does not).")
 
 
 class RequireCall(CheckKind):

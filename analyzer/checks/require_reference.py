@@ -134,19 +134,37 @@ class ReferenceGroup:
 class RequireReferenceParams:
     """The `check:` parameters of `require-reference`."""
 
-    imports: list[str] | None = opt(None, doc="Names that must be imported (bare `Name` or dotted `pkg.mod.Name`, globs).")
-    calls: list[str] | None = opt(None, doc="Call patterns that must be called (as in require-call).")
-    decorators: list[str] | None = opt(None, doc="Decorator patterns that must be applied (`@d`, `@d(...)`, `d(...)(fn)`).")
-    async_with: list[str] | None = opt(None, doc="Call patterns that must be used as `async with x(...)`.")
-    names: list[str] | None = opt(None, doc="Identifiers that must be used in code (not in strings/comments).")
-    mode: Literal['all', 'any'] = opt("all", doc="`all`: every reference must be present; `any`: at least one.")
-    functions: list[str] | None = opt(None, doc="Only count calls, decorators, `async with` uses and names inside functions "
-                  "whose qualified name matches a glob (imports count wherever they are).")
-    groups: list[ReferenceGroup] | None = opt(None, doc="Alternatives per requirement: a list of mappings with the same keys "
-                  "(imports, calls, decorators, async_with, names); every group must be met, "
-                  "a group by any one of its references (`[{calls: [mlflow.*.load_model, "
-                  "'*.load_model']}, {imports: [shap]}]`).")
-    per: Literal['set', 'file'] = opt("set", doc="`set`: across all files in scope together; `file`: in each file.")
+    imports: list[str] | None = opt(
+        None,
+        doc="Names that must be imported (bare `Name` or dotted `pkg.mod.Name`, globs).")
+    calls: list[str] | None = opt(
+        None,
+        doc="Call patterns that must be called (as in require-call).")
+    decorators: list[str] | None = opt(
+        None,
+        doc="Decorator patterns that must be applied (`@d`, `@d(...)`, `d(...)(fn)`).")
+    async_with: list[str] | None = opt(
+        None,
+        doc="Call patterns that must be used as `async with x(...)`.")
+    names: list[str] | None = opt(
+        None,
+        doc="Identifiers that must be used in code (not in strings/comments).")
+    mode: Literal['all', 'any'] = opt(
+        "all",
+        doc="`all`: every reference must be present; `any`: at least one.")
+    functions: list[str] | None = opt(
+        None,
+        doc="Only count calls, decorators, `async with` uses and names inside functions "
+            "whose qualified name matches a glob (imports count wherever they are).")
+    groups: list[ReferenceGroup] | None = opt(
+        None,
+        doc="Alternatives per requirement: a list of mappings with the same keys "
+            "(imports, calls, decorators, async_with, names); every group must be met, "
+            "a group by any one of its references (`[{calls: [mlflow.*.load_model, "
+            "'*.load_model']}, {imports: [shap]}]`).")
+    per: Literal['set', 'file'] = opt(
+        "set",
+        doc="`set`: across all files in scope together; `file`: in each file.")
 
 
 class RequireReference(CheckKind):

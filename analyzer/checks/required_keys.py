@@ -97,11 +97,17 @@ class RequiredKeysParams:
     keys: list[str] = opt(doc="Keys that must all be present.")
     roles: list[str] | None = opt(None, doc=f"Where a key counts: {', '.join(ROLES)} "
                   f"(default {', '.join(DEFAULT_ROLES)}).")
-    per: Literal['set', 'file'] = opt("set", doc="`set`: across all files in scope together; `file`: in each file.")
-    functions: list[str] | None = opt(None, doc="Only count occurrences inside functions whose qualified name matches a glob.")
+    per: Literal['set', 'file'] = opt(
+        "set",
+        doc="`set`: across all files in scope together; `file`: in each file.")
+    functions: list[str] | None = opt(
+        None,
+        doc="Only count occurrences inside functions whose qualified name matches a glob.")
     case_insensitive: bool = opt(False, doc="Compare keys ignoring case.")
-    calls: list[str] | None = opt(None, doc="Only count keys given to calls matching these patterns (literal "
-                  "arguments, keyword names and values, keys of dicts passed).")
+    calls: list[str] | None = opt(
+        None,
+        doc="Only count keys given to calls matching these patterns (literal "
+            "arguments, keyword names and values, keys of dicts passed).")
 
 
 class RequiredKeys(CheckKind):

@@ -56,18 +56,30 @@ from .state_access import Analyzer
 class RoutingParams:
     """The `check:` parameters of `routing`."""
 
-    from_: str | None = opt(None, key="from", doc="The node whose conditional edges are checked (with `reads_any`).")
+    from_: str | None = opt(
+        None, key="from",
+        doc="The node whose conditional edges are checked (with `reads_any`).")
     reads_any: list[str] | None = opt(None, doc="State keys the router must read (at least one).")
-    decision_keys: list[str] | None = opt(None, doc="Instead of `from`/`reads_any`: globs of decision keys (`*decision*`). Every "
-                  "node that writes such a key and has conditional edges must route on it.")
-    failure_keys: list[str] = opt(["status", "error", "errors", "warnings", "error_message"], doc="With `decision_keys`: keys that say only whether the node failed; a router "
-                  "reading only these does not route on the decision.")
-    values_from: str | None = opt(None, doc="A class (Enum) whose members are the key's values; each must reach a "
-                  "target (distinct ones with `distinct`).")
+    decision_keys: list[str] | None = opt(
+        None,
+        doc="Instead of `from`/`reads_any`: globs of decision keys (`*decision*`). Every "
+            "node that writes such a key and has conditional edges must route on it.")
+    failure_keys: list[str] = opt(
+        ["status", "error", "errors", "warnings", "error_message"],
+        doc="With `decision_keys`: keys that say only whether the node failed; a router "
+            "reading only these does not route on the decision.")
+    values_from: str | None = opt(
+        None,
+        doc="A class (Enum) whose members are the key's values; each must reach a "
+            "target (distinct ones with `distinct`).")
     distinct: bool = opt(True, doc="Different values must reach different targets.")
-    graph: list[str] | None = opt(None, doc="Builder functions (names or qualnames, globs) whose graphs are checked.")
-    consult: list[str] = opt([], doc="Texts marking files outside the scope the rule may read (routers, the "
-                  "values class, node modules).")
+    graph: list[str] | None = opt(
+        None,
+        doc="Builder functions (names or qualnames, globs) whose graphs are checked.")
+    consult: list[str] = opt(
+        [],
+        doc="Texts marking files outside the scope the rule may read (routers, the "
+            "values class, node modules).")
 
 
 class Routing(CheckKind):

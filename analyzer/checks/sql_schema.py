@@ -97,23 +97,32 @@ class IndexSpec:
 class SqlSchemaCheckParams:
     """The `check:` parameters of `sql-schema`."""
 
-    files: list[str] | str = opt(doc="SQL files (paths or gitignore-style globs relative to the root), read "
-                  "together in path order.", globs=True)
+    files: list[str] | str = opt(
+        doc="SQL files (paths or gitignore-style globs relative to the root), read "
+            "together in path order.", globs=True)
     table: str | None = opt(None, doc="Table that must be created ((schema.)name).")
-    columns: dict[str, str | None] | list[str] | None = opt(None, doc="With `table`: column names, or a mapping column -> expected type "
-                  "(null = any type).")
+    columns: dict[str, str | None] | list[str] | None = opt(
+        None,
+        doc="With `table`: column names, or a mapping column -> expected type "
+            "(null = any type).")
     enum: str | None = opt(None, doc="Enum type that must be created ((schema.)name).")
     values: list[str] | None = opt(None, doc="With `enum`: labels the enum must have (a subset).")
-    used_by: UsedBy | None = opt(None, doc="With `enum`: {table: t, column: c} whose type must be the enum. Without "
-                  "`enum`: the enum is whatever type that column has (it must be an enum "
-                  "created in the files, with `values`).")
-    columns_any_of: list[list[str]] | None = opt(None, doc="With `table`: alternatives, each a list of column names or globs; the "
-                  "table must have all the columns of at least one alternative.")
+    used_by: UsedBy | None = opt(
+        None,
+        doc="With `enum`: {table: t, column: c} whose type must be the enum. Without "
+            "`enum`: the enum is whatever type that column has (it must be an enum "
+            "created in the files, with `values`).")
+    columns_any_of: list[list[str]] | None = opt(
+        None,
+        doc="With `table`: alternatives, each a list of column names or globs; the "
+            "table must have all the columns of at least one alternative.")
     view: str | None = opt(None, doc="View (or materialized view) that must be created.")
     materialized: bool | None = opt(None, doc="With `view`: require (true) or forbid (false) "
                                            "a materialized view.")
-    index: IndexSpec | None = opt(None, doc="{table: t, columns: [..], match: leading|prefix, unique: bool, name: n}: "
-                  "indexes the table must have.")
+    index: IndexSpec | None = opt(
+        None,
+        doc="{table: t, columns: [..], match: leading|prefix, unique: bool, name: n}: "
+            "indexes the table must have.")
 
 
 class SqlSchemaCheck(CheckKind):

@@ -180,26 +180,48 @@ def channels_of(view: ProjectView, g: Graph, base: str) -> Channels | None:
 class StateFlowParams:
     """The `check:` parameters of `state-flow`."""
 
-    graph: list[str] | None = opt(None, doc="Builder functions (names or qualnames, globs) whose graphs are checked "
-                  "(default: every graph built in scope).")
-    ignore_keys: list[str] = opt([], doc="State keys never reported (set by a framework or an outside caller).")
-    keys: list[str] | None = opt(None, doc="Only these state keys (globs) are checked: a rule about one data flow "
-                  "(\"the metrics reach the logger\") is not failed by unrelated reads.")
-    ignore_readers: list[str] = opt([], doc="Functions (qualname globs) whose reads are not checked, e.g. a generic "
-                  "node shared by every graph that reads optional keys.")
-    shared_reader_graphs: int = opt(3, doc="A function whose reads occur in this many graphs or more is generic; its "
-                  ".get reads are optional inputs, not findings (0: off).")
-    report_settings: bool = opt(True, doc="Report reads whose default is a literal setting (`state.get(\"cv_folds\", "
-                  "3)`); false treats such keys as optional parameters of the graph.")
+    graph: list[str] | None = opt(
+        None,
+        doc="Builder functions (names or qualnames, globs) whose graphs are checked "
+            "(default: every graph built in scope).")
+    ignore_keys: list[str] = opt(
+        [],
+        doc="State keys never reported (set by a framework or an outside caller).")
+    keys: list[str] | None = opt(
+        None,
+        doc="Only these state keys (globs) are checked: a rule about one data flow "
+            "(\"the metrics reach the logger\") is not failed by unrelated reads.")
+    ignore_readers: list[str] = opt(
+        [],
+        doc="Functions (qualname globs) whose reads are not checked, e.g. a generic "
+            "node shared by every graph that reads optional keys.")
+    shared_reader_graphs: int = opt(
+        3,
+        doc="A function whose reads occur in this many graphs or more is generic; its "
+            ".get reads are optional inputs, not findings (0: off).")
+    report_settings: bool = opt(
+        True,
+        doc="Report reads whose default is a literal setting (`state.get(\"cv_folds\", "
+            "3)`); false treats such keys as optional parameters of the graph.")
     min_nodes: int = opt(1, doc="Graphs with fewer nodes are not checked.")
-    schema_fields: bool = opt(True, doc="Report (info) state-schema fields nothing writes or reads.")
-    declared_only: bool = opt(True, doc="With a state schema whose fields are all known, a key that is not one of "
-                  "them never reaches the state (LangGraph keeps only the schema's fields).")
-    undeclared_writes: bool = opt(False, doc="Also report each key a node writes that the state schema does not declare "
-                  "(LangGraph drops it, whoever reads the result).")
-    ignore_callers: list[str] = opt(DEFAULT_IGNORE_CALLERS, doc="Globs of files whose invoke calls do not count as the graph's input.")
-    consult: list[str] = opt([], doc="Texts marking files outside the scope the rule may read (node modules, "
-                  "helpers, callers of the graph).")
+    schema_fields: bool = opt(
+        True,
+        doc="Report (info) state-schema fields nothing writes or reads.")
+    declared_only: bool = opt(
+        True,
+        doc="With a state schema whose fields are all known, a key that is not one of "
+            "them never reaches the state (LangGraph keeps only the schema's fields).")
+    undeclared_writes: bool = opt(
+        False,
+        doc="Also report each key a node writes that the state schema does not declare "
+            "(LangGraph drops it, whoever reads the result).")
+    ignore_callers: list[str] = opt(
+        DEFAULT_IGNORE_CALLERS,
+        doc="Globs of files whose invoke calls do not count as the graph's input.")
+    consult: list[str] = opt(
+        [],
+        doc="Texts marking files outside the scope the rule may read (node modules, "
+            "helpers, callers of the graph).")
 
 
 class StateFlow(CheckKind):

@@ -438,9 +438,11 @@ class TestInventoryParams:
     """The `check:` parameters of `test-inventory`."""
 
     min: int = opt(doc="Minimum number of tests in scope.")
-    keyword: str | None = opt(None, doc="Count only the tests a pytest `-k` expression selects (`graph or "
-                  "pipeline`): matched, case-insensitively, against each test's function "
-                  "name, its class names and the parts of its file's path, as pytest does.")
+    keyword: str | None = opt(
+        None,
+        doc="Count only the tests a pytest `-k` expression selects (`graph or "
+            "pipeline`): matched, case-insensitively, against each test's function "
+            "name, its class names and the parts of its file's path, as pytest does.")
 
 
 class TestInventory(CheckKind):

@@ -239,14 +239,17 @@ class YamlCheckParams:
     """The `check:` parameters of `yaml`."""
 
     file: str = opt(doc="YAML file the rule concerns, relative to the project root (no globs).")
-    key: str | list[str | int] = opt(doc="Dotted key path (integer parts index lists), or a list of parts.")
+    key: str | list[str | int] = opt(
+        doc="Dotted key path (integer parts index lists), or a list of parts.")
     document: int | None = opt(None, doc="0-based document to read in a multi-document file.")
     equals: Any = opt(None, doc="The value must equal this (deep, type-aware).")
     matches: str | None = opt(None, doc="Regex searched in the scalar value's text.")
     at_least: int | float | None = opt(None, doc="Inclusive numeric lower bound of the value.")
     at_most: int | float | None = opt(None, doc="Inclusive numeric upper bound of the value.")
     one_of: list[Any] | None = opt(None, doc="The value must equal one of these.")
-    contains: list[Any] | None = opt(None, doc="Items a list value must contain, or keys a mapping value must have.")
+    contains: list[Any] | None = opt(
+        None,
+        doc="Items a list value must contain, or keys a mapping value must have.")
     min: int | None = opt(None, doc="Minimum number of list items (or mapping keys); `min` "
                           "and `max` equal: exactly that many. (A bound on the value itself "
                           "is `at_least`.)",
@@ -255,7 +258,9 @@ class YamlCheckParams:
     max: int | None = opt(None, doc="Maximum number of list items (or mapping keys).",
                           was=("max_count",),
                           type_hint=" (max counts items; a bound on the value is at_most)")
-    type: Literal['str', 'int', 'float', 'number', 'bool', 'list', 'map'] | None = opt(None, doc="Required type of the value.")
+    type: Literal['str', 'int', 'float', 'number', 'bool', 'list', 'map'] | None = opt(
+        None,
+        doc="Required type of the value.")
     sum_field: str | None = opt(None, doc="Field of each list item to add up (with `sum`).")
     sum: int | float | None = opt(None, doc="Required total of `sum_field` over the list items.")
     tolerance: int | float | None = opt(None, doc="Allowed |total - sum| (default 1e-6).")

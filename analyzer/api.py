@@ -184,6 +184,16 @@ def check_kind(name: str):
     return REGISTRY.get(name)
 
 
+def kind_reference(kind) -> list[str]:
+    """``explain``'s lines on a check kind's parameters (generated from its parameter
+    dataclass, with its valid and invalid examples)."""
+    if kind is None or kind.Params is None:
+        return []
+    from .checks.params import explain_lines
+
+    return explain_lines(kind)
+
+
 def clear_cache(config: Config):
     """Delete the project's cache (``obs-lint cache clear``): (what ``cache.clear`` did, the
     directory, its label for messages, its label with where the setting came from)."""

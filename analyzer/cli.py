@@ -759,6 +759,7 @@ def explain(rule: str, packs: Sequence[str], config_file: str | None, no_config:
                                          if v is not None]
     if kind is not None and kind.summary:
         lines += ["", f"Check kind `{kind.kind}`: {kind.summary}"]
+    lines += api.kind_reference(kind)
     if r.example.violation:
         lines += ["", "Example violation:", textwrap.indent(r.example.violation.rstrip(), "    ")]
     if r.example.fix:

@@ -210,7 +210,7 @@ KIND_EXAMPLES: dict[str, str] = {
     phase: 1
     severity: warning
     message: the evaluation dataset has at least 10 cases
-    check: {{kind: collection, name: EVALUATION_CASES, min_items: 10}}""",
+    check: {{kind: collection, name: EVALUATION_CASES, min: 10}}""",
     "graph-pipeline": """\
   - code: {P}109
     name: pipeline-shape

@@ -133,7 +133,8 @@ class _Validator:
         ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
         if not ok:
             names = " or ".join(t.__name__ for t in types)
-            raise self.fail(node, f"{what} must be {names}, got {type(value).__name__}")
+            raise self.fail(node, f"{what} must be {names}, got {type(value).__name__}"
+                                  f"{spec.type_hint}")
         if isinstance(value, list) and spec.item_types:
             for item, item_node in zip(value, node.value):
                 if not isinstance(item, spec.item_types) or (
@@ -272,13 +273,21 @@ def parse_check(v: _Validator, node: YNode) -> tuple[str, dict[str, Any]]:
         raise v.fail(kind_node, f"check.kind {kind_name!r} is not a known check kind"
                                 f"{_suggest(kind_name, REGISTRY)}; known: "
                                 f"{', '.join(sorted(REGISTRY))}")
+    from .checks.params import NestedError, check_nested, renamed  # loaded with any kind
+
     specs = {p.name: p for p in kind.params}
+    typed = kind.Params  # the parameter dataclass (checks/params.py), when the kind has one
     params: dict[str, Any] = {}
     for k, val in node.value:
         key = k.value
         if key == "kind":
             continue
         if key not in specs:
+            old = renamed(typed).get(str(key)) if typed is not None else None
+            if old is not None:
+                new, hint = old
+                raise v.fail(k, f"check: parameter {key!r} of kind {kind_name} is now spelled "
+                                f"{new!r}{hint} (did you mean {new!r}?)")
             raise v.fail(k, f"check: unknown parameter {key!r} for kind {kind_name}"
                             f"{_suggest(str(key), specs)}")
         params[key] = v.param(specs[key], val)
@@ -288,9 +297,31 @@ def parse_check(v: _Validator, node: YNode) -> tuple[str, dict[str, Any]]:
                 raise v.fail(node, f"check: kind {kind_name} requires parameter {spec.name!r}")
             params[spec.name] = spec.default
     for msg in kind.validate(params):
-        where = node.get(msg.split(":", 1)[0].strip()) or node
-        raise v.fail(where, f"check: {msg}")
+        raise v.fail(_locate(node, msg.split(":", 1)[0].strip()), f"check: {msg}")
+    if typed is not None:  # the nested shapes the dataclass declares, each at its own line
+        for k, val in node.value:
+            if k.value != "kind":
+                try:
+                    check_nested(typed, k.value, val)
+                except NestedError as exc:
+                    raise v.fail(exc.node, exc.message) from None
     return kind_name, params
+
+
+def _locate(node: YNode, path: str) -> YNode:
+    """The node a semantic error names (``index.table``, ``groups[1]``, ``columns.id``): the
+    deepest part of the path that exists, else the ``check:`` mapping itself."""
+    here = node
+    for part in re.findall(r"[^.\[\]]+|\[\d+\]", path):
+        if part.startswith("["):
+            nxt = here.value[int(part[1:-1])] if here.kind == "seq" and \
+                int(part[1:-1]) < len(here.value) else None
+        else:
+            nxt = here.get(part)
+        if nxt is None:
+            break
+        here = nxt
+    return here
 
 
 def duplicates(rules: Iterable[Rule], path: str) -> list[PackError]:

@@ -279,11 +279,11 @@ def test_collection_bound_to_an_imported_name_is_unknown_not_a_guess():
              "d/ds.py": "from d.base import BASE\nDATASET = BASE\nLOCAL = [1, 2, 3]\n"
                         "ALIAS = LOCAL\n\n\ndef get_ds():\n    return BASE\n"}
     for name, what in (("DATASET", "value"), ("get_ds", "return value")):
-        res = run("collection", {"name": name, "min_items": 2}, files)
+        res = run("collection", {"name": name, "min": 2}, files)
         assert res.status is Status.UNKNOWN
         assert messages(res) == [f"msg: `{name}` ({what}) is not statically known: `BASE` is "
                                  "not a literal collection"]
-    res = run("collection", {"name": "LOCAL", "min_items": 4}, files)
+    res = run("collection", {"name": "LOCAL", "min": 4}, files)
     assert res.status is Status.FAIL
 
 
@@ -321,13 +321,13 @@ def test_accessor_imported_into_scope_is_checked_at_its_definition():
 
 
 def test_functions_imported_into_scope_count():
-    res = cc(OPIK, "agents/x.py", functions=["flush"])
+    res = cc(OPIK, "agents/x.py", module_functions=["flush"])
     assert res.status is Status.PASS, (res.note, messages(res))
     assert [(e.path, e.span.line) for e in res.evidence] == [("obs/opik.py", 14)]
 
 
 def test_function_imported_from_outside_the_project_is_unknown():
-    res = cc(OPIK, "agents/x.py", functions=["remote_flush"])
+    res = cc(OPIK, "agents/x.py", module_functions=["remote_flush"])
     assert res.status is Status.UNKNOWN
     assert messages(res) == ["msg: module-level function `remote_flush` could not be followed: "
                              "agents/x.py imports `remote_flush` from outside the project "
@@ -335,7 +335,7 @@ def test_function_imported_from_outside_the_project_is_unknown():
 
 
 def test_function_neither_defined_nor_imported_fails():
-    res = cc(OPIK, "agents/x.py", functions=["nowhere"])
+    res = cc(OPIK, "agents/x.py", module_functions=["nowhere"])
     assert res.status is Status.FAIL
     assert messages(res) == ["msg: module-level function(s) not defined in agents/x.py: "
                              "`nowhere`"]

@@ -92,7 +92,7 @@ def test_missing_constant_names_candidates():
 
 
 def test_missing_collection_names_it():
-    res = run("collection", {"name": "DATASET", "min_items": 3}, {"m.py": "OTHER = []\n"},
+    res = run("collection", {"name": "DATASET", "min": 3}, {"m.py": "OTHER = []\n"},
               hint="m.py")
     assert messages(res) == ["msg: `DATASET` is not defined in m.py (expected a module constant "
                              "or a function returning a literal collection)"]

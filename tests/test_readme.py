@@ -127,3 +127,13 @@ def test_the_readme_pre_commit_snippets_run_as_written(tmp_path):
     git(legacy, "add", "-A")
     code, out = _run(pre_commit, legacy, home)
     assert code == 1 and "src/new.py:1:1: LOC201" in out and "src/old.py:1:1" not in out, out
+
+
+def test_the_check_kind_reference_is_the_generated_one():
+    # README "Check-kind reference" is generated from the kinds' parameter dataclasses
+    from obs_lint.schema import README_BEGIN, README_END, readme_reference
+
+    assert README.count(README_BEGIN) == 1 and README.count(README_END) == 1
+    section = README.split(README_BEGIN, 1)[1].split(README_END, 1)[0]
+    assert section == "\n" + readme_reference(), \
+        "regenerate it: python -m obs_lint.schema --readme"

@@ -5,7 +5,8 @@ parameters); the kind says *how* to decide it from facts. Check kinds never read
 they only look at ``FileFacts`` handed to them in a ``RuleContext``.
 
 To add a check kind: write one module in ``analyzer/checks/`` with a ``CheckKind`` subclass
-(declare ``kind``, ``file_kinds``, ``params``, ``summary`` and ``example``; implement
+(declare ``kind``, ``file_kinds``, ``Params`` (a parameter dataclass, ``checks/params.py``),
+``summary``, ``example``, ``valid_examples`` and ``invalid_examples``; implement
 ``evaluate`` and, for speed, ``patterns``), register it in ``analyzer/checks/__init__.py``, and
 add positive and negative fixtures under ``fixtures/checks/<kind>/``.
 """
@@ -41,6 +42,7 @@ class Param:
     item_types: tuple[type, ...] = ()
     choices: tuple[str, ...] = ()
     globs: bool = False
+    type_hint: str = ""  # appended to a wrong-type error (``min: 0.5``: "a value bound is ...")
 
 
 MAX_RELATED = 12
@@ -121,9 +123,16 @@ class CheckKind:
 
     kind: ClassVar[str] = ""
     file_kinds: ClassVar[frozenset[FileKind]] = frozenset({FileKind.PYTHON})
+    # The parameter dataclass (``checks/params.py``); ``params`` is derived from it.
+    Params: ClassVar[type | None] = None
     params: ClassVar[tuple[Param, ...]] = ()
     summary: ClassVar[str] = ""
     example: ClassVar[str] = ""
+    # ``check:`` mappings (YAML) the pack validator accepts, and (mapping, the error's text)
+    # pairs it rejects: run by tests/checks/test_examples.py, shown by ``obs-lint explain``
+    # and the README's check-kind reference.
+    valid_examples: ClassVar[tuple[str, ...]] = ()
+    invalid_examples: ClassVar[tuple[tuple[str, str], ...]] = ()
     # The Python facts ``evaluate`` reads (``PythonFacts`` field names); None = all of them.
     # A file covered only by rules that read ``imports`` is extracted without entering a single
     # expression (``facts/python.py``): declare it only if that is all the kind ever reads.
@@ -131,6 +140,13 @@ class CheckKind:
     # True: the kind resolves names across files and always gets ``RuleContext.project`` (its
     # scope, ``where.consult`` files and the files marked with its ``reach`` names)
     uses_project: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kw: Any) -> None:
+        super().__init_subclass__(**kw)
+        if cls.__dict__.get("Params") is not None:
+            from .params import params_of
+
+            cls.params = params_of(cls.Params)  # type: ignore[arg-type]
 
     def __init__(self, rule: Rule) -> None:
         self.rule = rule

@@ -53,6 +53,7 @@ from typing import Any, ClassVar, Mapping
 
 from ..facts.model import CallFact, FileFacts, ImportFact, Ref
 from ..types import CheckResult, FileKind, Location, Severity
+from .params import opt, params
 from .base import CheckKind, Param, RuleContext
 from .pyindex import empty_scope
 from .resolve import (ClassDef, External, ExternalInstance, FuncDef, Instance, ModuleRef,
@@ -76,6 +77,37 @@ class _Outcome:
     reason: str = ""
 
 
+@params
+class CallContractParams:
+    """The `check:` parameters of `call-contract`."""
+
+    callees: list[str] | None = opt(
+        None,
+        doc="Only calls whose resolved callee matches a glob (`name`, `Class.method`, "
+            "`module.name`); a call with that name whose callee cannot be followed "
+            "makes the rule undecided.")
+    functions: list[str] | None = opt(
+        None,
+        doc="Only calls inside functions whose qualified name matches a glob.")
+    follow_calls: bool = opt(
+        False,
+        doc="With `functions`: also check the calls inside the project functions they "
+            "call, transitively (what `log_ragas_scores()` runs, not only its own "
+            "body).")
+    via_receivers_of: list[str] | None = opt(
+        None,
+        doc="Check the calls matching these patterns and the calls inside the functions "
+            "that produce their receivers (`repo = get_repository(); repo.insert(...)`: "
+            "the construction in `get_repository` must work).")
+    signatures: dict[str, str] | None = opt(
+        None,
+        doc="Signatures of external callables, by dotted name: "
+            "`{\"mlflow.set_experiment_tag\": \"(key, value)\"}`.")
+    min: int = opt(0, doc="At least this many checked calls (matching `callees`) must exist.")
+    checks: list[str] | None = opt(
+        None, doc=f"Which checks to run (default all: {', '.join(CHECKS)}).")
+
+
 class CallContract(CheckKind):
     kind: ClassVar[str] = "call-contract"
     file_kinds: ClassVar[frozenset[FileKind]] = frozenset({FileKind.PYTHON})
@@ -83,28 +115,15 @@ class CallContract(CheckKind):
     summary: ClassVar[str] = ("Calls to functions, methods and classes the project defines must "
                               "be able to run: the callee exists, the arguments bind to its "
                               "signature, coroutines are awaited.")
-    params: ClassVar[tuple[Param, ...]] = (
-        Param("callees", (list,), item_types=(str,), default=None,
-              doc="Only calls whose resolved callee matches a glob (`name`, `Class.method`, "
-                  "`module.name`); a call with that name whose callee cannot be followed "
-                  "makes the rule undecided."),
-        Param("functions", (list,), item_types=(str,), default=None,
-              doc="Only calls inside functions whose qualified name matches a glob."),
-        Param("follow_calls", (bool,), default=False,
-              doc="With `functions`: also check the calls inside the project functions they "
-                  "call, transitively (what `log_ragas_scores()` runs, not only its own "
-                  "body)."),
-        Param("via_receivers_of", (list,), item_types=(str,), default=None,
-              doc="Check the calls matching these patterns and the calls inside the functions "
-                  "that produce their receivers (`repo = get_repository(); repo.insert(...)`: "
-                  "the construction in `get_repository` must work)."),
-        Param("signatures", (dict,), default=None,
-              doc="Signatures of external callables, by dotted name: "
-                  "`{\"mlflow.set_experiment_tag\": \"(key, value)\"}`."),
-        Param("min", (int,), default=0,
-              doc="At least this many checked calls (matching `callees`) must exist."),
-        Param("checks", (list,), item_types=(str,), default=None,
-              doc=f"Which checks to run (default all: {', '.join(CHECKS)})."),
+    Params = CallContractParams
+    valid_examples = (
+        '{kind: call-contract, functions: ["MLflowConnector.get_or_create_experiment"], signatures: {mlflow.set_experiment_tag: "(key, value)"}}',
+    )
+    invalid_examples = (
+        ('{kind: call-contract, signatures: {mlflow.log: "a, b"}}',
+         'is not a parameter list'),
+        ('{kind: call-contract, checks: [exists, speed]}',
+         "'speed' is not one of exists, arguments, await"),
     )
     example: ClassVar[str] = """\
 check:

@@ -38,9 +38,9 @@ Decisions (copied into the README):
   component or resolved qualified name (``Enum`` matches ``enum.Enum``).
 * **attributes**: class-level assignments and annotations (dataclass/pydantic fields, with or
   without default), properties, in the class or an in-scope ancestor.
-* **functions**: module-level functions (``def``/``async def``) defined in some file in scope,
-  or imported into it from the project (checked, with the evidence, where they are defined;
-  an import that cannot be followed is UNKNOWN). The same holds for the ``accessor``.
+* **module_functions**: module-level functions (``def``/``async def``) defined in some file in
+  scope, or imported into it from the project (checked, with the evidence, where they are
+  defined; an import that cannot be followed is UNKNOWN). The same holds for the ``accessor``.
 
 Every missing item is named in the finding, which points at the class definition (or, for
 module-level functions and the class itself, at the package). Evidence: where each required
@@ -55,7 +55,8 @@ from typing import Any
 
 from ..facts.model import CallValue, FunctionFact, Ref
 from ..types import CheckResult, Location, Severity
-from .base import CheckKind, Param, RuleContext
+from .params import opt, params
+from .base import CheckKind, RuleContext
 from .pyindex import ENUM_BASES, ClassRef, PyIndex, empty_scope, undecidable_note, word_in
 
 _ACM_DECORATORS = ("contextlib.asynccontextmanager", "contextlib2.asynccontextmanager",
@@ -63,7 +64,7 @@ _ACM_DECORATORS = ("contextlib.asynccontextmanager", "contextlib2.asynccontextma
 _ACM_BASES = ("contextlib.AbstractAsyncContextManager", "typing.AsyncContextManager")
 _CACHE_DECORATORS = ("functools.lru_cache", "functools.cache")
 _PROPERTY_DECORATORS = ("property", "functools.cached_property", "cached_property")
-_LIST_PARAMS = ("methods", "async_context_managers", "enum_members", "bases", "functions",
+_LIST_PARAMS = ("methods", "async_context_managers", "enum_members", "bases", "module_functions",
                 "attributes")
 _GLOB = set("*?[")
 
@@ -95,37 +96,63 @@ class _Verdict:
         self.evidence.append(Location(path, span))
 
 
+@params
+class ClassContractParams:
+    """The `check:` parameters of `class-contract`."""
+
+    class_: str | None = opt(
+        None, key="class",
+        doc="The class name (or dotted qualname of a nested class).")
+    methods: list[str] | None = opt(
+        None,
+        doc="Methods that must be defined (sync or async), inherited ones count.")
+    async_context_managers: list[str] | None = opt(
+        None,
+        doc="Methods that must be usable as `async with obj.m()`.")
+    singleton: bool = opt(
+        False,
+        doc="The class must be a singleton (cached `__new__`/classmethod, caching "
+            "module accessor, or lru_cache accessor).")
+    accessor: str | None = opt(
+        None,
+        doc="Module-level function that must exist and return the cached instance.")
+    enum_members: list[str] | None = opt(
+        None,
+        doc="The class must be an Enum defining these members.")
+    bases: list[str] | None = opt(
+        None,
+        doc="Base classes the class must have (direct or in-scope indirect).")
+    module_functions: list[str] | None = opt(
+        None, was=("functions",),
+        doc="Module-level functions that must be defined somewhere in scope (`functions` is a "
+            "filter in the other kinds, hence the name).")
+    attributes: list[str] | None = opt(
+        None,
+        doc="Class-level attributes / dataclass fields / properties that must exist "
+            "(a glob such as `ragas_*` asks for at least one matching attribute).")
+    through_yield: bool = opt(
+        False,
+        doc="`methods` and `async_context_managers` may also be defined on the class of "
+            "the object one of the class's context managers yields (`async with "
+            "tracer.trace() as ctx: ctx.trace_phase(...)`).")
+
+
 class ClassContract(CheckKind):
     kind = "class-contract"
     # the class may be defined where the scope imports it from: resolved on demand
     uses_project = True
     summary = ("A class (methods, async context managers, singleton, enum members, bases, "
                "attributes) and module-level functions/accessor must be defined in scope.")
-    params = (
-        Param("class", (str,), default=None,
-              doc="The class name (or dotted qualname of a nested class)."),
-        Param("methods", (list,), item_types=(str,), default=None,
-              doc="Methods that must be defined (sync or async), inherited ones count."),
-        Param("async_context_managers", (list,), item_types=(str,), default=None,
-              doc="Methods that must be usable as `async with obj.m()`."),
-        Param("singleton", (bool,), default=False,
-              doc="The class must be a singleton (cached `__new__`/classmethod, caching "
-                  "module accessor, or lru_cache accessor)."),
-        Param("accessor", (str,), default=None,
-              doc="Module-level function that must exist and return the cached instance."),
-        Param("enum_members", (list,), item_types=(str,), default=None,
-              doc="The class must be an Enum defining these members."),
-        Param("bases", (list,), item_types=(str,), default=None,
-              doc="Base classes the class must have (direct or in-scope indirect)."),
-        Param("functions", (list,), item_types=(str,), default=None,
-              doc="Module-level functions that must be defined somewhere in scope."),
-        Param("attributes", (list,), item_types=(str,), default=None,
-              doc="Class-level attributes / dataclass fields / properties that must exist "
-                  "(a glob such as `ragas_*` asks for at least one matching attribute)."),
-        Param("through_yield", (bool,), default=False,
-              doc="`methods` and `async_context_managers` may also be defined on the class of "
-                  "the object one of the class's context managers yields (`async with "
-                  "tracer.trace() as ctx: ctx.trace_phase(...)`)."),
+    Params = ClassContractParams
+    valid_examples = (
+        '{kind: class-contract, class: OpikConnector, methods: [trace_agent, log_metric], singleton: true, accessor: get_opik_connector}',
+        '{kind: class-contract, module_functions: [get_opik_connector, reset_connectors]}',
+    )
+    invalid_examples = (
+        ('{kind: class-contract, functions: [get_opik_connector]}',
+         "is now spelled 'module_functions'"),
+        ('{kind: class-contract, class: C, methods: trace_agent}',
+         'check.methods must be list'),
     )
     example = """\
 - code: E2I301
@@ -148,8 +175,9 @@ class ClassContract(CheckKind):
     def validate(cls, params):  # type: ignore[override]
         errs = []
         has_list = {k: bool(params.get(k)) for k in _LIST_PARAMS}
-        if not params.get("class") and not params.get("accessor") and not has_list["functions"]:
-            errs.append("give `class`, `accessor` or `functions` (nothing to check)")
+        if not params.get("class") and not params.get("accessor") and \
+                not has_list["module_functions"]:
+            errs.append("give `class`, `accessor` or `module_functions` (nothing to check)")
         needs_class = [k for k in ("methods", "async_context_managers", "enum_members", "bases",
                                    "attributes") if has_list[k]]
         if needs_class and not params.get("class"):
@@ -159,7 +187,7 @@ class ClassContract(CheckKind):
         if params.get("class") and not (params.get("singleton") or params.get("accessor")
                                         or any(has_list.values())):
             errs.append("class: give at least one assertion (methods, async_context_managers, "
-                        "singleton, accessor, enum_members, bases, attributes or functions)")
+                        "singleton, accessor, enum_members, bases, attributes or module_functions)")
         for key in ("class", "accessor"):
             val = params.get(key)
             globbed = key == "class" and val and _GLOB & set(val)
@@ -177,7 +205,7 @@ class ClassContract(CheckKind):
         # A class (and any in-scope base or returned context-manager class) is defined with
         # the word `class`; a caching accessor in another file instantiates the class by name;
         # module-level functions/accessors contain their own names.
-        pats = set(self.p.get("functions") or ())
+        pats = set(self.p.get("module_functions") or ())
         if self.p.get("accessor"):
             pats.add(self.p["accessor"])
         if self.p.get("class"):
@@ -255,7 +283,7 @@ class ClassContract(CheckKind):
     def _expected(self) -> str:
         if self.p.get("class"):
             return f"class `{self.p['class']}`"
-        names = list(self.p.get("functions") or ()) + ([self.p["accessor"]]
+        names = list(self.p.get("module_functions") or ()) + ([self.p["accessor"]]
                                                       if self.p.get("accessor") else [])
         return ", ".join(f"`{n}()`" for n in names)
 
@@ -546,7 +574,7 @@ class ClassContract(CheckKind):
     def _check_functions(self, ctx: RuleContext, idx: PyIndex, v: _Verdict,
                          partial: bool) -> None:
         gone = []
-        for name in self.p.get("functions") or ():
+        for name in self.p.get("module_functions") or ():
             hits = list(idx.module_functions(name))
             if not hits:
                 hit, why = idx.imported_function(name)

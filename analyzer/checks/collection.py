@@ -31,7 +31,8 @@ from typing import Any
 
 from ..facts.model import CallValue, DictValue, PythonFacts, Ref, Seq, Value
 from ..types import CheckResult, Location, Severity, Span
-from .base import CheckKind, Param, RuleContext
+from .params import opt, params
+from .base import CheckKind, RuleContext
 from .pyindex import ClassRef, NotLiteral, PyIndex, empty_scope, literal, resolve_ref, show
 
 _WRAPPERS = ("list", "tuple", "set", "frozenset", "sorted")
@@ -59,19 +60,31 @@ class Site:
     what: str
 
 
+@params
+class CollectionParams:
+    """The `check:` parameters of `collection`."""
+
+    name: str = opt(
+        doc="Module constant or function (class-qualified allowed) holding the collection.")
+    min: int | None = opt(None, doc="Minimum number of elements.", was=("min_items",))
+    max: int | None = opt(None, doc="Maximum number of elements.", was=("max_items",))
+    key: str | None = opt(None, doc="Element field: dict key or constructor keyword (e.g. brand).")
+    min_distinct: int | None = opt(None, doc="Minimum number of distinct literal values of `key`.")
+
+
 class Collection(CheckKind):
     kind = "collection"
     summary = ("A literal collection (module constant or function return) must have enough "
                "items, or enough distinct values of a field.")
-    params = (
-        Param("name", (str,), required=True,
-              doc="Module constant or function (class-qualified allowed) holding the collection."),
-        Param("min_items", (int,), default=None, doc="Minimum number of elements."),
-        Param("max_items", (int,), default=None, doc="Maximum number of elements."),
-        Param("key", (str,), default=None,
-              doc="Element field: dict key or constructor keyword (e.g. brand)."),
-        Param("min_distinct", (int,), default=None,
-              doc="Minimum number of distinct literal values of `key`."),
+    Params = CollectionParams
+    valid_examples = (
+        '{kind: collection, name: get_default_evaluation_dataset, min: 10, key: brand, min_distinct: 3}',
+    )
+    invalid_examples = (
+        ('{kind: collection, name: DATASET, min_items: 10}',
+         "is now spelled 'min'"),
+        ('{kind: collection, name: DATASET, min: 3, max: 2}',
+         'min (3) is greater than max (2)'),
     )
     example = """\
 - code: E2I541
@@ -84,7 +97,7 @@ class Collection(CheckKind):
   check:
     kind: collection
     name: get_default_evaluation_dataset
-    min_items: 10
+    min: 10
     key: brand
     min_distinct: 3
 """
@@ -95,16 +108,16 @@ class Collection(CheckKind):
         name = params.get("name") or ""
         if not all(p.isidentifier() for p in name.split(".")):
             errs.append(f"name: {name!r} is not a (dotted) identifier")
-        if all(params.get(k) is None for k in ("min_items", "max_items", "min_distinct")):
-            errs.append("give at least one of min_items, max_items, min_distinct")
-        for k in ("min_items", "max_items", "min_distinct"):
+        if all(params.get(k) is None for k in ("min", "max", "min_distinct")):
+            errs.append("give at least one of min, max, min_distinct")
+        for k in ("min", "max", "min_distinct"):
             if params.get(k) is not None and params[k] < 0:
                 errs.append(f"{k}: must be 0 or more")
         if params.get("min_distinct") is not None and not params.get("key"):
             errs.append("min_distinct: needs `key` (the field whose values are counted)")
-        lo, hi = params.get("min_items"), params.get("max_items")
+        lo, hi = params.get("min"), params.get("max")
         if lo is not None and hi is not None and lo > hi:
-            errs.append(f"min_items ({lo}) is greater than max_items ({hi})")
+            errs.append(f"min ({lo}) is greater than max ({hi})")
         return errs
 
     def patterns(self) -> tuple[str, ...]:
@@ -295,7 +308,7 @@ class Collection(CheckKind):
         n = len(count.items)
         bound = f" (a lower bound: {'; '.join(count.reasons)} cannot be counted)" \
             if count.lower_bound else ""
-        lo, hi = self.p.get("min_items"), self.p.get("max_items")
+        lo, hi = self.p.get("min"), self.p.get("max")
         if lo is not None and n < lo:
             msg = f"{where} has {n} known item(s), at least {lo} required{bound}"
             (maybes if count.lower_bound else fails).append(msg)

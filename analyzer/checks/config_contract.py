@@ -35,14 +35,15 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass
-from typing import Any, ClassVar, Iterable, Mapping
+from typing import Any, ClassVar, Iterable, Literal, Mapping
 
 import pathspec
 
 from ..facts.model import FileFacts, PythonFacts
 from ..facts.yaml_model import YamlFacts, YNode
 from ..types import CheckResult, FileKind, Finding, Location, Severity, Span
-from .base import CheckKind, Param, RuleContext
+from .params import opt, params
+from .base import CheckKind, RuleContext
 from .ddl import select_files
 from .keyreads import Reads, bound_to, parser_of, track
 from .loaders import Load, LoadFinder
@@ -63,6 +64,31 @@ class _Tracked:
     why: str = ""
 
 
+@params
+class ConfigContractParams:
+    """The `check:` parameters of `config-contract`."""
+
+    files: list[str] | str = opt(
+        doc="Config files (YAML; paths or gitignore-style globs relative to the root).", globs=True)
+    exclude_loaders: list[str] = opt(
+        DEFAULT_EXCLUDE,
+        doc="Globs of Python files whose loads do not count (tests, scripts).", globs=True)
+    main_blocks: bool = opt(
+        False,
+        doc="Count loads in `if __name__ == \"__main__\":` blocks (script entry points, "
+            "like scripts/).")
+    readers: list[str] = opt(
+        DEFAULT_READERS,
+        doc="Extra call patterns whose first argument is a path the call reads.")
+    sections: bool = opt(
+        True,
+        doc="Report top-level sections of a loaded file that the code never reads.")
+    keys: bool = opt(True, doc="Report keys the code reads that the file does not define.")
+    unverifiable: Literal['info', 'warning', 'error'] = opt(
+        "info",
+        doc="Severity of files whose loading cannot be decided.")
+
+
 class ConfigContract(CheckKind):
     """Config files are loaded by the code, which reads only what they define."""
 
@@ -81,22 +107,15 @@ class ConfigContract(CheckKind):
     kind: config-contract
     files: ["config/**/*.yaml"]
 """
-    params: ClassVar[tuple[Param, ...]] = (
-        Param("files", (list, str), required=True, item_types=(str,), globs=True,
-              doc="Config files (YAML; paths or gitignore-style globs relative to the root)."),
-        Param("exclude_loaders", (list,), item_types=(str,), default=DEFAULT_EXCLUDE, globs=True,
-              doc="Globs of Python files whose loads do not count (tests, scripts)."),
-        Param("main_blocks", (bool,), default=False,
-              doc="Count loads in `if __name__ == \"__main__\":` blocks (script entry points, "
-                  "like scripts/)."),
-        Param("readers", (list,), item_types=(str,), default=DEFAULT_READERS,
-              doc="Extra call patterns whose first argument is a path the call reads."),
-        Param("sections", (bool,), default=True,
-              doc="Report top-level sections of a loaded file that the code never reads."),
-        Param("keys", (bool,), default=True,
-              doc="Report keys the code reads that the file does not define."),
-        Param("unverifiable", (str,), default="info", choices=("info", "warning", "error"),
-              doc="Severity of files whose loading cannot be decided."),
+    Params = ConfigContractParams
+    valid_examples = (
+        '{kind: config-contract, files: ["config/**/*.yaml"], sections: true, keys: true}',
+    )
+    invalid_examples = (
+        ('{kind: config-contract, files: ["config/**/*.yaml"], unverifiable: fatal}',
+         'check.unverifiable must be one of info, warning, error'),
+        ('{kind: config-contract, sections: true}',
+         "requires parameter 'files'"),
     )
 
     @classmethod

@@ -26,7 +26,7 @@ Decisions (copied into the README):
   ``default_factory``, an annotation without a default) is *not statically known*: the rule is
   UNKNOWN with an info finding at the definition, never a guess.
 * **Assertions**, all inclusive: ``equals`` (numbers compare within ``tolerance``, default
-  1e-9; ``True`` never equals ``1``), ``min``, ``max`` (numbers only), ``one_of``.
+  1e-9; ``True`` never equals ``1``), ``at_least``, ``at_most`` (numbers only), ``one_of``.
 * Not defined: FAIL "not defined (looked for: ...)" at the package. Each failing assertion is a
   finding at the definition (for a dict entry: at its key) with the expected and found value.
 """
@@ -39,7 +39,8 @@ from typing import Any, Iterator
 
 from ..facts.model import CallValue, DictValue, PythonFacts, Unknown, Value
 from ..types import CheckResult, Location, Severity, Span
-from .base import CheckKind, Param, RuleContext
+from .params import opt, params
+from .base import CheckKind, RuleContext
 from .pyindex import (ClassRef, NotLiteral, PyIndex, empty_scope, is_num, literal, resolve_ref,
                       show, undecidable_note)
 
@@ -129,20 +130,37 @@ def same(a: Any, b: Any, tolerance: float) -> bool:
     return type(a) is type(b) and a == b
 
 
+@params
+class ConstantValueParams:
+    """The `check:` parameters of `constant-value`."""
+
+    names: list[str] = opt(
+        doc="Candidate dotted paths (globs allowed); the first one defined decides.")
+    equals: str | int | float | bool | list[Any] | None = opt(
+        None,
+        doc="The value must equal this (numbers within `tolerance`).")
+    at_least: int | float | None = opt(None, doc="Inclusive lower bound (numbers).",
+                                       was={"min": ""})
+    at_most: int | float | None = opt(None, doc="Inclusive upper bound (numbers).",
+                                      was={"max": ""})
+    one_of: list[Any] | None = opt(None, doc="The value must equal one of these.")
+    tolerance: float = opt(1e-9, doc="Absolute tolerance when comparing numbers.")
+
+
 class ConstantValue(CheckKind):
     kind = "constant-value"
     summary = ("A module constant, class attribute/field default or dict entry must have a "
-               "given value (equals / min / max / one_of).")
-    params = (
-        Param("names", (list,), required=True, item_types=(str,),
-              doc="Candidate dotted paths (globs allowed); the first one defined decides."),
-        Param("equals", (str, int, float, bool, list), default=None,
-              doc="The value must equal this (numbers within `tolerance`)."),
-        Param("min", (int, float), default=None, doc="Inclusive lower bound (numbers)."),
-        Param("max", (int, float), default=None, doc="Inclusive upper bound (numbers)."),
-        Param("one_of", (list,), default=None, doc="The value must equal one of these."),
-        Param("tolerance", (float,), default=1e-9,
-              doc="Absolute tolerance when comparing numbers."),
+               "given value (equals / at_least / at_most / one_of).")
+    Params = ConstantValueParams
+    valid_examples = (
+        '{kind: constant-value, names: [FAITHFULNESS_THRESHOLD, "*THRESHOLDS.faithfulness"], equals: 0.8}',
+        '{kind: constant-value, names: [RESET_TIMEOUT], at_least: 30, at_most: 300}',
+    )
+    invalid_examples = (
+        ('{kind: constant-value, names: [RESET_TIMEOUT], min: 30}',
+         "is now spelled 'at_least'"),
+        ('{kind: constant-value, names: [X], at_least: 2, at_most: 1}',
+         'at_least (2) is greater than at_most (1)'),
     )
     example = """\
 - code: E2I501
@@ -166,11 +184,11 @@ class ConstantValue(CheckKind):
         for n in params.get("names") or ():
             if not all(part.strip() for part in n.split(".")):
                 errs.append(f"names: {n!r} is not a dotted path (empty component)")
-        if all(params.get(k) is None for k in ("equals", "min", "max", "one_of")):
-            errs.append("give at least one of equals, min, max, one_of")
-        lo, hi = params.get("min"), params.get("max")
+        if all(params.get(k) is None for k in ("equals", "at_least", "at_most", "one_of")):
+            errs.append("give at least one of equals, at_least, at_most, one_of")
+        lo, hi = params.get("at_least"), params.get("at_most")
         if lo is not None and hi is not None and lo > hi:
-            errs.append(f"min ({lo}) is greater than max ({hi})")
+            errs.append(f"at_least ({lo}) is greater than at_most ({hi})")
         if (params.get("tolerance") or 0) < 0:
             errs.append("tolerance: must be 0 or more")
         return errs
@@ -208,10 +226,10 @@ class ConstantValue(CheckKind):
         parts = []
         if self.p.get("equals") is not None:
             parts.append(f"== {self.p['equals']!r}")
-        if self.p.get("min") is not None:
-            parts.append(f">= {self.p['min']!r}")
-        if self.p.get("max") is not None:
-            parts.append(f"<= {self.p['max']!r}")
+        if self.p.get("at_least") is not None:
+            parts.append(f">= {self.p['at_least']!r}")
+        if self.p.get("at_most") is not None:
+            parts.append(f"<= {self.p['at_most']!r}")
         if self.p.get("one_of") is not None:
             parts.append(f"one of {self.p['one_of']!r}")
         return " and ".join(parts)
@@ -222,13 +240,13 @@ class ConstantValue(CheckKind):
         out = []
         if self.p.get("equals") is not None and not same(value, self.p["equals"], tol):
             out.append(f"expected {self.p['equals']!r}")
-        for key, op in (("min", ">="), ("max", "<=")):
+        for key, op in (("at_least", ">="), ("at_most", "<=")):
             bound = self.p.get(key)
             if bound is None:
                 continue
             if not is_num(value):
                 out.append(f"expected a number {op} {bound!r}")
-            elif (value < bound - tol) if key == "min" else (value > bound + tol):
+            elif (value < bound - tol) if key == "at_least" else (value > bound + tol):
                 out.append(f"expected {op} {bound!r}")
         one_of = self.p.get("one_of")
         if one_of is not None and not any(same(value, o, tol) for o in one_of):

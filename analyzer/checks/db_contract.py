@@ -39,11 +39,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, ClassVar, Iterable, Mapping
+from typing import Any, ClassVar, Iterable, Literal, Mapping
 
 from ..facts.model import FileFacts
 from ..types import CheckResult, FileKind, Finding, Location, Severity, Span
-from .base import CheckKind, Param, RuleContext
+from .params import opt, params
+from .base import CheckKind, RuleContext
 from .ddl import Schema, Table, compat, parse_name, quote, read_schema, \
     select_files
 from .postgrest import TABLE_CALLS, Access, Chains, Target, literal_str
@@ -81,6 +82,37 @@ class _Site:
     through: str = ""  # the subclass an inherited method reaches the table through
 
 
+@params
+class DbContractParams:
+    """The `check:` parameters of `db-contract`."""
+
+    files: list[str] | str = opt(
+        doc="DDL files (paths or gitignore-style globs relative to the root), applied "
+            "together in path order.", globs=True)
+    exclude_files: list[str] = opt(
+        DEFAULT_EXCLUDE,
+        doc="Globs of DDL files not applied (rollback / down migrations).", globs=True)
+    tables: list[str] | None = opt(
+        None,
+        doc="Only accesses to these tables are checked ((schema.)name).")
+    sql_calls: list[str] = opt(
+        DEFAULT_SQL_CALLS,
+        doc="Calls whose first argument (or query=/sql= keyword) is SQL text.")
+    table_calls: list[str] = opt(
+        list(TABLE_CALLS),
+        doc="Methods that start a PostgREST chain on a table.")
+    inherited: bool = opt(
+        True,
+        doc="Judge a base-class method's accesses through `self.<attr>` for each project "
+            "subclass that sets the attribute and does not override the method.")
+    missing_tables: Literal['error', 'info'] = opt(
+        "error",
+        doc="A table no DDL file creates: a finding (error), or undecidable (info).")
+    unverifiable: Literal['info', 'warning', 'error'] = opt(
+        "info",
+        doc="Severity of code sites that cannot be checked statically.")
+
+
 class DbContract(CheckKind):
     """Table access in code (PostgREST chains, SQL strings) agrees with the DDL."""
 
@@ -100,25 +132,15 @@ class DbContract(CheckKind):
     kind: db-contract
     files: ["database/**/*.sql"]
 """
-    params: ClassVar[tuple[Param, ...]] = (
-        Param("files", (list, str), required=True, item_types=(str,), globs=True,
-              doc="DDL files (paths or gitignore-style globs relative to the root), applied "
-                  "together in path order."),
-        Param("exclude_files", (list,), item_types=(str,), default=DEFAULT_EXCLUDE, globs=True,
-              doc="Globs of DDL files not applied (rollback / down migrations)."),
-        Param("tables", (list,), item_types=(str,),
-              doc="Only accesses to these tables are checked ((schema.)name)."),
-        Param("sql_calls", (list,), item_types=(str,), default=DEFAULT_SQL_CALLS,
-              doc="Calls whose first argument (or query=/sql= keyword) is SQL text."),
-        Param("table_calls", (list,), item_types=(str,), default=list(TABLE_CALLS),
-              doc="Methods that start a PostgREST chain on a table."),
-        Param("inherited", (bool,), default=True,
-              doc="Judge a base-class method's accesses through `self.<attr>` for each project "
-                  "subclass that sets the attribute and does not override the method."),
-        Param("missing_tables", (str,), default="error", choices=("error", "info"),
-              doc="A table no DDL file creates: a finding (error), or undecidable (info)."),
-        Param("unverifiable", (str,), default="info", choices=("info", "warning", "error"),
-              doc="Severity of code sites that cannot be checked statically."),
+    Params = DbContractParams
+    valid_examples = (
+        '{kind: db-contract, files: ["database/**/*.sql"], tables: [ml_experiments], missing_tables: info}',
+    )
+    invalid_examples = (
+        ('{kind: db-contract, files: ["database/**/*.sql"], missing_tables: warning}',
+         'check.missing_tables must be one of error, info'),
+        ('{kind: db-contract, tables: [t]}',
+         "requires parameter 'files'"),
     )
 
     @classmethod

@@ -25,7 +25,7 @@ end-dependent part — while ``f"param_{k}"`` fails because ``param_`` can never
 followed; ``**spread`` entries and computed keys are unverifiable. Each violating key is one
 finding at the key. Unverifiable keys are findings with the ``unverifiable`` severity: ``info``
 (default) makes the rule UNKNOWN (the engine cannot decide), ``warning``/``error`` make it fail.
-With fewer than ``min_calls`` (default 1) matching calls in scope the rule fails: nothing was
+With fewer than ``min`` (default 1) matching calls in scope the rule fails: nothing was
 logged, so nothing was proved.
 """
 
@@ -33,12 +33,13 @@ from __future__ import annotations
 
 import re
 from fnmatch import fnmatchcase
-from typing import Iterator
+from typing import Any, Iterator, Literal
 
 from ..facts.model import CallFact, DictValue, FStr, PythonFacts, Ref, Value
 from ..regexsafe import refusal
 from ..types import CheckResult, Location, Severity, Span
-from .base import CheckKind, Param, RuleContext
+from .params import opt, params
+from .base import CheckKind, RuleContext
 from .pyindex import call_literals, empty_scope, resolve_ref, show
 from .require_call import call_matcher
 
@@ -87,23 +88,40 @@ class _Key:
         self.origin = origin  # "key" | "spread" | "opaque"
 
 
+@params
+class DictKeysParams:
+    """The `check:` parameters of `dict-keys`."""
+
+    calls: list[str] = opt(
+        doc='Call patterns whose dict arguments are checked, e.g. ["*.log_params"].')
+    pattern: str = opt(doc="Regular expression every key must match (re.search), e.g. ^hp_.")
+    functions: list[str] | None = opt(
+        None,
+        doc="Only calls inside functions whose qualified name matches a glob.")
+    unverifiable: Literal['info', 'warning', 'error'] = opt(
+        "info",
+        doc="Severity for keys that cannot be known statically.")
+    key_arg: int | str | list[Any] | None = opt(
+        None,
+        doc="The call takes one key: its positional index and/or keyword name "
+            "(e.g. [0, key]).")
+    min: int = opt(
+        1, was=("min_calls",),
+        doc="Fewer matching calls than this in scope is a failure (0 allows none).")
+
+
 class DictKeys(CheckKind):
     kind = "dict-keys"
     summary = "Every key of the dicts passed to some calls must match a regular expression."
-    params = (
-        Param("calls", (list,), required=True, item_types=(str,),
-              doc="Call patterns whose dict arguments are checked, e.g. [\"*.log_params\"]."),
-        Param("pattern", (str,), required=True,
-              doc="Regular expression every key must match (re.search), e.g. ^hp_."),
-        Param("functions", (list,), item_types=(str,), default=None,
-              doc="Only calls inside functions whose qualified name matches a glob."),
-        Param("unverifiable", (str,), default="info", choices=("info", "warning", "error"),
-              doc="Severity for keys that cannot be known statically."),
-        Param("key_arg", (int, str, list), default=None,
-              doc="The call takes one key: its positional index and/or keyword name "
-                  "(e.g. [0, key])."),
-        Param("min_calls", (int,), default=1,
-              doc="Fewer matching calls than this in scope is a failure (0 allows none)."),
+    Params = DictKeysParams
+    valid_examples = (
+        '{kind: dict-keys, calls: ["*.log_params"], pattern: "^hp_", functions: ["*"], min: 1}',
+    )
+    invalid_examples = (
+        ('{kind: dict-keys, calls: ["*.log_params"], pattern: "^hp_", min_calls: 0}',
+         "is now spelled 'min'"),
+        ('{kind: dict-keys, calls: ["*.log_params"]}',
+         "requires parameter 'pattern'"),
     )
     example = """\
 - code: E2I212
@@ -132,8 +150,8 @@ class DictKeys(CheckKind):
                 errs.append(refused)
         if not params.get("calls"):
             errs.append("calls: must name at least one call pattern")
-        if (params.get("min_calls") or 0) < 0:
-            errs.append("min_calls: must be 0 or more")
+        if (params.get("min") or 0) < 0:
+            errs.append("min: must be 0 or more")
         ka = params.get("key_arg")
         for item in (ka if isinstance(ka, list) else [] if ka is None else [ka]):
             if isinstance(item, bool) or not isinstance(item, (int, str)):
@@ -280,7 +298,7 @@ class DictKeys(CheckKind):
                             f.path, key.span, f"key {shown} cannot be verified statically "
                                               f"against `{self.p['pattern']}` ({where})",
                             source=f"unverifiable:{shown}", severity=sev_unv))
-        need = self.p.get("min_calls", 1)
+        need = self.p.get("min", 1)
         unknown = bool(unverifiable) and sev_unv is Severity.INFO
         note = (f"{ncalls} matching call(s), {len(evidence)} key(s) verified"
                 + (f", {unverifiable} unverifiable" if unverifiable else ""))

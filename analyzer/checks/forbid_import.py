@@ -33,7 +33,8 @@ import posixpath
 
 from ..facts.model import ImportFact
 from ..types import CheckResult, Location
-from .base import CheckKind, Param, RuleContext
+from .params import opt, params
+from .base import CheckKind, RuleContext
 
 
 def _matches(name: str, module: str) -> bool:
@@ -60,18 +61,33 @@ def relative_bases(imp: ImportFact, path: str, src_layout: bool) -> list[str]:
     return names
 
 
+@params
+class ForbidImportParams:
+    """The `check:` parameters of `forbid-import`."""
+
+    modules: list[str] = opt(doc="Dotted module names, e.g. [mlflow]; submodules are included "
+                                 "(`mlflow.*` means the same).")
+    include_type_checking: bool = opt(
+        False,
+        doc="Also report imports inside `if TYPE_CHECKING:` blocks.")
+    dynamic: bool = opt(
+        True,
+        doc="Also report literal importlib.import_module()/__import__() calls.")
+
+
 class ForbidImport(CheckKind):
     kind = "forbid-import"
     summary = "A module (with its submodules and members) must not be imported in scope."
     facts = frozenset({"imports"})  # dynamic imports are ImportFacts too
-    params = (
-        Param("modules", (list,), required=True, item_types=(str,),
-              doc="Dotted module names, e.g. [mlflow]; submodules are included (`mlflow.*` "
-                  "means the same)."),
-        Param("include_type_checking", (bool,), default=False,
-              doc="Also report imports inside `if TYPE_CHECKING:` blocks."),
-        Param("dynamic", (bool,), default=True,
-              doc="Also report literal importlib.import_module()/__import__() calls."),
+    Params = ForbidImportParams
+    valid_examples = (
+        '{kind: forbid-import, modules: [mlflow], include_type_checking: false, dynamic: true}',
+    )
+    invalid_examples = (
+        ('{kind: forbid-import, modules: mlflow}',
+         'check.modules must be list'),
+        ('{kind: forbid-import, modules: [mlflow], module: [x]}',
+         "did you mean 'modules'?"),
     )
     example = """\
 - code: E2I201

@@ -23,26 +23,43 @@ call).
 from __future__ import annotations
 
 from ..types import CheckResult, Location, Severity
-from .base import CheckKind, Param, RuleContext
+
+from .params import opt, params
+from .base import CheckKind, RuleContext
 from .graph_read import ALIASES, END, GRAPH_CALLS, START, Edge, Graph, build_graph, label
 from .pyindex import empty_scope
 
 __all__ = ["GraphPipeline", "START", "END", "Edge", "Graph", "build_graph", "label"]
 
 
+@params
+class GraphPipelineParams:
+    """The `check:` parameters of `graph-pipeline`."""
+
+    path: list[str] | None = opt(
+        None,
+        doc="Node sequence that must be joined by consecutive edges (plain or conditional).")
+    entry: str | None = opt(None, doc="Node that must follow START.")
+    conditional_from: list[str] | None = opt(None, doc="Nodes that must have conditional edges.")
+    conditional_to: dict[str, list[str]] | None = opt(
+        None,
+        doc="Mapping node -> targets its conditional routing must be able to reach.")
+    finish: str | None = opt(None, doc="Node that must have an edge to END.")
+
+
 class GraphPipeline(CheckKind):
     kind = "graph-pipeline"
     summary = ("The LangGraph-style graph built in scope must contain a node path, an entry, "
                "conditional routing and a finish node.")
-    params = (
-        Param("path", (list,), item_types=(str,), default=None,
-              doc="Node sequence that must be joined by consecutive edges (plain or conditional)."),
-        Param("entry", (str,), default=None, doc="Node that must follow START."),
-        Param("conditional_from", (list,), item_types=(str,), default=None,
-              doc="Nodes that must have conditional edges."),
-        Param("conditional_to", (dict,), default=None,
-              doc="Mapping node -> targets its conditional routing must be able to reach."),
-        Param("finish", (str,), default=None, doc="Node that must have an edge to END."),
+    Params = GraphPipelineParams
+    valid_examples = (
+        '{kind: graph-pipeline, path: [enrich, collect, analyze], entry: enrich, conditional_from: [rubric], conditional_to: {rubric: [extract, finalize]}, finish: finalize}',
+    )
+    invalid_examples = (
+        ('{kind: graph-pipeline, conditional_to: {rubric: finalize}}',
+         'must map to a list of node names'),
+        ('{kind: graph-pipeline}',
+         'give at least one of path, entry'),
     )
     example = """\
 - code: E2I801

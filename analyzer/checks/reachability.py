@@ -35,10 +35,11 @@ from __future__ import annotations
 import fnmatch
 import posixpath
 import re
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar, Literal, Mapping
 
 from ..facts.model import CallFact, CallValue, DictValue, FileFacts, Ref, Seq
 from ..types import CheckResult, FileKind, Location, Severity
+from .params import opt, params
 from .base import CheckKind, Param, RuleContext
 from .pyindex import empty_scope
 from .require_call import call_matcher
@@ -56,6 +57,33 @@ def is_test(path: str) -> bool:
         "/tests/" in f"/{path}" or "/test/" in f"/{path}"
 
 
+@params
+class CallsWithin:
+    """`calls_within`: calls that must run inside a span."""
+
+    calls: list[str] = opt(doc="Call patterns whose every call must run inside a span.")
+    spans: list[str] = opt(doc="Call patterns of the spans (`with`/`async with` blocks).")
+
+
+@params
+class ReachabilityParams:
+    """The `check:` parameters of `reachability`."""
+
+    symbols: list[str] | None = opt(
+        None,
+        doc="Classes/functions defined in scope that must be used (names, `Class.method`"
+            ", globs).")
+    mode: Literal['all', 'any'] = opt(
+        "all",
+        doc="`all`: every symbol must be used; `any`: one is enough.")
+    include_tests: bool = opt(False, doc="Count uses in test code too.")
+    calls_within: CallsWithin | None = opt(
+        None,
+        doc="{calls: [patterns], spans: [patterns]}: every matching call must run "
+            "inside `with`/`async with` of a span call (lexically, or in a function "
+            "only called from such a block).")
+
+
 class Reachability(CheckKind):
     kind: ClassVar[str] = "reachability"
     file_kinds: ClassVar[frozenset[FileKind]] = frozenset({FileKind.PYTHON})
@@ -63,18 +91,16 @@ class Reachability(CheckKind):
     summary: ClassVar[str] = ("Classes and functions in scope must be used by non-test code "
                               "outside their module; calls such as `trace_llm_call` must run "
                               "inside an active parent span.")
-    params: ClassVar[tuple[Param, ...]] = (
-        Param("symbols", (list,), item_types=(str,), default=None,
-              doc="Classes/functions defined in scope that must be used (names, `Class.method`"
-                  ", globs)."),
-        Param("mode", (str,), default="all", choices=("all", "any"),
-              doc="`all`: every symbol must be used; `any`: one is enough."),
-        Param("include_tests", (bool,), default=False,
-              doc="Count uses in test code too."),
-        Param("calls_within", (dict,), default=None,
-              doc="{calls: [patterns], spans: [patterns]}: every matching call must run "
-                  "inside `with`/`async with` of a span call (lexically, or in a function "
-                  "only called from such a block)."),
+    Params = ReachabilityParams
+    valid_examples = (
+        '{kind: reachability, symbols: [RAGASEvaluator, "RAGASEvaluator.evaluate"], mode: all}',
+        '{kind: reachability, calls_within: {calls: ["*.log_metric"], spans: ["*.trace_agent"]}}',
+    )
+    invalid_examples = (
+        ('{kind: reachability, calls_within: {calls: ["*.log_metric"]}}',
+         'calls_within: must be'),
+        ('{kind: reachability}',
+         'give `symbols` and/or `calls_within`'),
     )
     example: ClassVar[str] = """\
 check:

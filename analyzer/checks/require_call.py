@@ -26,11 +26,12 @@ import fnmatch
 import functools
 import re
 from fnmatch import fnmatchcase
-from typing import Callable
+from typing import Any, Callable, Literal
 
 from ..facts.model import CallFact
 from ..types import CheckResult, Location
-from .base import CheckKind, Param, RuleContext
+from .params import opt, params
+from .base import CheckKind, RuleContext
 from .pyindex import scope_words
 
 USAGES = ("any", "call", "async-with", "with", "await", "decorator")
@@ -116,36 +117,57 @@ def last_name(pattern: str) -> str:
     return split_literal(pattern)[0].rsplit(".", 1)[-1]
 
 
+@params
+class RequireCallParams:
+    """The `check:` parameters of `require-call`."""
+
+    calls: list[str] = opt(doc="Call patterns; any of them counts (see matching rules).")
+    min: int = opt(1, doc="Minimum number of matching calls.")
+    per: Literal['set', 'file'] = opt(
+        "set",
+        doc="`set`: across all files in scope together; `file`: in each file.")
+    usage: Literal['any', 'call', 'async-with', 'with', 'await', 'decorator'] = opt(
+        "any",
+        doc="Only count calls used this way (e.g. `async-with`).")
+    functions: list[str] | None = opt(
+        None,
+        doc="Only count calls inside functions whose qualified name matches a glob.")
+    every: Literal['call', 'async-with', 'with', 'await', 'decorator'] | None = opt(
+        None,
+        doc="Every matching call must be used this way (e.g. `async-with`): each other "
+            "use is a finding at the call.")
+    receivers: list[str] | None = opt(
+        None,
+        doc="Only count calls whose receiver resolves to one of these: a project class "
+            "(subclasses too) or `module.Class`, an external class (`opik.Opik`), a "
+            "module (`mlflow`), or an accessor function returning one. A receiver that "
+            "cannot be resolved makes the count undecided, never a match.")
+    every_args: list[dict[str, Any]] | None = opt(
+        None,
+        doc="Argument alternatives every matching call must meet one of: a mapping "
+            "keyword -> null (absent or None), `\"*\"` (given, not None) or a literal "
+            "(e.g. `[{trace_id: null}, {force_new_trace: true}]`). Calls meeting none "
+            "are findings and do not count.")
+    callee_takes_input: bool = opt(
+        False,
+        doc="Only count calls whose callee resolves to a project function declaring a "
+            "parameter besides `self`/`cls` (a heuristic works on its input; a "
+            "constant does not).")
+
+
 class RequireCall(CheckKind):
     kind = "require-call"
     summary = "Calls matching a pattern must be present (in every file, or in the set as a whole)."
-    params = (
-        Param("calls", (list,), required=True, item_types=(str,),
-              doc="Call patterns; any of them counts (see matching rules)."),
-        Param("min", (int,), default=1, doc="Minimum number of matching calls."),
-        Param("per", (str,), default="set", choices=("set", "file"),
-              doc="`set`: across all files in scope together; `file`: in each file."),
-        Param("usage", (str,), default="any", choices=USAGES,
-              doc="Only count calls used this way (e.g. `async-with`)."),
-        Param("functions", (list,), item_types=(str,), default=None,
-              doc="Only count calls inside functions whose qualified name matches a glob."),
-        Param("every", (str,), default=None, choices=USAGES[1:],
-              doc="Every matching call must be used this way (e.g. `async-with`): each other "
-                  "use is a finding at the call."),
-        Param("receivers", (list,), item_types=(str,), default=None,
-              doc="Only count calls whose receiver resolves to one of these: a project class "
-                  "(subclasses too) or `module.Class`, an external class (`opik.Opik`), a "
-                  "module (`mlflow`), or an accessor function returning one. A receiver that "
-                  "cannot be resolved makes the count undecided, never a match."),
-        Param("every_args", (list,), item_types=(dict,), default=None,
-              doc="Argument alternatives every matching call must meet one of: a mapping "
-                  "keyword -> null (absent or None), `\"*\"` (given, not None) or a literal "
-                  "(e.g. `[{trace_id: null}, {force_new_trace: true}]`). Calls meeting none "
-                  "are findings and do not count."),
-        Param("callee_takes_input", (bool,), default=False,
-              doc="Only count calls whose callee resolves to a project function declaring a "
-                  "parameter besides `self`/`cls` (a heuristic works on its input; a "
-                  "constant does not)."),
+    Params = RequireCallParams
+    valid_examples = (
+        '{kind: require-call, calls: ["*.trace_agent"], per: set, min: 1}',
+        '{kind: require-call, calls: ["*.log_metric"], receivers: [OpikConnector], every_args: [{trace_id: "*"}]}',
+    )
+    invalid_examples = (
+        ('{kind: require-call, calls: ["*.trace_agent"], per: files}',
+         'check.per must be one of set, file'),
+        ('{kind: require-call, calls: ["*.f"], min: 0}',
+         'min: must be at least 1'),
     )
     example = """\
 - code: E2I410

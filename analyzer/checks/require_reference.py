@@ -36,11 +36,12 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from typing import Iterable
+from typing import Iterable, Literal
 
 from ..facts.model import CallFact, ImportFact, PythonFacts
 from ..types import CheckResult, Location, Severity, Span
-from .base import CheckKind, Param, RuleContext
+from .params import opt, params
+from .base import CheckKind, RuleContext
 from .pyindex import call_literals, empty_scope
 from .require_call import call_matcher, call_matches, split_literal
 
@@ -118,33 +119,68 @@ def decorator_applied(calls: tuple[CallFact, ...], pattern: str) -> CallFact | N
     return None
 
 
+@params
+class ReferenceGroup:
+    """One item of `groups`: met by any one of its references."""
+
+    imports: list[str] | None = opt(None, doc="Names imported.")
+    calls: list[str] | None = opt(None, doc="Call patterns called.")
+    decorators: list[str] | None = opt(None, doc="Decorator patterns applied.")
+    async_with: list[str] | None = opt(None, doc="Call patterns used as `async with x(...)`.")
+    names: list[str] | None = opt(None, doc="Identifiers used in code.")
+
+
+@params
+class RequireReferenceParams:
+    """The `check:` parameters of `require-reference`."""
+
+    imports: list[str] | None = opt(
+        None,
+        doc="Names that must be imported (bare `Name` or dotted `pkg.mod.Name`, globs).")
+    calls: list[str] | None = opt(
+        None,
+        doc="Call patterns that must be called (as in require-call).")
+    decorators: list[str] | None = opt(
+        None,
+        doc="Decorator patterns that must be applied (`@d`, `@d(...)`, `d(...)(fn)`).")
+    async_with: list[str] | None = opt(
+        None,
+        doc="Call patterns that must be used as `async with x(...)`.")
+    names: list[str] | None = opt(
+        None,
+        doc="Identifiers that must be used in code (not in strings/comments).")
+    mode: Literal['all', 'any'] = opt(
+        "all",
+        doc="`all`: every reference must be present; `any`: at least one.")
+    functions: list[str] | None = opt(
+        None,
+        doc="Only count calls, decorators, `async with` uses and names inside functions "
+            "whose qualified name matches a glob (imports count wherever they are).")
+    groups: list[ReferenceGroup] | None = opt(
+        None,
+        doc="Alternatives per requirement: a list of mappings with the same keys "
+            "(imports, calls, decorators, async_with, names); every group must be met, "
+            "a group by any one of its references (`[{calls: [mlflow.*.load_model, "
+            "'*.load_model']}, {imports: [shap]}]`).")
+    per: Literal['set', 'file'] = opt(
+        "set",
+        doc="`set`: across all files in scope together; `file`: in each file.")
+
+
 class RequireReference(CheckKind):
     kind = "require-reference"
     summary = ("Imports, calls, decorators, `async with` uses and names must be referenced "
                "(all or any; in the set of files or in each file).")
-    params = (
-        Param("imports", (list,), item_types=(str,), default=None,
-              doc="Names that must be imported (bare `Name` or dotted `pkg.mod.Name`, globs)."),
-        Param("calls", (list,), item_types=(str,), default=None,
-              doc="Call patterns that must be called (as in require-call)."),
-        Param("decorators", (list,), item_types=(str,), default=None,
-              doc="Decorator patterns that must be applied (`@d`, `@d(...)`, `d(...)(fn)`)."),
-        Param("async_with", (list,), item_types=(str,), default=None,
-              doc="Call patterns that must be used as `async with x(...)`."),
-        Param("names", (list,), item_types=(str,), default=None,
-              doc="Identifiers that must be used in code (not in strings/comments)."),
-        Param("mode", (str,), default="all", choices=("all", "any"),
-              doc="`all`: every reference must be present; `any`: at least one."),
-        Param("functions", (list,), item_types=(str,), default=None,
-              doc="Only count calls, decorators, `async with` uses and names inside functions "
-                  "whose qualified name matches a glob (imports count wherever they are)."),
-        Param("groups", (list,), item_types=(dict,), default=None,
-              doc="Alternatives per requirement: a list of mappings with the same keys "
-                  "(imports, calls, decorators, async_with, names); every group must be met, "
-                  "a group by any one of its references (`[{calls: [mlflow.*.load_model, "
-                  "'*.load_model']}, {imports: [shap]}]`)."),
-        Param("per", (str,), default="set", choices=("set", "file"),
-              doc="`set`: across all files in scope together; `file`: in each file."),
+    Params = RequireReferenceParams
+    valid_examples = (
+        '{kind: require-reference, imports: [get_opik_connector], names: [get_opik_connector], mode: all}',
+        '{kind: require-reference, functions: ["OpikConnector.*"], groups: [{calls: ["*.allow_request"]}, {imports: [shap]}]}',
+    )
+    invalid_examples = (
+        ('{kind: require-reference, groups: [{calls: [a], imprts: [b]}]}',
+         'groups[0]: a mapping of imports/calls/decorators/async_with/names lists'),
+        ('{kind: require-reference, names: [not-an-identifier]}',
+         'is not an identifier'),
     )
     example = """\
 - code: E2I411

@@ -34,11 +34,12 @@ present key was first found.
 from __future__ import annotations
 
 from fnmatch import fnmatchcase
-from typing import Iterator
+from typing import Iterator, Literal
 
 from ..facts.model import DictValue, PythonFacts, Ref
 from ..types import CheckResult, Location, Span
-from .base import CheckKind, Param, RuleContext
+from .params import opt, params
+from .base import CheckKind, RuleContext
 from .pyindex import empty_scope, resolve_ref
 from .require_call import call_matcher
 
@@ -89,24 +90,38 @@ def call_arguments(facts: PythonFacts, patterns: tuple[str, ...]
                         yield k, c.scope, span
 
 
+@params
+class RequiredKeysParams:
+    """The `check:` parameters of `required-keys`."""
+
+    keys: list[str] = opt(doc="Keys that must all be present.")
+    roles: list[str] | None = opt(None, doc=f"Where a key counts: {', '.join(ROLES)} "
+                  f"(default {', '.join(DEFAULT_ROLES)}).")
+    per: Literal['set', 'file'] = opt(
+        "set",
+        doc="`set`: across all files in scope together; `file`: in each file.")
+    functions: list[str] | None = opt(
+        None,
+        doc="Only count occurrences inside functions whose qualified name matches a glob.")
+    case_insensitive: bool = opt(False, doc="Compare keys ignoring case.")
+    calls: list[str] | None = opt(
+        None,
+        doc="Only count keys given to calls matching these patterns (literal "
+            "arguments, keyword names and values, keys of dicts passed).")
+
+
 class RequiredKeys(CheckKind):
     kind = "required-keys"
     summary = "Every listed key must appear in code (as a dict key, subscript, argument...)."
-    params = (
-        Param("keys", (list,), required=True, item_types=(str,),
-              doc="Keys that must all be present."),
-        Param("roles", (list,), item_types=(str,), default=None,
-              doc=f"Where a key counts: {', '.join(ROLES)} "
-                  f"(default {', '.join(DEFAULT_ROLES)})."),
-        Param("per", (str,), default="set", choices=("set", "file"),
-              doc="`set`: across all files in scope together; `file`: in each file."),
-        Param("functions", (list,), item_types=(str,), default=None,
-              doc="Only count occurrences inside functions whose qualified name matches a glob."),
-        Param("case_insensitive", (bool,), default=False,
-              doc="Compare keys ignoring case."),
-        Param("calls", (list,), item_types=(str,), default=None,
-              doc="Only count keys given to calls matching these patterns (literal "
-                  "arguments, keyword names and values, keys of dicts passed)."),
+    Params = RequiredKeysParams
+    valid_examples = (
+        '{kind: required-keys, keys: [roc_auc, pr_auc, f1], roles: [dict-key, subscript, argument, kwarg]}',
+    )
+    invalid_examples = (
+        ('{kind: required-keys, keys: [roc_auc], per: everywhere}',
+         'check.per must be one of set, file'),
+        ('{kind: required-keys}',
+         "requires parameter 'keys'"),
     )
     example = """\
 - code: E2I213

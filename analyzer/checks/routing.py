@@ -41,7 +41,8 @@ import fnmatch
 
 from ..facts.model import DictValue, Ref, ReturnPath, Seq
 from ..types import CheckResult, Finding, Location, Severity
-from .base import CheckKind, Param, RuleContext
+from .params import opt, params
+from .base import CheckKind, RuleContext
 from .graph_read import END, START, Graph, Route, build_graphs, label as node_label
 from .node_resolve import Impl, at, base_dir, unique, view_of
 from .pyindex import empty_scope, resolve_ref, show
@@ -51,32 +52,50 @@ from .state_access import Analyzer
 
 
 
+@params
+class RoutingParams:
+    """The `check:` parameters of `routing`."""
+
+    from_: str | None = opt(
+        None, key="from",
+        doc="The node whose conditional edges are checked (with `reads_any`).")
+    reads_any: list[str] | None = opt(None, doc="State keys the router must read (at least one).")
+    decision_keys: list[str] | None = opt(
+        None,
+        doc="Instead of `from`/`reads_any`: globs of decision keys (`*decision*`). Every "
+            "node that writes such a key and has conditional edges must route on it.")
+    failure_keys: list[str] = opt(
+        ["status", "error", "errors", "warnings", "error_message"],
+        doc="With `decision_keys`: keys that say only whether the node failed; a router "
+            "reading only these does not route on the decision.")
+    values_from: str | None = opt(
+        None,
+        doc="A class (Enum) whose members are the key's values; each must reach a "
+            "target (distinct ones with `distinct`).")
+    distinct: bool = opt(True, doc="Different values must reach different targets.")
+    graph: list[str] | None = opt(
+        None,
+        doc="Builder functions (names or qualnames, globs) whose graphs are checked.")
+    consult: list[str] = opt(
+        [],
+        doc="Texts marking files outside the scope the rule may read (routers, the "
+            "values class, node modules).")
+
+
 class Routing(CheckKind):
     kind = "routing"
     summary = ("A conditional edge's router must read a given state key, return only labels "
                "of its path map, and send each value of the key to a (distinct) target.")
-    params = (
-        Param("from", (str,), default=None,
-              doc="The node whose conditional edges are checked (with `reads_any`)."),
-        Param("reads_any", (list,), item_types=(str,), default=None,
-              doc="State keys the router must read (at least one)."),
-        Param("decision_keys", (list,), item_types=(str,), default=None,
-              doc="Instead of `from`/`reads_any`: globs of decision keys (`*decision*`). Every "
-                  "node that writes such a key and has conditional edges must route on it."),
-        Param("failure_keys", (list,), item_types=(str,),
-              default=["status", "error", "errors", "warnings", "error_message"],
-              doc="With `decision_keys`: keys that say only whether the node failed; a router "
-                  "reading only these does not route on the decision."),
-        Param("values_from", (str,), default=None,
-              doc="A class (Enum) whose members are the key's values; each must reach a "
-                  "target (distinct ones with `distinct`)."),
-        Param("distinct", (bool,), default=True,
-              doc="Different values must reach different targets."),
-        Param("graph", (list,), item_types=(str,), default=None,
-              doc="Builder functions (names or qualnames, globs) whose graphs are checked."),
-        Param("consult", (list,), item_types=(str,), default=[],
-              doc="Texts marking files outside the scope the rule may read (routers, the "
-                  "values class, node modules)."),
+    Params = RoutingParams
+    valid_examples = (
+        '{kind: routing, from: rubric, reads_any: [decision, improvement_decision]}',
+        '{kind: routing, decision_keys: ["*decision*"], values_from: ImprovementDecision, distinct: true}',
+    )
+    invalid_examples = (
+        ('{kind: routing, from: rubric, reads_any: decision}',
+         'check.reads_any must be list'),
+        ('{kind: routing, form: rubric}',
+         "did you mean 'from'?"),
     )
     example = """\
 - code: CON201

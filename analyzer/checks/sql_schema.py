@@ -47,11 +47,12 @@ from __future__ import annotations
 
 import re
 from fnmatch import fnmatchcase
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar, Literal, Mapping
 
 from ..facts.sql_types import SqlColumn, SqlIndex, parse_type
 from ..types import CheckResult, FileKind, Finding, Location, Severity
-from .base import CheckKind, Param, RuleContext
+from .params import opt, params
+from .base import CheckKind, RuleContext
 from .ddl import GLOB as _GLOB
 from .ddl import Schema as _Schema
 from .ddl import Table as _Table
@@ -70,6 +71,60 @@ _MODES = ("table", "enum", "view", "index")
 # --------------------------------------------------------------------------------------------
 
 
+@params
+class UsedBy:
+    """`used_by`: the column whose type is the enum."""
+
+    table: str = opt(doc="The table ((schema.)name).")
+    column: str = opt(doc="The column.")
+
+
+@params
+class IndexSpec:
+    """`index`: an index the table must have."""
+
+    table: str = opt(doc="The table ((schema.)name).")
+    columns: list[str] | None = opt(None, doc="The indexed columns, in order.")
+    match: Literal["leading", "prefix"] = opt("leading",
+                                              doc="`leading`: the index starts with the "
+                                                  "columns; `prefix`: its columns start "
+                                                  "with them.")
+    unique: bool | None = opt(None, doc="Require (true) or forbid (false) a unique index.")
+    name: str | None = opt(None, doc="The index's name.")
+
+
+@params
+class SqlSchemaCheckParams:
+    """The `check:` parameters of `sql-schema`."""
+
+    files: list[str] | str = opt(
+        doc="SQL files (paths or gitignore-style globs relative to the root), read "
+            "together in path order.", globs=True)
+    table: str | None = opt(None, doc="Table that must be created ((schema.)name).")
+    columns: dict[str, str | None] | list[str] | None = opt(
+        None,
+        doc="With `table`: column names, or a mapping column -> expected type "
+            "(null = any type).")
+    enum: str | None = opt(None, doc="Enum type that must be created ((schema.)name).")
+    values: list[str] | None = opt(None, doc="With `enum`: labels the enum must have (a subset).")
+    used_by: UsedBy | None = opt(
+        None,
+        doc="With `enum`: {table: t, column: c} whose type must be the enum. Without "
+            "`enum`: the enum is whatever type that column has (it must be an enum "
+            "created in the files, with `values`).")
+    columns_any_of: list[list[str]] | None = opt(
+        None,
+        doc="With `table`: alternatives, each a list of column names or globs; the "
+            "table must have all the columns of at least one alternative.")
+    view: str | None = opt(None, doc="View (or materialized view) that must be created.")
+    materialized: bool | None = opt(None, doc="With `view`: require (true) or forbid (false) "
+                                           "a materialized view.")
+    index: IndexSpec | None = opt(
+        None,
+        doc="{table: t, columns: [..], match: leading|prefix, unique: bool, name: n}: "
+            "indexes the table must have.")
+
+
 class SqlSchemaCheck(CheckKind):
     """SQL DDL files (evaluated together) define a table, enum, view or index as required."""
 
@@ -84,30 +139,16 @@ check:
   table: ml_training_runs
   columns: {metrics: jsonb, started_at: timestamptz}
 """
-    params: ClassVar[tuple[Param, ...]] = (
-        Param("files", (list, str), required=True, item_types=(str,), globs=True,
-              doc="SQL files (paths or gitignore-style globs relative to the root), read "
-                  "together in path order."),
-        Param("table", (str,), doc="Table that must be created ((schema.)name)."),
-        Param("columns", (dict, list),
-              doc="With `table`: column names, or a mapping column -> expected type "
-                  "(null = any type)."),
-        Param("enum", (str,), doc="Enum type that must be created ((schema.)name)."),
-        Param("values", (list,), item_types=(str,),
-              doc="With `enum`: labels the enum must have (a subset)."),
-        Param("used_by", (dict,),
-              doc="With `enum`: {table: t, column: c} whose type must be the enum. Without "
-                  "`enum`: the enum is whatever type that column has (it must be an enum "
-                  "created in the files, with `values`)."),
-        Param("columns_any_of", (list,),
-              doc="With `table`: alternatives, each a list of column names or globs; the "
-                  "table must have all the columns of at least one alternative."),
-        Param("view", (str,), doc="View (or materialized view) that must be created."),
-        Param("materialized", (bool,), doc="With `view`: require (true) or forbid (false) "
-                                           "a materialized view."),
-        Param("index", (dict,),
-              doc="{table: t, columns: [..], match: leading|prefix, unique: bool, name: n}: "
-                  "indexes the table must have."),
+    Params = SqlSchemaCheckParams
+    valid_examples = (
+        '{kind: sql-schema, files: [database/schema.sql], table: ml_experiments, columns: {id: uuid, name: null}}',
+        '{kind: sql-schema, files: [database/schema.sql], index: {table: ml_experiments, columns: [name], unique: true}}',
+    )
+    invalid_examples = (
+        ('{kind: sql-schema, files: [database/schema.sql], enum: e, used_by: {table: t}}',
+         'used_by: must be {table: <name>, column: <name>}'),
+        ('{kind: sql-schema, files: [database/schema.sql], table: t, columns: [id], view: v}',
+         'give exactly one of table, enum, view, index'),
     )
 
     # -- validation ---------------------------------------------------------------------------

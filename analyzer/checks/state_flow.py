@@ -70,7 +70,8 @@ from typing import Callable
 import pathspec
 
 from ..types import CheckResult, Finding, Location, Severity, Span
-from .base import CheckKind, Param, RuleContext
+from .params import opt, params
+from .base import CheckKind, RuleContext
 from .graph_inputs import GraphCalls, Inputs, InputSearch
 from .graph_read import Graph, build_graphs
 from .pyindex import empty_scope
@@ -175,43 +176,67 @@ def channels_of(view: ProjectView, g: Graph, base: str) -> Channels | None:
     return Channels(names, " / ".join(shown))
 
 
+@params
+class StateFlowParams:
+    """The `check:` parameters of `state-flow`."""
+
+    graph: list[str] | None = opt(
+        None,
+        doc="Builder functions (names or qualnames, globs) whose graphs are checked "
+            "(default: every graph built in scope).")
+    ignore_keys: list[str] = opt(
+        [],
+        doc="State keys never reported (set by a framework or an outside caller).")
+    keys: list[str] | None = opt(
+        None,
+        doc="Only these state keys (globs) are checked: a rule about one data flow "
+            "(\"the metrics reach the logger\") is not failed by unrelated reads.")
+    ignore_readers: list[str] = opt(
+        [],
+        doc="Functions (qualname globs) whose reads are not checked, e.g. a generic "
+            "node shared by every graph that reads optional keys.")
+    shared_reader_graphs: int = opt(
+        3,
+        doc="A function whose reads occur in this many graphs or more is generic; its "
+            ".get reads are optional inputs, not findings (0: off).")
+    report_settings: bool = opt(
+        True,
+        doc="Report reads whose default is a literal setting (`state.get(\"cv_folds\", "
+            "3)`); false treats such keys as optional parameters of the graph.")
+    min_nodes: int = opt(1, doc="Graphs with fewer nodes are not checked.")
+    schema_fields: bool = opt(
+        True,
+        doc="Report (info) state-schema fields nothing writes or reads.")
+    declared_only: bool = opt(
+        True,
+        doc="With a state schema whose fields are all known, a key that is not one of "
+            "them never reaches the state (LangGraph keeps only the schema's fields).")
+    undeclared_writes: bool = opt(
+        False,
+        doc="Also report each key a node writes that the state schema does not declare "
+            "(LangGraph drops it, whoever reads the result).")
+    ignore_callers: list[str] = opt(
+        DEFAULT_IGNORE_CALLERS,
+        doc="Globs of files whose invoke calls do not count as the graph's input.")
+    consult: list[str] = opt(
+        [],
+        doc="Texts marking files outside the scope the rule may read (node modules, "
+            "helpers, callers of the graph).")
+
+
 class StateFlow(CheckKind):
     kind = "state-flow"
     summary = ("Every state key a LangGraph-style graph's nodes (and routers) read must be "
                "written by a node or set by the graph's input; unused schema fields are info.")
-    params = (
-        Param("graph", (list,), item_types=(str,), default=None,
-              doc="Builder functions (names or qualnames, globs) whose graphs are checked "
-                  "(default: every graph built in scope)."),
-        Param("ignore_keys", (list,), item_types=(str,), default=[],
-              doc="State keys never reported (set by a framework or an outside caller)."),
-        Param("keys", (list,), item_types=(str,), default=None,
-              doc="Only these state keys (globs) are checked: a rule about one data flow "
-                  "(\"the metrics reach the logger\") is not failed by unrelated reads."),
-        Param("ignore_readers", (list,), item_types=(str,), default=[],
-              doc="Functions (qualname globs) whose reads are not checked, e.g. a generic "
-                  "node shared by every graph that reads optional keys."),
-        Param("shared_reader_graphs", (int,), default=3,
-              doc="A function whose reads occur in this many graphs or more is generic; its "
-                  ".get reads are optional inputs, not findings (0: off)."),
-        Param("report_settings", (bool,), default=True,
-              doc="Report reads whose default is a literal setting (`state.get(\"cv_folds\", "
-                  "3)`); false treats such keys as optional parameters of the graph."),
-        Param("min_nodes", (int,), default=1,
-              doc="Graphs with fewer nodes are not checked."),
-        Param("schema_fields", (bool,), default=True,
-              doc="Report (info) state-schema fields nothing writes or reads."),
-        Param("declared_only", (bool,), default=True,
-              doc="With a state schema whose fields are all known, a key that is not one of "
-                  "them never reaches the state (LangGraph keeps only the schema's fields)."),
-        Param("undeclared_writes", (bool,), default=False,
-              doc="Also report each key a node writes that the state schema does not declare "
-                  "(LangGraph drops it, whoever reads the result)."),
-        Param("ignore_callers", (list,), item_types=(str,), default=DEFAULT_IGNORE_CALLERS,
-              doc="Globs of files whose invoke calls do not count as the graph's input."),
-        Param("consult", (list,), item_types=(str,), default=[],
-              doc="Texts marking files outside the scope the rule may read (node modules, "
-                  "helpers, callers of the graph)."),
+    Params = StateFlowParams
+    valid_examples = (
+        '{kind: state-flow, graph: [build_feedback_graph], ignore_keys: [messages], keys: ["*metrics*"]}',
+    )
+    invalid_examples = (
+        ('{kind: state-flow, min_nodes: two}',
+         'check.min_nodes must be int'),
+        ('{kind: state-flow, ignore_key: [messages]}',
+         "did you mean 'ignore_keys'?"),
     )
     example = """\
 - code: CON101

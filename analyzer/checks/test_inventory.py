@@ -34,7 +34,8 @@ from typing import Callable, Iterable
 
 from ..facts.model import CallValue, ClassFact, FunctionFact, PythonFacts, Ref, Seq, Value
 from ..types import CheckResult, Location, Span
-from .base import CheckKind, Param, RuleContext
+from .params import opt, params
+from .base import CheckKind, RuleContext
 from .pyindex import empty_scope
 
 _TESTCASE = ("unittest.TestCase", "unittest.IsolatedAsyncioTestCase", "unittest.case.TestCase",
@@ -432,17 +433,32 @@ def keyword_matcher(expr: str) -> Callable[[Iterable[str]], bool]:
     return lambda names: pred([x.lower() for x in names])
 
 
+@params
+class TestInventoryParams:
+    """The `check:` parameters of `test-inventory`."""
+
+    min: int = opt(doc="Minimum number of tests in scope.")
+    keyword: str | None = opt(
+        None,
+        doc="Count only the tests a pytest `-k` expression selects (`graph or "
+            "pipeline`): matched, case-insensitively, against each test's function "
+            "name, its class names and the parts of its file's path, as pytest does.")
+
+
 class TestInventory(CheckKind):
     __test__ = False  # not a pytest test class, despite its name
 
     kind = "test-inventory"
     summary = "The test files in scope must define at least `min` tests (counted statically)."
-    params = (
-        Param("min", (int,), required=True, doc="Minimum number of tests in scope."),
-        Param("keyword", (str,), default=None,
-              doc="Count only the tests a pytest `-k` expression selects (`graph or "
-                  "pipeline`): matched, case-insensitively, against each test's function "
-                  "name, its class names and the parts of its file's path, as pytest does."),
+    Params = TestInventoryParams
+    valid_examples = (
+        '{kind: test-inventory, min: 10, keyword: "graph or pipeline"}',
+    )
+    invalid_examples = (
+        ('{kind: test-inventory, keyword: graph}',
+         "requires parameter 'min'"),
+        ('{kind: test-inventory, min: many}',
+         'check.min must be int'),
     )
     example = """\
 - code: E2I101

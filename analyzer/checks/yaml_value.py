@@ -25,11 +25,12 @@ Decisions (copied into the README):
   - ``equals``: deep equality; ``true`` never equals ``1``; ``1`` equals ``1.0``.
   - ``matches``: ``re.search`` on the value's text (booleans ``true``/``false``, null ``null``);
     anchor with ``^...$`` to match the whole value. Only scalars match.
-  - ``min`` / ``max``: inclusive numeric bounds; booleans and numeric strings are not numbers.
+  - ``at_least`` / ``at_most``: inclusive numeric bounds of the value; booleans and numeric strings are not numbers.
   - ``one_of``: the value equals one of the listed values.
   - ``contains``: every listed item is in a list value, or every listed key is in a mapping
     value; the finding names exactly the missing ones.
-  - ``count`` / ``min_count`` / ``max_count``: number of items of a list (or keys of a mapping).
+  - ``min`` / ``max``: number of items of a list (or keys of a mapping); equal, exactly that
+    many (the counts were ``count`` / ``min_count`` / ``max_count``: pack errors now).
   - ``type``: ``str``, ``int``, ``float``, ``number`` (int or float), ``bool``, ``list``,
     ``map``. ``int`` excludes booleans; ``float`` requires a float literal (``1.0``, not ``1``).
   - ``sum_field`` + ``sum`` (+ ``tolerance``, default 1e-6): the value is a list of mappings
@@ -46,20 +47,21 @@ from __future__ import annotations
 import math
 import posixpath
 import re
-from typing import Any, ClassVar, Mapping, Sequence
+from typing import Any, ClassVar, Literal, Mapping, Sequence
 
 from ..facts.yaml_model import YamlFacts, YNode
 from ..regexsafe import refusal
 from ..types import CheckResult, FileKind, Location, Severity, Span
-from .base import CheckKind, Param, RuleContext
+from .params import opt, params
+from .base import CheckKind, RuleContext
 
 _ANY = (str, int, float, bool, list, dict, type(None))
 _NUM = (int, float)
 _TYPES = ("str", "int", "float", "number", "bool", "list", "map")
 DEFAULT_TOLERANCE = 1e-6
 _BLOCKING = frozenset({"parse-error", "read-error", "skipped", "internal-error"})
-_ASSERTIONS = ("equals", "matches", "min", "max", "one_of", "contains", "count", "min_count",
-               "max_count", "type", "sum")
+_ASSERTIONS = ("equals", "matches", "at_least", "at_most", "one_of", "contains", "min", "max",
+               "type", "sum")
 
 
 # --------------------------------------------------------------------------------------------
@@ -232,6 +234,38 @@ def _at(node: YNode, key_node: YNode | None) -> Span:
 # --------------------------------------------------------------------------------------------
 
 
+@params
+class YamlCheckParams:
+    """The `check:` parameters of `yaml`."""
+
+    file: str = opt(doc="YAML file the rule concerns, relative to the project root (no globs).")
+    key: str | list[str | int] = opt(
+        doc="Dotted key path (integer parts index lists), or a list of parts.")
+    document: int | None = opt(None, doc="0-based document to read in a multi-document file.")
+    equals: Any = opt(None, doc="The value must equal this (deep, type-aware).")
+    matches: str | None = opt(None, doc="Regex searched in the scalar value's text.")
+    at_least: int | float | None = opt(None, doc="Inclusive numeric lower bound of the value.")
+    at_most: int | float | None = opt(None, doc="Inclusive numeric upper bound of the value.")
+    one_of: list[Any] | None = opt(None, doc="The value must equal one of these.")
+    contains: list[Any] | None = opt(
+        None,
+        doc="Items a list value must contain, or keys a mapping value must have.")
+    min: int | None = opt(None, doc="Minimum number of list items (or mapping keys); `min` "
+                          "and `max` equal: exactly that many. (A bound on the value itself "
+                          "is `at_least`.)",
+                          was={"min_count": "", "count": " and 'max', both equal (an exact count)"},
+                          type_hint=" (min counts items; a bound on the value is at_least)")
+    max: int | None = opt(None, doc="Maximum number of list items (or mapping keys).",
+                          was=("max_count",),
+                          type_hint=" (max counts items; a bound on the value is at_most)")
+    type: Literal['str', 'int', 'float', 'number', 'bool', 'list', 'map'] | None = opt(
+        None,
+        doc="Required type of the value.")
+    sum_field: str | None = opt(None, doc="Field of each list item to add up (with `sum`).")
+    sum: int | float | None = opt(None, doc="Required total of `sum_field` over the list items.")
+    tolerance: int | float | None = opt(None, doc="Allowed |total - sum| (default 1e-6).")
+
+
 class YamlCheck(CheckKind):
     """A YAML key exists in a given file and its value satisfies the listed assertions."""
 
@@ -247,26 +281,19 @@ check:
   key: circuit_breaker.failure_threshold
   equals: 5
 """
-    params: ClassVar[tuple[Param, ...]] = (
-        Param("file", (str,), required=True,
-              doc="YAML file the rule concerns, relative to the project root (no globs)."),
-        Param("key", (str, list), required=True, item_types=(str, int),
-              doc="Dotted key path (integer parts index lists), or a list of parts."),
-        Param("document", (int,), doc="0-based document to read in a multi-document file."),
-        Param("equals", _ANY, doc="The value must equal this (deep, type-aware)."),
-        Param("matches", (str,), doc="Regex searched in the scalar value's text."),
-        Param("min", _NUM, doc="Inclusive numeric lower bound."),
-        Param("max", _NUM, doc="Inclusive numeric upper bound."),
-        Param("one_of", (list,), doc="The value must equal one of these."),
-        Param("contains", (list,),
-              doc="Items a list value must contain, or keys a mapping value must have."),
-        Param("count", (int,), doc="Exact number of list items (or mapping keys)."),
-        Param("min_count", (int,), doc="Minimum number of list items (or mapping keys)."),
-        Param("max_count", (int,), doc="Maximum number of list items (or mapping keys)."),
-        Param("type", (str,), choices=_TYPES, doc="Required type of the value."),
-        Param("sum_field", (str,), doc="Field of each list item to add up (with `sum`)."),
-        Param("sum", _NUM, doc="Required total of `sum_field` over the list items."),
-        Param("tolerance", _NUM, doc="Allowed |total - sum| (default 1e-6)."),
+    Params = YamlCheckParams
+    valid_examples = (
+        '{kind: yaml, file: config/mlflow/mlflow.yaml, key: registry.stages, contains: [staging, production]}',
+        '{kind: yaml, file: config/self_improvement.yaml, key: rubric.criteria, min: 5, max: 5, sum_field: weight, sum: 1.0}',
+        '{kind: yaml, file: config/observability.yaml, key: sampling.default_rate, at_least: 0, at_most: 1}',
+    )
+    invalid_examples = (
+        ('{kind: yaml, file: config/x.yaml, key: rubric.criteria, count: 5}',
+         "is now spelled 'min' and 'max'"),
+        ('{kind: yaml, file: config/x.yaml, key: sampling.rate, min: 0.5}',
+         "min counts items; a bound on the value is at_least"),
+        ('{kind: yaml, file: config/x.yaml, key: a.b, min_count: 1}',
+         "is now spelled 'min'"),
     )
 
     @classmethod
@@ -295,20 +322,21 @@ check:
                 refused = refusal("matches", params["matches"])
                 if refused:
                     errors.append(refused)
-        for name in ("min", "max", "sum", "tolerance"):
+        for name in ("at_least", "at_most", "sum", "tolerance"):
             v = params.get(name)
             if _given(params, name) and (not _is_num(v) or math.isnan(v)):
                 errors.append(f"{name}: must be a number, got {show(v)}")
-        if _is_num(params.get("min")) and _is_num(params.get("max")) \
-                and params["min"] > params["max"]:
-            errors.append(f"min ({params['min']}) is greater than max ({params['max']})")
-        for name in ("count", "min_count", "max_count", "document"):
+        if _is_num(params.get("at_least")) and _is_num(params.get("at_most")) \
+                and params["at_least"] > params["at_most"]:
+            errors.append(f"at_least ({params['at_least']}) is greater than at_most "
+                          f"({params['at_most']})")
+        for name in ("min", "max", "document"):
             v = params.get(name)
             if _given(params, name) and (isinstance(v, bool) or not isinstance(v, int) or v < 0):
                 errors.append(f"{name}: must be a non-negative integer, got {show(v)}")
-        if isinstance(params.get("min_count"), int) and isinstance(params.get("max_count"), int) \
-                and params["min_count"] > params["max_count"]:
-            errors.append("min_count is greater than max_count")
+        if isinstance(params.get("min"), int) and isinstance(params.get("max"), int) \
+                and params["min"] > params["max"]:
+            errors.append("min is greater than max")
         if _given(params, "sum") != _given(params, "sum_field"):
             errors.append("sum and sum_field must be given together")
         if _given(params, "tolerance") and not _given(params, "sum"):
@@ -411,8 +439,8 @@ check:
                 fail(f"expected a scalar matching {p['matches']!r}, {_found(node)}", "matches")
             elif re.search(p["matches"], _text(node.value)) is None:
                 fail(f"expected a value matching {p['matches']!r}, {_found(node)}", "matches")
-        if _given(p, "min") or _given(p, "max"):
-            lo, hi = p.get("min"), p.get("max")
+        if _given(p, "at_least") or _given(p, "at_most"):
+            lo, hi = p.get("at_least"), p.get("at_most")
             want = (f"between {show(lo)} and {show(hi)}" if lo is not None and hi is not None
                     else f">= {show(lo)}" if lo is not None else f"<= {show(hi)}")
             if node.kind != "scalar" or not _is_num(node.value):
@@ -424,18 +452,21 @@ check:
                  "one_of")
         if _given(p, "contains"):
             self._contains(node, val, fail)
-        for name, word, test in (("count", "exactly", lambda n, w: n == w),
-                                 ("min_count", "at least", lambda n, w: n >= w),
-                                 ("max_count", "at most", lambda n, w: n <= w)):
-            if not _given(p, name):
-                continue
+        # the counts: ``min`` and ``max`` (equal: exactly). The finding's tag (its fingerprint)
+        # is the one the count had before the vocabulary was unified, so baselines still hold.
+        exact = _given(p, "min") and _given(p, "max") and p["min"] == p["max"]
+        counts = [("count", "exactly", p.get("min"), lambda n, w: n == w)] if exact else [
+            (tag, word, p.get(name), test) for name, tag, word, test in (
+                ("min", "min_count", "at least", lambda n, w: n >= w),
+                ("max", "max_count", "at most", lambda n, w: n <= w)) if _given(p, name)]
+        for tag, word, want, test in counts:
             if node.kind == "scalar":
-                fail(f"expected a list with {word} {p[name]} items, {_found(node)}", name)
+                fail(f"expected a list with {word} {want} items, {_found(node)}", tag)
                 continue
             n = len(node.value)
             noun = "items" if node.kind == "seq" else "keys"
-            if not test(n, p[name]):
-                fail(f"expected {word} {p[name]} {noun}, found {n}", name)
+            if not test(n, want):
+                fail(f"expected {word} {want} {noun}, found {n}", tag)
         if _given(p, "type") and not _matches_type(node, p["type"]):
             fail(f"expected type {p['type']}, {_found(node)}", "type")
         if _given(p, "sum"):

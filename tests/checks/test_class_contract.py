@@ -363,7 +363,7 @@ def test_bases_attributes_and_functions():
                      "attributes": ["name", "tags", "label", "timeout"]}, files)
     assert res.status is Status.PASS, messages(res)
     bad = run(KIND, {"class": "C", "bases": ["Protocol"], "attributes": ["retries"],
-                     "functions": ["helper", "reset"]}, files)
+                     "module_functions": ["helper", "reset"]}, files)
     assert bad.status is Status.FAIL
     got = messages(bad)
     assert any("does not subclass `Protocol` (bases: Base)" in m for m in got)
@@ -402,7 +402,7 @@ def test_empty_scope_fails_and_parse_error_makes_missing_class_unknown():
 
 
 @pytest.mark.parametrize("params, error", [
-    ({"methods": ["a"], "functions": ["f"]}, "methods: need `class`"),
+    ({"methods": ["a"], "module_functions": ["f"]}, "methods: need `class`"),
     ({"class": "C"}, "give at least one assertion"),
     ({}, "nothing to check"),
     ({"class": "C", "methods": ["not-an-identifier"]}, "is not an identifier"),
@@ -417,9 +417,9 @@ def test_patterns_cover_classes_and_functions():
     from checkkit import rule_of
     from obs_lint.checks.class_contract import ClassContract
 
-    rule = rule_of(KIND, {"class": "C", "methods": ["a"], "functions": ["helper"]})
+    rule = rule_of(KIND, {"class": "C", "methods": ["a"], "module_functions": ["helper"]})
     assert ClassContract(rule).patterns() == ("C", "class", "helper")
-    only_funcs = rule_of(KIND, {"functions": ["helper"], "accessor": "get_c"})
+    only_funcs = rule_of(KIND, {"module_functions": ["helper"], "accessor": "get_c"})
     assert ClassContract(only_funcs).patterns() == ("get_c", "helper")
 
 

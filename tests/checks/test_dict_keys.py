@@ -105,7 +105,7 @@ def test_no_matching_call_fails_unless_min_calls_is_zero():
     res = run(KIND, HP, {"pkg/__init__.py": src}, hint="pkg")
     assert res.status is Status.FAIL
     assert "0 call(s) to `*.log_params` in pkg, at least 1 required" in messages(res)[0]
-    assert run(KIND, {**HP, "min_calls": 0}, {"pkg/__init__.py": src}).status is Status.PASS
+    assert run(KIND, {**HP, "min": 0}, {"pkg/__init__.py": src}).status is Status.PASS
 
 
 def test_key_arg_single_key_calls():

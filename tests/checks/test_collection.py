@@ -34,14 +34,14 @@ def get_dataset():
 
 
 def test_function_return_through_a_name_with_positional_and_keyword_fields():
-    res = run(KIND, {"name": "get_dataset", "min_items": 4, "key": "brand", "min_distinct": 3},
+    res = run(KIND, {"name": "get_dataset", "min": 4, "key": "brand", "min_distinct": 3},
               {"d.py": DATASET})
     assert res.status is Status.PASS, messages(res)
     assert res.evidence[0].span.line == 11
 
 
 def test_too_few_items_and_too_few_distinct_values_say_expected_and_found():
-    res = run(KIND, {"name": "get_dataset", "min_items": 10, "key": "brand", "min_distinct": 4},
+    res = run(KIND, {"name": "get_dataset", "min": 10, "key": "brand", "min_distinct": 4},
               {"d.py": DATASET})
     assert res.status is Status.FAIL
     got = " | ".join(messages(res))
@@ -68,9 +68,9 @@ def test_positional_fields_need_a_class_in_the_same_file():
 ])
 def test_literal_forms_count(src, n):
     name = "C.X" if src.startswith("class") else "X"
-    assert run(KIND, {"name": name, "min_items": n, "max_items": n},
+    assert run(KIND, {"name": name, "min": n, "max": n},
                {"d.py": src}).status is Status.PASS
-    over = run(KIND, {"name": name, "max_items": n - 1}, {"d.py": src})
+    over = run(KIND, {"name": name, "max": n - 1}, {"d.py": src})
     assert over.status is Status.FAIL
     assert f"has {n} item(s), at most {n - 1} allowed" in messages(over)[0]
 
@@ -82,43 +82,43 @@ def test_literal_forms_count(src, n):
     ("X = [1]\n\ndef f():\n    X.append(2)\n", "`X.append(...)` at line 4"),
 ])
 def test_lower_bounds_are_unknown_when_too_few_and_pass_when_enough(src, reason):
-    res = run(KIND, {"name": "X", "min_items": 5}, {"d.py": src})
+    res = run(KIND, {"name": "X", "min": 5}, {"d.py": src})
     assert res.status is Status.UNKNOWN
     assert res.findings[0].severity is Severity.INFO
     assert reason in messages(res)[0] and "lower bound" in messages(res)[0]
-    assert run(KIND, {"name": "X", "min_items": 1}, {"d.py": src}).status is Status.PASS
+    assert run(KIND, {"name": "X", "min": 1}, {"d.py": src}).status is Status.PASS
 
 
 def test_comprehension_and_computed_values_are_unknown():
     for src in ("X = [i for i in range(10)]\n", "X = load()\n", "X = A + B\n"):
-        res = run(KIND, {"name": "X", "min_items": 1}, {"d.py": src})
+        res = run(KIND, {"name": "X", "min": 1}, {"d.py": src})
         assert res.status is Status.UNKNOWN, src
         assert "is not statically known" in messages(res)[0]
 
 
 def test_every_return_must_pass():
     src = "def f(x):\n    if x:\n        return []\n    return [1, 2]\n"
-    res = run(KIND, {"name": "f", "min_items": 2}, {"d.py": src})
+    res = run(KIND, {"name": "f", "min": 2}, {"d.py": src})
     assert res.status is Status.FAIL
     assert "has 0 known item(s)" in messages(res)[0]
 
 
 def test_undefined_local_and_empty_scope():
     src = "def make():\n    DATA = [1, 2, 3]\n    return DATA\n"
-    res = run(KIND, {"name": "DATA", "min_items": 1}, {"pkg/d.py": src}, hint="pkg")
+    res = run(KIND, {"name": "DATA", "min": 1}, {"pkg/d.py": src}, hint="pkg")
     assert res.status is Status.FAIL
     assert "`DATA` is not defined in pkg" in messages(res)[0]
-    assert run(KIND, {"name": "DATA", "min_items": 1}, {}).status is Status.FAIL
-    broken = run(KIND, {"name": "DATA", "min_items": 1}, {"a.py": "DATA = [\n"})
+    assert run(KIND, {"name": "DATA", "min": 1}, {}).status is Status.FAIL
+    broken = run(KIND, {"name": "DATA", "min": 1}, {"a.py": "DATA = [\n"})
     assert broken.status is Status.UNKNOWN
 
 
 @pytest.mark.parametrize("params, error", [
-    ({"name": "X"}, "give at least one of min_items, max_items, min_distinct"),
+    ({"name": "X"}, "give at least one of min, max, min_distinct"),
     ({"name": "X", "min_distinct": 2}, "min_distinct: needs `key`"),
-    ({"name": "X", "min_items": -1}, "must be 0 or more"),
-    ({"name": "X", "min_items": 3, "max_items": 2}, "greater than max_items"),
-    ({"name": "a-b", "min_items": 1}, "is not a (dotted) identifier"),
+    ({"name": "X", "min": -1}, "must be 0 or more"),
+    ({"name": "X", "min": 3, "max": 2}, "greater than max"),
+    ({"name": "a-b", "min": 1}, "is not a (dotted) identifier"),
 ])
 def test_invalid_parameters(params, error):
     assert error in pack_error(KIND, params)

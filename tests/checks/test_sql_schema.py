@@ -15,7 +15,7 @@ from obs_lint.facts.sql import extract
 from checkkit import evaluate_kind, file_facts, finding_rows, kind_params
 from obs_lint.types import FileKind, Location, Status
 
-ROOT = Path(__file__).resolve().parent.parent / "fixtures" / "checks" / "sql-schema"
+ROOT = Path(__file__).resolve().parents[2] / "fixtures" / "checks" / "sql-schema"
 MLOPS = "database/ml/mlops_tables.sql"
 SELF = "database/ml/022_self_improvement_tables.sql"
 ML = ["database/ml/*.sql"]

@@ -87,7 +87,7 @@ def test_values_not_statically_known_are_unknown(name, why):
 
 
 def test_finding_points_at_the_dict_key_line():
-    res = run(KIND, {"names": ["THRESHOLDS.nested.recall"], "min": 0.75}, {"m.py": SRC})
+    res = run(KIND, {"names": ["THRESHOLDS.nested.recall"], "at_least": 0.75}, {"m.py": SRC})
     assert lines(res) == [("m.py", 10)]
     assert "is 0.7, expected >= 0.75" in messages(res)[0]
 
@@ -110,9 +110,9 @@ def test_glob_skips_containers_and_checks_every_match():
 @pytest.mark.parametrize("value, params, ok", [
     (0.8, {"equals": 0.8000000001, "tolerance": 1e-6}, True),
     (0.8, {"equals": 0.81}, False),
-    (5, {"min": 5, "max": 5}, True),
-    (5, {"min": 6}, False),
-    ("'30s'", {"min": 1}, False),  # not a number
+    (5, {"at_least": 5, "at_most": 5}, True),
+    (5, {"at_least": 6}, False),
+    ("'30s'", {"at_least": 1}, False),  # not a number
     (True, {"equals": 1}, False),  # a bool never equals an int
     (1, {"equals": True}, False),
     ("'staging'", {"one_of": ["dev", "staging"]}, True),
@@ -144,9 +144,9 @@ def test_unknown_and_empty_scope():
 
 
 @pytest.mark.parametrize("params, error", [
-    ({"names": ["X"]}, "give at least one of equals, min, max, one_of"),
+    ({"names": ["X"]}, "give at least one of equals, at_least, at_most, one_of"),
     ({"names": ["X."], "equals": 1}, "empty component"),
-    ({"names": ["X"], "min": 2, "max": 1}, "min (2) is greater than max (1)"),
+    ({"names": ["X"], "at_least": 2, "at_most": 1}, "at_least (2) is greater than at_most (1)"),
     ({"names": ["X"], "equals": {"a": 1}}, "must be str or int or float or bool or list"),
     ({"names": [], "equals": 1}, "must list at least one dotted path"),
 ])

@@ -15,7 +15,7 @@ from obs_lint.facts.yaml_doc import extract
 from checkkit import evaluate_kind, file_facts, finding_rows, kind_params
 from obs_lint.types import FileKind, Location, Rule, Severity, Span, Status
 
-ROOT = Path(__file__).resolve().parent.parent / "fixtures" / "checks" / "yaml"
+ROOT = Path(__file__).resolve().parents[2] / "fixtures" / "checks" / "yaml"
 MLFLOW = "config/mlflow/mlflow.yaml"
 OBS = "config/observability.yaml"
 SELF = "config/self_improvement.yaml"
@@ -148,16 +148,16 @@ def test_matches():
 
 
 def test_min_max():
-    assert run(file=OBS, key="sampling.default_rate", min=0, max=1).status is Status.PASS
-    assert run(file=OBS, key="batching.max_batch_size", min=100).status is Status.PASS
-    assert run(file=OBS, key="batching.max_batch_size", max=100).status is Status.PASS
-    res = run(file=OBS, key="batching.max_batch_size", min=1, max=50)
+    assert run(file=OBS, key="sampling.default_rate", at_least=0, at_most=1).status is Status.PASS
+    assert run(file=OBS, key="batching.max_batch_size", at_least=100).status is Status.PASS
+    assert run(file=OBS, key="batching.max_batch_size", at_most=100).status is Status.PASS
+    res = run(file=OBS, key="batching.max_batch_size", at_least=1, at_most=50)
     assert findings(res) == [(OBS, 16, "error", "R: batching.max_batch_size: expected between 1 "
                               "and 50, found 100")]
-    res = run(file=WRONG, key="circuit_breaker.reset_timeout", min=1)
+    res = run(file=WRONG, key="circuit_breaker.reset_timeout", at_least=1)
     assert findings(res) == [(WRONG, 7, "error", "R: circuit_breaker.reset_timeout: expected a "
                               "number >= 1, found str '30s'")]
-    res = run(file=OBS, key="opik.enabled", max=5)
+    res = run(file=OBS, key="opik.enabled", at_most=5)
     assert findings(res)[0][3] == "R: opik.enabled: expected a number <= 5, found bool true"
 
 
@@ -188,16 +188,16 @@ def test_contains_mapping_keys():
 
 
 def test_counts():
-    assert run(file=MLFLOW, key="registry.stages", count=4).status is Status.PASS
-    assert run(file=MLFLOW, key="registry.stages", min_count=2, max_count=4).status is Status.PASS
-    assert run(file=SELF, key="rubric.criteria", count=5).status is Status.PASS
-    res = run(file=WRONG, key="registry.stages", count=4)
+    assert run(file=MLFLOW, key="registry.stages", min=4, max=4).status is Status.PASS
+    assert run(file=MLFLOW, key="registry.stages", min=2, max=4).status is Status.PASS
+    assert run(file=SELF, key="rubric.criteria", min=5, max=5).status is Status.PASS
+    res = run(file=WRONG, key="registry.stages", min=4, max=4)
     assert findings(res) == [(WRONG, 9, "error", "R: registry.stages: expected exactly 4 items, "
                               "found 2")]
-    res = run(file=MLFLOW, key="registry.transitions", max_count=2)
+    res = run(file=MLFLOW, key="registry.transitions", max=2)
     assert findings(res) == [(MLFLOW, 29, "error", "R: registry.transitions: expected at most 2 "
                               "keys, found 3")]
-    res = run(file=MLFLOW, key="tracking.uri", min_count=1)
+    res = run(file=MLFLOW, key="tracking.uri", min=1)
     assert findings(res)[0][3].startswith("R: tracking.uri: expected a list with at least 1 items")
 
 
@@ -221,7 +221,7 @@ def test_type_bool_is_not_int():
 
 
 def test_sum_of_weights():
-    res = run(file=SELF, key="rubric.criteria", sum_field="weight", sum=1.0, count=5)
+    res = run(file=SELF, key="rubric.criteria", sum_field="weight", sum=1.0, min=5, max=5)
     assert res.status is Status.PASS
     res = run(file=SELF, key="rubric.criteria", sum_field="weight", sum=0.9)
     assert findings(res) == [(SELF, 2, "error", "R: rubric.criteria: weight of the 5 items sums "
@@ -242,7 +242,7 @@ def test_sum_reports_each_bad_item():
 
 
 def test_every_failing_assertion_is_its_own_finding():
-    res = run(file=WRONG, key="circuit_breaker.reset_timeout", equals=30, type="int", min=1)
+    res = run(file=WRONG, key="circuit_breaker.reset_timeout", equals=30, type="int", at_least=1)
     assert [m for *_, m in findings(res)] == [
         "R: circuit_breaker.reset_timeout: expected 30, found str '30s'",
         "R: circuit_breaker.reset_timeout: expected a number >= 1, found str '30s'",
@@ -300,7 +300,7 @@ def test_first_document_that_has_the_key_is_used():
     res = run(file=OBS, key="tiers.0.sample_rate", equals=1.0)
     assert res.status is Status.PASS
     assert res.evidence[0].span.line == 26
-    assert run(file=OBS, key="tiers", document=1, count=2).status is Status.PASS
+    assert run(file=OBS, key="tiers", document=1, min=2, max=2).status is Status.PASS
     res = run(file=OBS, key="tiers", document=0)
     assert findings(res)[0][3] == ("R: tiers not found: the top level has no key 'tiers' (its "
                                    "keys: 'opik', 'sampling', 'batching', 'circuit_breaker')")
@@ -329,10 +329,10 @@ def test_payload_of_another_kind_is_unknown():
     ({"file": "config/*.yaml"}, "file: 'config/*.yaml' must name one file (globs are not allowed)"),
     ({"matches": "("}, "matches: invalid regex '(': missing ), unterminated subpattern at "
                        "position 0"),
-    ({"min": 5, "max": 1}, "min (5) is greater than max (1)"),
-    ({"min": True}, "min: must be a number, got true"),
-    ({"count": -1}, "count: must be a non-negative integer, got -1"),
-    ({"min_count": 3, "max_count": 1}, "min_count is greater than max_count"),
+    ({"at_least": 5, "at_most": 1}, "at_least (5) is greater than at_most (1)"),
+    ({"at_least": True}, "at_least: must be a number, got true"),
+    ({"min": -1}, "min: must be a non-negative integer, got -1"),
+    ({"min": 3, "max": 1}, "min is greater than max"),
     ({"sum": 1.0}, "sum and sum_field must be given together"),
     ({"sum_field": "w"}, "sum and sum_field must be given together"),
     ({"tolerance": 0.1}, "tolerance only applies to sum"),
@@ -348,7 +348,7 @@ def test_validate_rejects(given, error):
 
 def test_validate_accepts_a_full_rule():
     params = _params(file=SELF, key=["rubric", "criteria"], sum_field="weight", sum=1.0,
-                     tolerance=0.001, count=5, type="list")
+                     tolerance=0.001, min=5, max=5, type="list")
     assert YamlCheck.validate(params) == []
 
 

@@ -129,3 +129,24 @@ def test_architecture_md_states_the_layers_of_the_contract():
     for contract in _config()["contracts"]:
         for ignored in contract.get("ignore_imports", []):
             assert f"`{ignored}`" in text
+
+
+def test_the_registry_reads_exactly_the_kinds_that_importing_every_module_finds():
+    """checks/__init__.py lists kinds from the modules' text (importing them all would cost a
+    third of a warm run's start-up); importing every module must find the same kinds, in the
+    same modules and classes."""
+    import importlib
+    import pkgutil
+
+    import obs_lint.checks as checks
+    from obs_lint.checks import REGISTRY, CheckKind, _discover
+
+    imported = {}
+    for info in pkgutil.iter_modules(checks.__path__):
+        module = importlib.import_module(f"obs_lint.checks.{info.name}")
+        for name, obj in vars(module).items():
+            if isinstance(obj, type) and issubclass(obj, CheckKind) and obj is not CheckKind \
+                    and obj.__module__ == module.__name__ and obj.kind:
+                imported[obj.kind] = (info.name, name)
+    assert _discover() == imported
+    assert len(imported) >= 18 and set(REGISTRY) == set(imported)

@@ -7,7 +7,7 @@ they only look at ``FileFacts`` handed to them in a ``RuleContext``.
 To add a check kind: write one module in ``analyzer/checks/`` with a ``CheckKind`` subclass
 (declare ``kind``, ``file_kinds``, ``Params`` (a parameter dataclass, ``checks/params.py``),
 ``summary``, ``example``, ``valid_examples`` and ``invalid_examples``; implement
-``evaluate`` and, for speed, ``patterns``), register it in ``analyzer/checks/__init__.py``, and
+``evaluate`` and, for speed, ``patterns``) — the registry finds it, nothing is registered — and
 add positive and negative fixtures under ``fixtures/checks/<kind>/``.
 """
 

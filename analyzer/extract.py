@@ -171,7 +171,8 @@ def extract_all(files: Sequence[SourceFile], plan: Plan, config: Config, *,
     pending: list[tuple[int, Prepared, str, str]] = []  # (index, file, cache key, needs)
     cache = FactCache(cache_dir(config.root, config.cache_dir) if use_cache else None)
     run = run_key(plan.digest, [p.digest for p in packs]) if cache.enabled else ""
-    index = StatIndex(cache, run, f"{plan.prefilter}\x00{config.byte_budgets()}")
+    index = StatIndex(cache, run, f"{plan.prefilter}\x00{config.byte_budgets()}\x00"
+                                  f"{plan.patterns_key()}")
     coverage = plan.coverage(files)
     for i, src in enumerate(files):
         sig, seen = index.lookup(src)

@@ -82,7 +82,8 @@ def evaluate(plan: Plan, files: Sequence[SourceFile], facts: Sequence[FileFacts]
             project = ProjectView(index, frozenset(allowed)) if uses_project else None
             ctx = RuleContext(rule=active.rule, files=scoped, root=root,
                               scope_hint=active.hint, all_paths=all_paths,
-                              patterns=active.patterns, project=project)
+                              patterns=active.patterns, path_patterns=active.path_patterns,
+                              project=project)
             try:
                 result = active.check.evaluate(ctx)
             except Exception as exc:  # noqa: BLE001 - one broken rule must not stop the run

@@ -171,7 +171,8 @@ def extract_all(files: Sequence[SourceFile], plan: Plan, config: Config, *,
     pending: list[tuple[int, Prepared, str, str]] = []  # (index, file, cache key, needs)
     cache = FactCache(cache_dir(config.root, config.cache_dir) if use_cache else None)
     run = run_key(plan.digest, [p.digest for p in packs]) if cache.enabled else ""
-    index = StatIndex(cache, run, f"{plan.prefilter}\x00{config.byte_budgets()}")
+    index = StatIndex(cache, run, f"{plan.prefilter}\x00{config.byte_budgets()}\x00"
+                                  f"{plan.patterns_key()}")
     coverage = plan.coverage(files)
     for i, src in enumerate(files):
         sig, seen = index.lookup(src)
@@ -299,58 +300,97 @@ class OnDemand:
 
 
 def extract_on_demand(files: Sequence[SourceFile], plan: Plan, config: Config, *,
-                      packs: Sequence[Pack] = (), use_cache: bool = True) -> OnDemand:
+                      packs: Sequence[Pack] = (), use_cache: bool = True,
+                      jobs: int | None = None) -> OnDemand:
     """A loader for the evaluation stage: the full facts of project files a rule asks for
     while resolving a name (``checks.resolve.ProjectView.wanted``) — a base class or an
     imported module that the prefilter had no reason to parse.
 
     Files are read, prepared and extracted exactly as ``extract_all`` does for a file some rule
-    reacts to (every fact, the content-addressed cache shared with normal runs), one at a time
-    in this process with the per-file time budget. What the rule consulted is recorded with
-    its cached result (``memo``), so a warm run does not load anything."""
+    reacts to (every fact, the content-addressed cache shared with normal runs), with the
+    per-file time budget. One request's uncached files are extracted the way ``extract_all``
+    would: in ``jobs`` worker processes (None: ``config.jobs``; 0: one per core) when there are
+    several and enough text to pay for the pool (a text search can ask for a hundred callers at
+    once), else in this process (big files in a worker, ``ISOLATE_CHARS``); the facts are the
+    same either way. What the rule consulted is recorded with its cached result (``memo``), so
+    a warm run does not load anything."""
     by_path = {f.path: f for f in files}
     cache = FactCache(cache_dir(config.root, config.cache_dir) if use_cache else None)
     run = run_key(plan.digest, [p.digest for p in packs]) if cache.enabled else ""
     coverage = plan.coverage(files)
     budget = float(config.max_file_seconds or 0)
+    n_jobs = jobs if jobs is not None else config.jobs
+    n_jobs = n_jobs if n_jobs and n_jobs > 0 else default_jobs()
     done: dict[str, FileFacts] = {}
 
+    def prepared(src: SourceFile) -> "tuple[FileFacts | None, Prepared | None, str]":
+        """(facts known without extracting, or the prepared file to extract and its key)"""
+        prep = prepare_file(src, None, max_bytes=config.byte_budget(src.kind),
+                            reach=coverage.reach_for(src))
+        if isinstance(prep, FileFacts):
+            return prep, None, ""
+        key = _entry_key(run, src, "", prep.digest) if cache.enabled else ""
+        body = cache.get(key) if cache.enabled else None
+        if body is not None:
+            try:
+                payload, problems = decode(body)
+                return _finish(prep, payload, problems, coverage), None, key
+            except DecodeError:
+                cache.rejected += 1
+        return None, prep, key
+
+    def extract_here(prep: Prepared, key: str) -> FileFacts:
+        task = Task(0, prep.src.path, prep.src.kind.value, prep.text, "")
+        result = _isolated(task, budget) if len(prep.text) > ISOLATE_CHARS \
+            else run_with_budget(_extract_objects, task, budget)
+        if result.status != OK:
+            return _problem_result(prep, result, coverage)
+        payload, problems = result.body  # type: ignore[misc]
+        if cache.enabled:
+            payload, problems = _through_cache(payload, problems, cache, key)
+        return _finish(prep, payload, problems, coverage)
+
+    def extract_pooled(misses: "list[tuple[str, Prepared, str]]") -> None:
+        tasks = [Task(i, prep.src.path, prep.src.kind.value, prep.text, "")
+                 for i, (_, prep, _) in enumerate(misses)]
+        results = run_pool(tasks, extract_encoded, n_jobs, budget)
+        for i, (path, prep, key) in enumerate(misses):
+            result = results[i]
+            if result.status != OK:
+                done[path] = _problem_result(prep, result, coverage)
+                continue
+            assert isinstance(result.body, bytes)
+            try:
+                payload, problems = decode(result.body)
+            except DecodeError:  # not decodable here: extract it again in this process
+                done[path] = extract_here(prep, key)
+                continue
+            if cache.enabled:
+                cache.put(key, result.body)
+            done[path] = _finish(prep, payload, problems, coverage)
+
     def load(paths: Sequence[str]) -> list[FileFacts]:
+        misses: list[tuple[str, Prepared, str]] = []
+        for path in paths:
+            src = by_path.get(path)
+            if path in done or src is None or src.kind is not FileKind.PYTHON \
+                    or any(m[0] == path for m in misses):
+                continue
+            known, prep, key = prepared(src)
+            if known is not None:
+                done[path] = known
+            elif prep is not None:
+                misses.append((path, prep, key))
+        work = sum(len(prep.text) for _, prep, _ in misses)
+        if n_jobs > 1 and len(misses) > 1 and work >= POOL_MIN_CHARS:
+            extract_pooled(misses)
+        else:
+            for path, prep, key in misses:
+                done[path] = extract_here(prep, key)
         out = []
         for path in paths:
             if path in done:
                 out.append(done[path])
-                continue
-            src = by_path.get(path)
-            if src is None or src.kind is not FileKind.PYTHON:
-                continue
-            prep = prepare_file(src, None, max_bytes=config.byte_budget(src.kind),
-                                reach=coverage.reach_for(src))
-            if isinstance(prep, FileFacts):
-                facts = prep
-            else:
-                key = _entry_key(run, src, "", prep.digest) if cache.enabled else ""
-                body = cache.get(key) if cache.enabled else None
-                facts = None
-                if body is not None:
-                    try:
-                        payload, problems = decode(body)
-                        facts = _finish(prep, payload, problems, coverage)
-                    except DecodeError:
-                        cache.rejected += 1
-                if facts is None:
-                    task = Task(0, src.path, src.kind.value, prep.text, "")
-                    result = _isolated(task, budget) if len(prep.text) > ISOLATE_CHARS \
-                        else run_with_budget(_extract_objects, task, budget)
-                    if result.status != OK:
-                        facts = _problem_result(prep, result, coverage)
-                    else:
-                        payload, problems = result.body  # type: ignore[misc]
-                        if cache.enabled:
-                            payload, problems = _through_cache(payload, problems, cache, key)
-                        facts = _finish(prep, payload, problems, coverage)
-            done[path] = facts
-            out.append(facts)
         return out
 
     texts: dict[str, str] = {}

@@ -146,6 +146,8 @@ class RulePlan:
     reach: tuple[str, ...]
     facts: frozenset[str] | None
     uses_project: bool
+    # ``CheckKind.path_patterns``: (path prefix, patterns that count only in files under it)
+    path_patterns: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 def rule_plan(rule: Rule) -> RulePlan:
@@ -155,7 +157,9 @@ def rule_plan(rule: Rule) -> RulePlan:
     return RulePlan(file_kinds=frozenset(kind.file_kinds), patterns=check.patterns(),
                     reach=tuple(check.reach()),
                     facts=frozenset(facts) if facts is not None else None,
-                    uses_project=bool(check.uses_project))
+                    uses_project=bool(check.uses_project),
+                    path_patterns=tuple((str(prefix), tuple(more))
+                                        for prefix, more in check.path_patterns()))
 
 
 @dataclass(frozen=True)
@@ -166,6 +170,8 @@ class ActiveRule:
     file_kinds: frozenset[FileKind]
     patterns: tuple[str, ...] | None
     hint: str
+    # patterns that count only in files under a path prefix (``CheckKind.path_patterns``)
+    path_patterns: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # names the rule resolves beyond its scope (``CheckKind.reach``): parsed files whose text
     # holds one of them are consulted too (``FileFacts.marks``)
     reach: tuple[str, ...] = ()
@@ -200,6 +206,13 @@ class Plan:
 
     _coverage: list[tuple[Sequence[SourceFile], "Coverage"]] = field(
         default_factory=list, compare=False, repr=False)
+
+    def patterns_key(self) -> str:
+        """A digest of what the prefilter asks of a file's text (every rule's patterns, their
+        path-scoped ones, the reach names): a file's recorded "nothing wants it" verdict
+        (``statindex``) holds only under the same questions."""
+        blob = repr([(r.patterns, r.path_patterns) for r in self.rules] + [self.reach])
+        return hashlib.blake2b(blob.encode(), digest_size=8).hexdigest()
 
     def coverage(self, files: Sequence[SourceFile]) -> "Coverage":
         """Which rules cover which of ``files``, computed once per run (the prefilter and the
@@ -261,9 +274,14 @@ class Coverage:
         return self.files_of[id(rule)]
 
     def rule_patterns(self, src: SourceFile) -> frozenset[str]:
-        """Every text pattern of the rules covering ``src`` (a rule without any adds none)."""
-        return frozenset(p for r in self.rules_of.get(src.path, ()) if r.patterns
-                         for p in r.patterns)
+        """Every text pattern of the rules covering ``src`` (a rule without any adds none),
+        with the path-scoped ones (``ActiveRule.path_patterns``) whose prefix ``src`` is under."""
+        out = {p for r in self.rules_of.get(src.path, ()) if r.patterns for p in r.patterns}
+        for r in self.rules_of.get(src.path, ()):
+            for prefix, more in r.path_patterns:
+                if src.path.startswith(prefix):
+                    out.update(more)
+        return frozenset(out)
 
     def reach_for(self, src: SourceFile) -> tuple[str, ...]:
         """The reach patterns to look for in ``src``'s text (``FileFacts.marks``)."""
@@ -335,6 +353,7 @@ def build_plan(packs: tuple[Pack, ...], select: tuple[str, ...] = (),
             include=gitignore_spec(rule.where.include),
             exclude=gitignore_spec(rule.where.exclude),
             file_kinds=info.file_kinds, patterns=info.patterns,
+            path_patterns=info.path_patterns if info.patterns is not None else (),
             hint=scope_hint(rule.where.include), reach=info.reach, facts=info.facts,
             uses_project=info.uses_project,
             _inc=path_matcher(rule.where.include), _exc=path_matcher(rule.where.exclude),

@@ -75,6 +75,8 @@ class RuleContext:
     all_paths: frozenset[str] = field(default_factory=frozenset)
     # the rule's text patterns (``CheckKind.patterns``; None: it may react to any text)
     patterns: tuple[str, ...] | None = None
+    # patterns that count only in files under a path prefix (``CheckKind.path_patterns``)
+    path_patterns: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # the project beyond the scope (``CheckKind.reach``): every parsed file's facts, of which
     # the rule may consult its scope and the files marked with one of its reach patterns
     project: "ProjectView | None" = None
@@ -100,7 +102,9 @@ class RuleContext:
         some other rule had the file parsed, or on ``--no-prefilter``."""
         pats = self.patterns
         return [f for f in self.files if f.problems and (
-            pats is None or f.hits is None or any(p in f.hits for p in pats))]
+            pats is None or f.hits is None or any(p in f.hits for p in pats)
+            or any(f.path.startswith(prefix) and any(p in f.hits for p in more)
+                   for prefix, more in self.path_patterns))]
 
     def anchor_path(self) -> str:
         """Where a project-level finding ("nothing in scope calls X") is reported.
@@ -164,6 +168,13 @@ class CheckKind:
         in its text. ``None`` means "every file in scope must be parsed" (the safe default).
         """
         return None
+
+    def path_patterns(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """More text patterns that count only in files whose path (relative to the project
+        root) starts with a prefix: ``(("mlflow/", ("from",)),)`` = a file under ``mlflow/``
+        holding ``from`` can make the rule react too. Only meaningful beside a tuple of
+        ``patterns`` (None already parses every file in scope)."""
+        return ()
 
     def reach(self) -> tuple[str, ...]:
         """Names this rule resolves *outside* its scope: a class required in module M that M

@@ -110,10 +110,19 @@ class ForbidImport(CheckKind):
 
     def patterns(self) -> tuple[str, ...]:
         # An import of `m.x` cannot occur in text that lacks the top-level name `m`, unless it is
-        # relative (`from ..facts import sql` names neither `m` nor anything else of it, and
-        # `from . import x` inside `m` names nothing at all): every relative import statement
-        # holds the keyword `from`.
-        return tuple(sorted({m.split(".")[0] for m in self.p["modules"]} | {"from"}))
+        # relative. A literal relative dynamic import (`import_module(".x", pkg)`) is undecidable
+        # when its last name is a part of a forbidden module: the text holds that part.
+        return tuple(sorted({part for m in self.p["modules"] for part in m.split(".")}))
+
+    def path_patterns(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        # A relative `from` import (`from ..facts import sql`, `from . import x`, every one holds
+        # the keyword `from`) names no module: it resolves against the importing file's folders
+        # (``relative_bases``), so what it names starts with the file's top folder (in a `src/`
+        # layout also with the folder below `src/`). It can name a forbidden module `m.x` only
+        # in a file under `m/` (or `src/m/`); elsewhere the text `from` proves nothing.
+        tops = sorted({m.split(".")[0] for m in self.p["modules"]})
+        return tuple((prefix, ("from",)) for top in tops
+                     for prefix in (f"{top}/", f"src/{top}/"))
 
     def _offending(self, imp: ImportFact, path: str = "", src_layout: bool = False
                    ) -> tuple[list[str], str]:

@@ -113,11 +113,15 @@ def test_a_relative_dynamic_import_naming_the_module_is_undecidable():
 
 
 def test_every_relative_import_survives_the_prefilter():
-    # `from . import sql` holds no part of `pkg.facts.sql` but the keyword `from`.
+    # `from . import x` holds no part of `pkg.facts.sql` but the keyword `from`, which counts
+    # in files under `pkg/` (or `src/pkg/`): only there can a relative import name `pkg.…`
     kind = ForbidImport(rule_of("forbid-import", PARSER))
     pats = kind.patterns()
-    for text in ("from . import sql\n", "from .sql import x\n", "from ..facts import sql\n"):
-        assert any(p in text for p in pats)
+    scoped = dict(kind.path_patterns())
+    assert set(scoped) == {"pkg/", "src/pkg/"}
+    for text in ("from . import x\n", "from .x import y\n", "from ..other import z\n"):
+        assert not any(p in text for p in pats)
+        assert all(any(p in text for p in more) for more in scoped.values())
 
 
 def test_modules_must_be_dotted_names():

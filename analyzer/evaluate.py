@@ -35,7 +35,7 @@ def problem_findings(facts: Sequence[FileFacts], plan: Plan) -> list[Finding]:
     out = []
     for f in facts:
         for p in f.problems:
-            rule = BY_NAME.get(p.code, INTERNAL_ERROR)
+            rule = BY_NAME.get(p.rule, INTERNAL_ERROR)
             if rule.name not in enabled:
                 continue
             out.append(Finding(code=rule.code, name=rule.name, severity=rule.severity,

@@ -212,13 +212,13 @@ def read_schema(files: Sequence[FileFacts], outside: Iterable[str] = ()) -> Sche
         facts = f.payload if isinstance(f.payload, SqlFacts) else None
         opaque_spans = {o.span for o in facts.opaque} if facts is not None else set()
         for p in f.problems:
-            if p.code not in BLOCKING or p.span in opaque_spans:
+            if p.rule not in BLOCKING or p.span in opaque_spans:
                 continue  # a statement that did not parse: its words are known (below)
             schema.unreadable.append(Location(f.path, p.span))
             schema.reasons.append(
                 f"the statement at {f.path}:{p.span.line} did not parse: "
                 + p.message.removeprefix("SQL statement does not parse: ")
-                if p.code == "parse-error" else f"{f.path} could not be read: {p.message}")
+                if p.rule == "parse-error" else f"{f.path} could not be read: {p.message}")
             schema.words.append(None)
         if facts is not None:
             schema.add(f.path, facts)
@@ -233,7 +233,7 @@ def read_schema(files: Sequence[FileFacts], outside: Iterable[str] = ()) -> Sche
                     if o.reason.startswith("a ") else
                     f"the statement at {f.path}:{o.span.line}: {o.reason}")
                 schema.words.append(o.words)
-        elif not any(p.code in BLOCKING for p in f.problems):
+        elif not any(p.rule in BLOCKING for p in f.problems):
             schema.unreadable.append(Location(f.path, Span.file_start()))
             schema.reasons.append(f"{f.path} was not analysed")
             schema.words.append(None)

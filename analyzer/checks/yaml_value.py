@@ -370,7 +370,7 @@ check:
             msg = f"{path}: file not found (expected it to define {key})"
             return self.result(ctx, [ctx.finding(path, None, msg, f"{path}: file not found")])
         facts = ff.payload
-        blocking = [p for p in ff.problems if p.code in _BLOCKING]
+        blocking = [p for p in ff.problems if p.rule in _BLOCKING]
         if blocking and not (isinstance(facts, YamlFacts) and facts.documents):
             p = blocking[0]
             return self._unknown(ctx, path, p.span,

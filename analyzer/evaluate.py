@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Callable, Sequence
 
 from .builtin import BY_NAME, INTERNAL_ERROR
-from .checks.base import RuleContext
+from .checks.base import RuleContext, could_not_decide
 from .facts.model import IMPORTS_ONLY, FileFacts
 from .plan import Plan
 from .types import CheckResult, Finding, Location, SourceFile
@@ -95,7 +95,7 @@ def evaluate(plan: Plan, files: Sequence[SourceFile], facts: Sequence[FileFacts]
                                       location=Location(ctx.anchor_path()),
                                       fingerprint_source=msg))
                 result = CheckResult(rule=active.rule, status=check_status((), True),
-                                     note=f"could not decide: {msg} ({where})", crashed=True)
+                                     note=could_not_decide(f"{msg} ({where})"), crashed=True)
                 break
             if project is None or load is None or rounds >= MAX_ROUNDS:
                 break

@@ -71,7 +71,7 @@ import pathspec
 
 from ..types import CheckResult, Finding, Location, Severity, Span
 from .params import opt, params
-from .base import CheckKind, RuleContext
+from .base import CheckKind, RuleContext, could_not_decide
 from .graph_inputs import GraphCalls, Inputs, InputSearch
 from .graph_read import Graph, build_graphs
 from .pyindex import empty_scope
@@ -281,9 +281,8 @@ class StateFlow(CheckKind):
         broken = ctx.undecidable()
         if not graphs:
             if broken:
-                return self.result(ctx, [], unknown=True, note=(
-                    f"could not decide: no graph found and {broken[0].path} could not be "
-                    "analysed"))
+                return self.undecided_result(
+                    ctx, f"no graph found and {broken[0].path} could not be analysed")
             where = ctx.scope_hint or ctx.anchor_path()
             which = f" by {', '.join(self.p['graph'])}" if self.p.get("graph") else ""
             return self.result(ctx, [ctx.finding(
@@ -310,7 +309,7 @@ class StateFlow(CheckKind):
         if broken:
             notes.insert(0, f"{broken[0].path} could not be analysed")
         return self.result(ctx, findings, evidence, note="; ".join(notes)[:2000],
-                           unknown=undecided)
+                           undecided=undecided)
 
     def _generic_readers(self, an: Analyzer, graphs: list[Graph]) -> frozenset[tuple[str, str]]:
         """Functions whose reads occur in ``shared_reader_graphs`` graphs or more: a generic
@@ -454,7 +453,7 @@ class StateFlow(CheckKind):
             what = (f"state key `{key}`, read by {who} at {at(rd.path, rd.span, base)}, is"
                     if len(reads) == 1 else
                     f"{len(reads)} state keys read in `{gname}` that no node writes are")
-            msg = f"could not decide whether {what} ever set: {why}"
+            msg = could_not_decide(f"whether {what} ever set", why)
             if len(reads) > 1:
                 msg += f"; the keys: {listed}{more}"
             findings.append(ctx.finding(rd.path, rd.span, msg, severity=Severity.INFO,

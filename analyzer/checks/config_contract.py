@@ -37,10 +37,9 @@ import fnmatch
 from dataclasses import dataclass
 from typing import Any, ClassVar, Iterable, Literal, Mapping
 
-import pathspec
-
 from ..facts.model import FileFacts, PythonFacts
 from ..facts.yaml_model import YamlFacts, YNode
+from ..globs import path_matcher
 from ..types import CheckResult, FileKind, Finding, Location, Severity, Span
 from .params import opt, params
 from .base import CheckKind, RuleContext, could_not_decide
@@ -144,10 +143,10 @@ class ConfigContract(CheckKind):
         finder.run(py)  # type: ignore[arg-type]
         excluded = self.p.get("exclude_loaders")
         excluded = DEFAULT_EXCLUDE if excluded is None else excluded
-        skip = pathspec.GitIgnoreSpec.from_lines(list(excluded)) if excluded else None
+        skip = path_matcher(excluded) if excluded else None
         main = self.p.get("main_blocks") is True
         counted = [ld for ld in finder.loads
-                   if not (skip is not None and skip.match_file(ld.path))
+                   if not (skip is not None and skip(ld.path))
                    and (main or not ld.main)]
         not_counted = [ld for ld in finder.loads if ld not in counted]
         ev = _Eval(self, ctx, finder, counted, not_counted, view, len(py))

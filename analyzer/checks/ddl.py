@@ -25,10 +25,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
-import pathspec
-
 from ..facts.model import FileFacts
 from ..facts.sql_types import SqlColumn, SqlFacts, SqlIndex, SqlView
+from ..globs import path_matcher
 from ..types import Finding, Location, Span
 from .base import RuleContext
 
@@ -256,19 +255,19 @@ def select_files(ctx: RuleContext, patterns: Any, exclude: Sequence[str] = ()
     those ``exclude`` (globs) matches; FAIL findings for names that match nothing; and the
     matched paths that exist outside the rule's scope."""
     pats = [patterns] if isinstance(patterns, str) else list(patterns)
-    skip = pathspec.GitIgnoreSpec.from_lines(list(exclude)) if exclude else None
+    skip = path_matcher(exclude) if exclude else None
     chosen: dict[str, FileFacts] = {}
     findings: list[Finding] = []
     elsewhere: list[str] = []
     for pat in pats:
         pat = pat.strip()
         if GLOB & set(pat):
-            spec = pathspec.GitIgnoreSpec.from_lines([pat])
-            hits = [f for f in ctx.files if spec.match_file(f.path)
-                    and not (skip is not None and skip.match_file(f.path))]
+            match = path_matcher((pat,))  # project paths: the fast matcher equals pathspec
+            hits = [f for f in ctx.files if match(f.path)
+                    and not (skip is not None and skip(f.path))]
             if not hits:
-                other = sorted(p for p in ctx.all_paths if spec.match_file(p)
-                               and not (skip is not None and skip.match_file(p)))
+                other = sorted(p for p in ctx.all_paths if match(p)
+                               and not (skip is not None and skip(p)))
                 if other:
                     elsewhere.extend(other)
                 else:

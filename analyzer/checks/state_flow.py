@@ -63,12 +63,9 @@ none; a rule scoped to one package may name e.g. ``[state]``).
 from __future__ import annotations
 
 import fnmatch
-import functools
 from dataclasses import dataclass, field
-from typing import Callable
 
-import pathspec
-
+from ..globs import path_matcher
 from ..types import CheckResult, Finding, Location, Severity, Span
 from .params import opt, params
 from .base import CheckKind, RuleContext, could_not_decide
@@ -82,13 +79,6 @@ from .state_access import TYPED_DICTS, Analyzer, Read
 DEFAULT_IGNORE_CALLERS = ["tests/**", "**/tests/**", "**/test_*.py", "**/*_test.py",
                           "**/conftest.py"]
 
-
-@functools.lru_cache(maxsize=256)
-def _path_matcher(globs: tuple[str, ...]) -> Callable[[str], bool]:
-    """``match(relative_posix_path)`` with gitignore semantics (as the rule's ``where`` globs)."""
-    if not globs:
-        return lambda path: False
-    return pathspec.GitIgnoreSpec.from_lines(list(globs)).match_file
 
 @dataclass
 class Reader:
@@ -288,7 +278,8 @@ class StateFlow(CheckKind):
             return self.result(ctx, [ctx.finding(
                 ctx.anchor_path(), None, f"no graph is built{which} in {where} (no add_node "
                                          "calls)", source=f"nograph:{where}")])
-        ignore = _path_matcher(tuple(self.p.get("ignore_callers") or ()))
+        # matched against project paths, as the rule's own ``where`` globs (``globs.path_matcher``)
+        ignore = path_matcher(self.p.get("ignore_callers") or ())
         search = GraphCalls(an, {g.builder for g in every},
                             {g.builder: set(g.nodes) for g in every}).search(ignore)
         findings: list[Finding] = []

@@ -112,9 +112,6 @@ class Plan:
     # facts) wherever it is, since some rule may resolve a name defined or re-exported there
     reach: tuple[str, ...] = ()
 
-    _coverage: list[tuple[Sequence[SourceFile], "Coverage"]] = field(
-        default_factory=list, compare=False, repr=False)
-
     def patterns_key(self) -> str:
         """A digest of what the prefilter asks of a file's text (every rule's patterns, their
         path-scoped ones, the reach names): a file's recorded "nothing wants it" verdict
@@ -123,14 +120,11 @@ class Plan:
         return hashlib.blake2b(blob.encode(), digest_size=8).hexdigest()
 
     def coverage(self, files: Sequence[SourceFile]) -> "Coverage":
-        """Which rules cover which of ``files``, computed once per run (the prefilter and the
-        evaluation both ask, for ~60-170 rules x ~1,500 files)."""
-        for seen, cov in self._coverage:
-            if seen is files:
-                return cov
-        cov = Coverage.build(self, files)
-        self._coverage[:] = [(files, cov)]
-        return cov
+        """Which rules cover which of ``files``: a new value on each call (the plan keeps
+        nothing). It costs ~60-170 rules x ~1,500 files, so the run computes it once where it
+        starts (``api._pipeline``) and hands the value to extraction, the on-demand loader and
+        evaluation (their ``coverage`` argument; without one each computes its own)."""
+        return Coverage.build(self, files)
 
 
 @dataclass(frozen=True)

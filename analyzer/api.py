@@ -372,10 +372,13 @@ def _pipeline(config: Config, packs: tuple[Pack, ...], *, scan: Sequence[str] = 
     if named is not None and not force_exclude:
         files = _with_named(files, config.root, named)
     _require_files(files, config.root, named, report_paths or ())
+    coverage = plan.coverage(files)  # rule -> files: computed once, read by every stage below
     facts = extract_all(files, plan, config, packs=packs, use_cache=use_cache,
-                        progress=progress)
-    load = extract_on_demand(files, plan, config, packs=packs, use_cache=use_cache)
-    results, engine_errors = evaluate_cached(plan, files, facts, config, packs, use_cache, load)
+                        progress=progress, coverage=coverage)
+    load = extract_on_demand(files, plan, config, packs=packs, use_cache=use_cache,
+                             coverage=coverage)
+    results, engine_errors = evaluate_cached(plan, files, facts, config, packs, use_cache, load,
+                                             coverage)
     findings: list[Finding] = problem_findings(facts, plan) + engine_errors
     for r in results:
         findings.extend(r.findings)

@@ -22,7 +22,7 @@ import pathspec
 
 from .errors import UsageError
 from .fileio import ReadRefused, input_budget, read_regular
-from .globs import tolerant_spec
+from .globs import gitignore_spec, tolerant_spec
 from .types import FileKind, SourceFile
 
 KIND_BY_EXT = {
@@ -85,7 +85,7 @@ def inside_root(root: str, path: str) -> bool:
 def discover(root: str, paths: list[str], exclude: tuple[str, ...],
              respect_gitignore: bool = True) -> list[SourceFile]:
     """Return the files to check, sorted by relative path. Raises UsageError for a bad path."""
-    ign = _Ignores(root=root, exclude=pathspec.GitIgnoreSpec.from_lines(exclude),
+    ign = _Ignores(root=root, exclude=gitignore_spec(exclude),
                    respect_gitignore=respect_gitignore, git=[])
     ign.load_gitignore(root)
     found: dict[str, SourceFile] = {}

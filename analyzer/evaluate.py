@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Callable, Sequence
 
 from .builtin import BY_NAME, INTERNAL_ERROR
-from .checks.base import RuleContext
+from .checks.base import RuleContext, could_not_decide
 from .facts.model import IMPORTS_ONLY, FileFacts
-from .plan import Plan
+from .plan import Coverage, Plan
 from .types import CheckResult, Finding, Location, SourceFile
 from .verdict import check_status
 
@@ -35,7 +35,7 @@ def problem_findings(facts: Sequence[FileFacts], plan: Plan) -> list[Finding]:
     out = []
     for f in facts:
         for p in f.problems:
-            rule = BY_NAME.get(p.code, INTERNAL_ERROR)
+            rule = BY_NAME.get(p.rule, INTERNAL_ERROR)
             if rule.name not in enabled:
                 continue
             out.append(Finding(code=rule.code, name=rule.name, severity=rule.severity,
@@ -46,8 +46,8 @@ def problem_findings(facts: Sequence[FileFacts], plan: Plan) -> list[Finding]:
 
 def evaluate(plan: Plan, files: Sequence[SourceFile], facts: Sequence[FileFacts],
              root: str, load: Loader | None = None,
-             consulted: dict[int, tuple[str, ...]] | None = None
-             ) -> tuple[list[CheckResult], list[Finding]]:
+             consulted: dict[int, tuple[str, ...]] | None = None,
+             coverage: Coverage | None = None) -> tuple[list[CheckResult], list[Finding]]:
     """Run every active rule over the facts of the files it covers.
 
     A rule that resolves names across the project (``RuleContext.project``) may need a file
@@ -59,7 +59,8 @@ def evaluate(plan: Plan, files: Sequence[SourceFile], facts: Sequence[FileFacts]
     all_paths = frozenset(by_path)
     results: list[CheckResult] = []
     errors: list[Finding] = []
-    coverage = plan.coverage(files)  # rule -> files, computed once (the prefilter built it)
+    if coverage is None:  # the run's own (``api._pipeline``), or computed here
+        coverage = plan.coverage(files)
     index: ProjectIndex | None = None
     marked = [f for f in facts if f.marks and f.parsed and not f.skip_file]
     for active in plan.rules:
@@ -95,7 +96,7 @@ def evaluate(plan: Plan, files: Sequence[SourceFile], facts: Sequence[FileFacts]
                                       location=Location(ctx.anchor_path()),
                                       fingerprint_source=msg))
                 result = CheckResult(rule=active.rule, status=check_status((), True),
-                                     note=f"could not decide: {msg} ({where})", crashed=True)
+                                     note=could_not_decide(f"{msg} ({where})"), crashed=True)
                 break
             if project is None or load is None or rounds >= MAX_ROUNDS:
                 break

@@ -158,7 +158,8 @@ def _finish(prep: Prepared, payload: object, problems: tuple[Problem, ...],
 def extract_all(files: Sequence[SourceFile], plan: Plan, config: Config, *,
                 packs: Sequence[Pack] = (), use_cache: bool = True, jobs: int | None = None,
                 report: ExtractReport | None = None,
-                progress: Callable[[int, int], None] | None = None) -> list[FileFacts]:
+                progress: Callable[[int, int], None] | None = None,
+                coverage: Coverage | None = None) -> list[FileFacts]:
     """FileFacts for every discovered file, in the same order.
 
     ``jobs``: worker processes (None: ``config.jobs``; 0: one per core). ``use_cache=False``
@@ -173,7 +174,7 @@ def extract_all(files: Sequence[SourceFile], plan: Plan, config: Config, *,
     run = run_key(plan.digest, [p.digest for p in packs]) if cache.enabled else ""
     index = StatIndex(cache, run, f"{plan.prefilter}\x00{config.byte_budgets()}\x00"
                                   f"{plan.patterns_key()}")
-    coverage = plan.coverage(files)
+    coverage = coverage if coverage is not None else plan.coverage(files)
     for i, src in enumerate(files):
         sig, seen = index.lookup(src)
         if seen is not None:
@@ -301,7 +302,7 @@ class OnDemand:
 
 def extract_on_demand(files: Sequence[SourceFile], plan: Plan, config: Config, *,
                       packs: Sequence[Pack] = (), use_cache: bool = True,
-                      jobs: int | None = None) -> OnDemand:
+                      jobs: int | None = None, coverage: Coverage | None = None) -> OnDemand:
     """A loader for the evaluation stage: the full facts of project files a rule asks for
     while resolving a name (``checks.resolve.ProjectView.wanted``) — a base class or an
     imported module that the prefilter had no reason to parse.
@@ -317,7 +318,7 @@ def extract_on_demand(files: Sequence[SourceFile], plan: Plan, config: Config, *
     by_path = {f.path: f for f in files}
     cache = FactCache(cache_dir(config.root, config.cache_dir) if use_cache else None)
     run = run_key(plan.digest, [p.digest for p in packs]) if cache.enabled else ""
-    coverage = plan.coverage(files)
+    coverage = coverage if coverage is not None else plan.coverage(files)
     budget = float(config.max_file_seconds or 0)
     n_jobs = jobs if jobs is not None else config.jobs
     n_jobs = n_jobs if n_jobs and n_jobs > 0 else default_jobs()

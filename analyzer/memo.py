@@ -36,7 +36,7 @@ from .codec import DecodeError, decode_object, encode_object
 from .config import Config
 from .evaluate import SEARCH, SEARCHED, Loader, evaluate
 from .facts.model import FileFacts
-from .plan import Plan
+from .plan import Coverage, Plan
 from .types import CheckResult, Finding, Pack, SourceFile
 
 
@@ -45,7 +45,7 @@ def _engine() -> str:
 
 
 def rule_keys(plan: Plan, files: Sequence[SourceFile], facts: Sequence[FileFacts], root: str,
-              run: str) -> dict[int, str]:
+              run: str, coverage: Coverage | None = None) -> dict[int, str]:
     """id(ActiveRule) -> memo key (see the module docstring)."""
     by_path = {f.path: f for f in facts}
     base = hashlib.blake2b(digest_size=16)
@@ -58,7 +58,7 @@ def rule_keys(plan: Plan, files: Sequence[SourceFile], facts: Sequence[FileFacts
         per_file[f.path] = "\x00".join(
             (f.path, f.digest, "p" if f.parsed else "-", "s" if f.skip_file else "-",
              repr(f.problems))).encode("utf-8", "surrogateescape") + b"\x01"
-    coverage = plan.coverage(files)
+    coverage = coverage if coverage is not None else plan.coverage(files)
     marked = [f for f in facts if f.marks and f.parsed]
     keys = {}
     for active in plan.rules:
@@ -82,25 +82,27 @@ def rule_keys(plan: Plan, files: Sequence[SourceFile], facts: Sequence[FileFacts
 
 def evaluate_cached(plan: Plan, files: Sequence[SourceFile], facts: Sequence[FileFacts],
                     config: Config, packs: Sequence[Pack], use_cache: bool,
-                    load: Loader | None = None) -> tuple[list[CheckResult], list[Finding]]:
+                    load: Loader | None = None, coverage: Coverage | None = None
+                    ) -> tuple[list[CheckResult], list[Finding]]:
     """``evaluate`` through the project's cache (unless ``use_cache`` is False)."""
     if not use_cache:
-        return evaluate(plan, files, facts, config.root, load)
+        return evaluate(plan, files, facts, config.root, load, coverage=coverage)
     store = FactCache(cache_dir(config.root, config.cache_dir), RESULTS)
     run = run_key(plan.digest, [p.digest for p in packs])
-    return evaluate_memo(plan, files, facts, config.root, store, run, load)
+    return evaluate_memo(plan, files, facts, config.root, store, run, load, coverage)
 
 
 def evaluate_memo(plan: Plan, files: Sequence[SourceFile], facts: Sequence[FileFacts],
-                  root: str, cache: FactCache, run: str, load: Loader | None = None
-                  ) -> tuple[list[CheckResult], list[Finding]]:
+                  root: str, cache: FactCache, run: str, load: Loader | None = None,
+                  coverage: Coverage | None = None) -> tuple[list[CheckResult], list[Finding]]:
     """``evaluate``, reusing stored results of rules whose inputs are unchanged.
 
     An entry is ``(result, consulted)``: the files beyond its scope a rule read while resolving
     names (loaded on demand, ``evaluate.py``) with their content digests; the entry is reused
     only while each of them still has that digest (like a build system's discovered
     dependencies)."""
-    keys = rule_keys(plan, files, facts, root, run)
+    coverage = coverage if coverage is not None else plan.coverage(files)
+    keys = rule_keys(plan, files, facts, root, run, coverage)
     digests = {f.path: f.digest for f in facts}
     everything = hashlib.blake2b(digest_size=16)
     for f in facts:
@@ -161,7 +163,7 @@ def evaluate_memo(plan: Plan, files: Sequence[SourceFile], facts: Sequence[FileF
     consulted: dict[int, tuple[str, ...]] = {}
     if missing:
         computed, errors = evaluate(replace(plan, rules=missing), files, facts, root, load,
-                                    consulted)
+                                    consulted, coverage)
         fresh = {id(a): r for a, r in zip(missing, computed)}  # evaluate keeps the order
     results = []
     for active in plan.rules:

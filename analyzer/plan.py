@@ -11,10 +11,8 @@ absent construct.
 from __future__ import annotations
 
 import difflib
-import functools
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
 
@@ -25,6 +23,7 @@ from .checks import REGISTRY
 from .checks.base import CheckKind
 from .errors import UsageError
 from .facts.model import IMPORTS_ONLY
+from .globs import gitignore_spec, literal_prefixes, path_matcher
 from .types import FileKind, Pack, Rule, SourceFile
 
 _GLOB_CHARS = set("*?[")
@@ -41,97 +40,6 @@ def scope_hint(include: Iterable[str]) -> str:
             parts.append(part)
         return "/".join(parts)
     return ""
-
-
-_GROUP_RE = re.compile(r"\(\?P<[A-Za-z_][A-Za-z0-9_]*>")
-
-
-def gitignore_spec(lines: Iterable[str]) -> pathspec.GitIgnoreSpec:
-    """A compiled spec, shared by every rule with the same globs (170 rules use ~50 distinct
-    ones, and each spec was compiled three times per run)."""
-    return _cached_spec(tuple(lines))
-
-
-@functools.lru_cache(maxsize=1024)
-def _cached_spec(lines: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
-    return pathspec.GitIgnoreSpec.from_lines(list(lines))
-
-
-@functools.lru_cache(maxsize=1024)
-def _cached_matcher(lines: tuple[str, ...]) -> Callable[[str], bool]:
-    return _build_matcher(lines)
-
-
-def path_matcher(lines: Iterable[str]) -> Callable[[str], bool]:
-    """A fast ``match(relative_posix_path) -> bool`` with gitignore semantics (see
-    ``_build_matcher``); built once per distinct glob list."""
-    return _cached_matcher(tuple(lines))
-
-
-def _build_matcher(lines: tuple[str, ...]) -> Callable[[str], bool]:
-    """A fast ``match(relative_posix_path) -> bool`` with gitignore semantics.
-
-    ``pathspec`` tries each pattern in turn in Python (~4 us a pattern); with ~60 rules and
-    ~1,500 files that alone was a tenth of a warm run. Without negated patterns a gitignore spec
-    matches exactly when any of its patterns does, so the pattern regexes are joined into one
-    alternation (their named groups only matter for negation priorities and are made plain).
-    Specs with negations keep pathspec's own matcher.
-    """
-    spec = gitignore_spec(lines)
-    active = [p for p in spec.patterns if p.include is not None]
-    if not active:
-        return lambda path: False
-    regexes = [getattr(p, "regex", None) for p in active]
-    if all(p.include for p in active) and all(r is not None for r in regexes):
-        sources = [r.pattern for r in regexes]  # type: ignore[union-attr]
-        if any(src in (".", "^.") for src in sources):
-            return lambda path: bool(path)  # "**" or "*": everything
-        try:
-            joined = re.compile("|".join(f"(?:{_GROUP_RE.sub('(?:', src)})" for src in sources))
-        except re.error:  # pragma: no cover - a pattern form this rewrite does not know
-            return spec.match_file
-        match = joined.match
-        return lambda path: match(path) is not None
-    return spec.match_file
-
-
-_REGEX_META = set(".^$*+?{}[]|()\\")
-
-
-def literal_prefixes(lines: Iterable[str]) -> tuple[str, ...] | None:
-    """Literal path prefixes every match of an include spec starts with, or None if a pattern
-    can match anywhere (``*.py``, ``tests/``, ``**``) or is negated.
-
-    Read off the gitignore regexes (``src/agents/x/**`` -> ``^src/agents/x/``): a cheap
-    ``str.startswith`` lets most files skip most rules before any regex runs.
-    """
-    spec = gitignore_spec(lines)
-    active = [p for p in spec.patterns if p.include is not None]
-    if not active or not all(p.include for p in active):
-        return None
-    out = []
-    for p in active:
-        src = getattr(getattr(p, "regex", None), "pattern", None)
-        if not isinstance(src, str) or not src.startswith("^"):
-            return None
-        lit: list[str] = []
-        i = 1
-        while i < len(src):
-            c = src[i]
-            if c == "\\" and i + 1 < len(src) and not src[i + 1].isalnum():
-                lit.append(src[i + 1])
-                i += 2
-                continue
-            if c in _REGEX_META:
-                if c in "*+?{" and lit:
-                    lit.pop()  # a quantifier makes the previous character optional
-                break
-            lit.append(c)
-            i += 1
-        if not lit:
-            return None
-        out.append("".join(lit))
-    return tuple(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,9 +112,6 @@ class Plan:
     # facts) wherever it is, since some rule may resolve a name defined or re-exported there
     reach: tuple[str, ...] = ()
 
-    _coverage: list[tuple[Sequence[SourceFile], "Coverage"]] = field(
-        default_factory=list, compare=False, repr=False)
-
     def patterns_key(self) -> str:
         """A digest of what the prefilter asks of a file's text (every rule's patterns, their
         path-scoped ones, the reach names): a file's recorded "nothing wants it" verdict
@@ -215,14 +120,11 @@ class Plan:
         return hashlib.blake2b(blob.encode(), digest_size=8).hexdigest()
 
     def coverage(self, files: Sequence[SourceFile]) -> "Coverage":
-        """Which rules cover which of ``files``, computed once per run (the prefilter and the
-        evaluation both ask, for ~60-170 rules x ~1,500 files)."""
-        for seen, cov in self._coverage:
-            if seen is files:
-                return cov
-        cov = Coverage.build(self, files)
-        self._coverage[:] = [(files, cov)]
-        return cov
+        """Which rules cover which of ``files``: a new value on each call (the plan keeps
+        nothing). It costs ~60-170 rules x ~1,500 files, so the run computes it once where it
+        starts (``api._pipeline``) and hands the value to extraction, the on-demand loader and
+        evaluation (their ``coverage`` argument; without one each computes its own)."""
+        return Coverage.build(self, files)
 
 
 @dataclass(frozen=True)

@@ -23,12 +23,11 @@ import os
 from dataclasses import dataclass, replace
 from typing import Mapping, Sequence
 
-import pathspec
-
 from .builtin import PARSE_ERROR, READ_ERROR, SKIPPED
 from .checks import REGISTRY
 from .discover import kind_of, to_rel
 from .errors import UsageError
+from .globs import path_matcher
 from .types import Finding, Result, Rule, Span
 
 LineRanges = tuple[tuple[int, int], ...]  # inclusive (first, last) line numbers
@@ -51,17 +50,19 @@ class Selection:
 
 
 class _Scope:
-    """Does a rule's ``where`` (and its check kind's file kinds) cover a path?"""
+    """Does a rule's ``where`` (and its check kind's file kinds) cover a path? The same
+    matchers as the plan's scopes (``ActiveRule``, ``globs.path_matcher``), on the selection's
+    project-relative paths."""
 
     def __init__(self, rule: Rule) -> None:
-        self.include = pathspec.GitIgnoreSpec.from_lines(rule.where.include)
-        self.exclude = pathspec.GitIgnoreSpec.from_lines(rule.where.exclude)
+        self.include = path_matcher(rule.where.include)
+        self.exclude = path_matcher(rule.where.exclude)
         kind = REGISTRY.get(rule.check_kind)
         self.kinds = kind.file_kinds if kind is not None else frozenset()
 
     def covers(self, path: str) -> bool:
-        return (kind_of(path) in self.kinds and self.include.match_file(path)
-                and not self.exclude.match_file(path))
+        return (kind_of(path) in self.kinds and self.include(path)
+                and not self.exclude(path))
 
 
 def _under(path: str, selected: str) -> bool:

@@ -22,10 +22,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Iterable, Sequence
 
-import pathspec
-
 from .builtin import UNUSED_SUPPRESSION
 from .facts.model import FileFacts, Suppression
+from .globs import gitignore_spec
 from .types import CheckResult, Finding, Location, Rule, Span, Suppressed
 
 
@@ -43,7 +42,7 @@ def apply(findings: Sequence[Finding], results: Sequence[CheckResult],
     known = set()
     for r in rules:
         known.update((r.code, r.name))
-    pfi = [(pathspec.GitIgnoreSpec.from_lines([glob]), set(codes))
+    pfi = [(gitignore_spec([glob]), set(codes))
            for glob, codes in per_file_ignores]
     used: set[tuple[str, int]] = set()
     kept: list[Finding] = []

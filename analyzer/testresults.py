@@ -33,13 +33,13 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
 from xml.etree.ElementTree import ParseError
 
-import pathspec
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import parse as safe_parse
 
 from .checks.test_inventory import count_tests
 from .discover import discover
 from .errors import UsageError
+from .globs import gitignore_spec
 from .fileio import DEFAULT_MAX_BYTES, ReadRefused, input_budget, read_regular, refusal
 from .facts import extract_file
 from .types import Pack, PhaseResult, Result, SourceFile, TestCounts
@@ -218,7 +218,9 @@ def read_junit(patterns: Sequence[str], root: str, packs: Sequence[Pack] = (),
                max_bytes: int = DEFAULT_MAX_BYTES) -> list[TestCase]:
     """Read every JUnit file (``patterns`` may be globs) into de-duplicated test cases; each
     must be a regular file within ``fileio.input_budget(max_bytes)``."""
-    specs = [_spec(ph.tests) for p in packs for ph in p.phases if ph.tests]
+    # JUnit ``file``/classname paths come from outside: pathspec's own matching (it normalises
+    # a leading ``./`` or ``/``), not the fast matcher
+    specs = [gitignore_spec(ph.tests) for p in packs for ph in p.phases if ph.tests]
 
     def matches(path: str) -> bool:
         return any(s.match_file(path) for s in specs)
@@ -238,13 +240,9 @@ def read_junit(patterns: Sequence[str], root: str, packs: Sequence[Pack] = (),
 # Tally and merge
 # ---------------------------------------------------------------------------------------------
 
-def _spec(globs: Sequence[str]) -> pathspec.PathSpec:
-    return pathspec.GitIgnoreSpec.from_lines(globs)
-
-
 def tally(cases: Iterable[TestCase], packs: Sequence[Pack]) -> dict[PhaseKey, dict[str, int]]:
     """Outcome counts per phase (a phase with test globs but no case gets zeros)."""
-    phases = [((p.id, ph.id), _spec(ph.tests)) for p in packs for ph in p.phases]
+    phases = [((p.id, ph.id), gitignore_spec(ph.tests)) for p in packs for ph in p.phases]
     counts: dict[PhaseKey, dict[str, int]] = {
         key: {f: 0 for f in _COUNT_FIELD.values()} for key, _ in phases}
     for case in dedupe(cases):
@@ -271,7 +269,7 @@ def inventory(root: str, packs: Sequence[Pack], exclude: tuple[str, ...] = (),
     loader of full facts (``extract.extract_on_demand``: its fact cache and time budget), so
     the test files are extracted like every other file of the run. Without it each test file
     is extracted here, parsed whatever the prefilter says."""
-    wanted = [((p.id, ph.id), _spec(ph.tests)) for p in packs for ph in p.phases if ph.tests]
+    wanted = [((p.id, ph.id), gitignore_spec(ph.tests)) for p in packs for ph in p.phases if ph.tests]
     out: dict[PhaseKey, tuple[int, bool]] = {key: (0, True) for key, _ in wanted}
     if not wanted:
         return out

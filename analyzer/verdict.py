@@ -20,13 +20,24 @@ from typing import Iterable
 from .types import Finding, PhaseResult, Result, Severity, Status
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+# The words that open every undecided message (``checks.base.could_not_decide`` writes them;
+# the Markdown and JUnit reporters read them): a rule's note or ``info`` finding says
+# "could not decide: <why>" or "could not decide whether <...>: <why>".
+UNDECIDED = "could not decide"
 
 
 def check_status(findings: Iterable[Finding], undecided: bool = False) -> Status:
     """The one pass/fail/unknown decision of a rule: FAIL on a finding above ``info``, else
     UNKNOWN when the rule could not decide (a file in scope did not parse, the rule crashed),
-    else PASS. Decided once, at evaluation (``checks/base.py``, ``evaluate.py``); the finishing
-    stages (``finish.py``: suppression, baseline, tests, selection) never recompute it."""
+    else PASS. Decided once, at evaluation (``CheckKind.result`` in ``checks/base.py``, the
+    crash result in ``evaluate.py``); the finishing stages (``finish.py``: suppression,
+    baseline, tests, selection) never recompute it.
+
+    "Undecided" has one encoding in results: ``CheckResult.status is Status.UNKNOWN``, set
+    here. The inputs are the check kind's ``undecided`` flag and its findings (``info``
+    findings that say why never fail the rule); the reason is the result's ``note``, worded by
+    ``checks.base.could_not_decide`` (prefix ``UNDECIDED``). ``CheckResult.crashed`` is not a
+    second encoding: it marks an engine bug (never cached) on top of the UNKNOWN status."""
     if any(f.severity.rank > 0 for f in findings):
         return Status.FAIL
     return Status.UNKNOWN if undecided else Status.PASS

@@ -121,7 +121,7 @@ def test_a_file_that_kills_every_worker_is_an_internal_error(tmp_path, monkeypat
     monkeypatch.undo()
     healthy = facts_by_path(project, jobs=1)
     assert crashed.keys() == healthy.keys()
-    assert crashed.pop(TARGET).problems[0].code == "internal-error"
+    assert crashed.pop(TARGET).problems[0].rule == "internal-error"
     healthy.pop(TARGET)
     assert crashed == healthy
     # and the crash was not cached: a healthy run afterwards is normal again

@@ -1,6 +1,6 @@
 """Rule scopes: the fast path matcher must agree with pathspec's gitignore semantics exactly.
 
-``plan.path_matcher`` joins a spec's patterns into one regex when none is negated (and falls
+``globs.path_matcher`` joins a spec's patterns into one regex when none is negated (and falls
 back to pathspec otherwise); a disagreement would silently widen or narrow a rule's scope, so
 it is compared with ``pathspec.GitIgnoreSpec`` over a grid of pattern sets and paths.
 """
@@ -12,7 +12,7 @@ import itertools
 import pathspec
 import pytest
 
-from obs_lint.plan import path_matcher
+from obs_lint.globs import path_matcher
 
 PATTERN_SETS = [
     [], ["**"], ["*"], ["src/**"], ["src/"], ["/src/"], ["src"], ["*.py"], ["**/*.py"],

@@ -174,7 +174,7 @@ def test_broken_statement_between_two_good_ones():
     facts, problems = _facts("database/broken_middle.sql")
     assert [t.name for t in facts.tables] == ["before_broken", "after_broken"]
     (p,) = problems
-    assert p.code == "parse-error"
+    assert p.rule == "parse-error"
     assert p.message == "SQL statement does not parse: syntax error at end of input (at line 6)"
     assert (p.span.line, p.span.end_line) == (3, 6)
 
@@ -183,7 +183,7 @@ def test_unterminated_dollar_quote_is_a_problem_and_swallows_the_rest():
     facts, problems = _facts("database/unterminated_dollar.sql")
     assert [t.name for t in facts.tables] == ["before_quote"]
     (p,) = problems
-    assert p.code == "parse-error"
+    assert p.rule == "parse-error"
     assert p.message.startswith("SQL statement does not parse: unterminated dollar-quoted string")
     assert "the rest of the file (to line 9) is inside it and was not read" in p.message
     assert p.span.line == 3
@@ -209,7 +209,7 @@ def test_bad_input_is_a_problem_and_the_rest_is_read(text, tables, line, fragmen
     facts, problems = extract("bad.sql", text)
     assert [t.name for t in facts.tables] == tables
     assert len(problems) == 1
-    assert problems[0].code == "parse-error"
+    assert problems[0].rule == "parse-error"
     assert fragment in problems[0].message
     assert problems[0].span.line == line
 
@@ -306,7 +306,7 @@ def test_deeply_nested_expression_does_not_crash():
     facts, problems = extract("d.sql", "SELECT " + "(" * 5000 + "1" + ")" * 5000 +
                               ";\nCREATE TABLE b (y int);\n")
     assert [t.name for t in facts.tables] == ["b"]
-    assert all(p.code == "parse-error" for p in problems)
+    assert all(p.rule == "parse-error" for p in problems)
 
 
 def test_facts_are_picklable():
@@ -324,8 +324,8 @@ def test_facts_are_picklable():
 def test_extract_never_raises(parts):
     facts, problems = extract("f.sql", "".join(parts))
     assert isinstance(facts, SqlFacts)
-    assert all(p.code in ("parse-error", "internal-error") for p in problems)
-    assert not [p for p in problems if p.code == "internal-error"]
+    assert all(p.rule in ("parse-error", "internal-error") for p in problems)
+    assert not [p for p in problems if p.rule == "internal-error"]
 
 
 # -- cost: one statement's lookups cost the definitions of its name, not the whole file --------

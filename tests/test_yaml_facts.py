@@ -61,7 +61,7 @@ def test_billion_laughs_is_refused():
     facts, problems = extract("b.yaml", _read("bad/billion_laughs.yaml"))
     assert facts.documents == ()
     (p,) = problems
-    assert p.code == "parse-error"
+    assert p.rule == "parse-error"
     assert "more than 200000 nodes (alias expansion bomb?); refused" in p.message
 
 
@@ -69,7 +69,7 @@ def test_duplicate_keys_are_refused_at_the_second_key():
     facts, problems = extract("d.yaml", _read("bad/duplicate_keys.yaml"))
     assert facts.documents == ()
     (p,) = problems
-    assert p.code == "parse-error"
+    assert p.rule == "parse-error"
     assert p.message == "YAML not read: duplicate key 'tracking' (first defined on line 1)"
     assert p.span.line == 5
 
@@ -82,12 +82,12 @@ def test_python_object_tag_is_refused_and_never_executed(tmp_path, monkeypatch):
     facts, problems = extract("p.yaml", text)
     assert facts.documents == ()
     (p,) = problems
-    assert p.code == "parse-error"
+    assert p.rule == "parse-error"
     assert "python/object/apply:os.system" in p.message and "is not allowed" in p.message
     assert p.span.line == 2
     # the fixture file too (its payload would create a file in the working directory)
     _, problems = extract("p.yaml", _read("bad/python_object.yaml"))
-    assert problems[0].code == "parse-error"
+    assert problems[0].rule == "parse-error"
     assert not marker.exists()
     assert not (tmp_path / "OBS_LINT_PWNED_MARKER").exists()
 
@@ -104,7 +104,7 @@ def test_custom_tags_are_refused_and_merge_keys_are_expanded():
 
 def test_syntax_errors_carry_their_line_and_one_line_message():
     _, (p,) = extract("s.yaml", "a:\n  b: 1\n c: [\n")
-    assert p.code == "parse-error"
+    assert p.rule == "parse-error"
     assert "\n" not in p.message
     assert p.span.line >= 3
 
@@ -113,14 +113,14 @@ def test_bad_scalar_values_are_parse_errors_not_crashes():
     for text in ("when: 2024-13-45\n", "x: !!int abc\n", "x: !!float abc\n",
                  "x: !!binary 'not base64!!'\n"):
         facts, (p,) = extract("v.yaml", text)
-        assert p.code == "parse-error", text
+        assert p.rule == "parse-error", text
         assert "\n" not in p.message
         assert facts.documents == ()
 
 
 def test_deep_nesting_is_refused():
     _, (p,) = extract("n.yaml", "a: " + "[" * 5000 + "]" * 5000 + "\n")
-    assert p.code == "parse-error"
+    assert p.rule == "parse-error"
     assert "nesting" in p.message
 
 
@@ -136,7 +136,7 @@ def test_facts_are_picklable():
 def test_extract_never_raises(text):
     facts, problems = extract("f.yaml", text)
     assert isinstance(facts, YamlFacts)
-    assert all(p.code in ("parse-error", "internal-error") for p in problems)
+    assert all(p.rule in ("parse-error", "internal-error") for p in problems)
     assert not (facts.documents and problems)
 
 

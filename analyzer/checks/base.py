@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Mapping, Sequence
 
 from ..facts.model import FileFacts
 from ..types import CheckResult, FileKind, Finding, Location, Related, Rule, Span
-from ..verdict import check_status
+from ..verdict import UNDECIDED, check_status
 
 if TYPE_CHECKING:
     from .resolve import ProjectView
@@ -190,7 +190,31 @@ class CheckKind:
     # -- helpers ------------------------------------------------------------------------------
     def result(self, ctx: RuleContext, findings: Iterable[Finding],
                evidence: Iterable[Location] = (), note: str = "",
-               unknown: bool = False) -> CheckResult:
+               undecided: bool = False) -> CheckResult:
+        """The rule's result. ``undecided``: the rule could not decide (a file in scope was not
+        analysed, a name could not be followed); it is handed to ``verdict.check_status``, which
+        makes the status UNKNOWN unless a finding above ``info`` already fails the rule. That
+        status is the one encoding of "undecided" in a result: nothing else records it, and
+        ``note`` (a ``could_not_decide`` message) says why."""
         fs = tuple(sorted(findings, key=lambda f: f.sort_key))
-        return CheckResult(rule=self.rule, status=check_status(fs, unknown), findings=fs,
+        return CheckResult(rule=self.rule, status=check_status(fs, undecided), findings=fs,
                            evidence=tuple(evidence), note=note)
+
+    def undecided_result(self, ctx: RuleContext, why: str,
+                         evidence: Iterable[Location] = ()) -> CheckResult:
+        """The UNKNOWN result of a rule that found nothing to judge and could not decide:
+        no findings, ``note`` = ``could_not_decide(why)``."""
+        return self.result(ctx, [], evidence, note=could_not_decide(why), undecided=True)
+
+
+def could_not_decide(what: str, why: str | None = None) -> str:
+    """The one wording of an undecided verdict, for notes and ``info`` findings alike.
+
+    ``could_not_decide("x is not followed")`` -> "could not decide: x is not followed";
+    ``could_not_decide("whether x is set", "y")`` -> "could not decide whether x is set: y"
+    (``what`` is then the question: "whether ...", "where ...", a key). The reporters read
+    the prefix through ``verdict.UNDECIDED``, so the words are written in one place; the
+    texts are in every report and in baselines' fingerprints: they must not drift."""
+    if why is None:
+        return f"{UNDECIDED}: {what}"
+    return f"{UNDECIDED} {what}: {why}"

@@ -54,7 +54,7 @@ from typing import Any, ClassVar, Mapping
 from ..facts.model import CallFact, FileFacts, ImportFact, Ref
 from ..types import CheckResult, FileKind, Location, Severity
 from .params import opt, params
-from .base import CheckKind, Param, RuleContext
+from .base import CheckKind, Param, RuleContext, could_not_decide
 from .pyindex import empty_scope
 from .resolve import (ClassDef, External, ExternalInstance, FuncDef, Instance, ModuleRef,
                       ProjectView, Unknown, absolute_from, module_names, receiver_text)
@@ -218,12 +218,12 @@ check:
         unknown = bool(unknowns) or bool(undecidable)
         if unknowns and not any(x.severity is not Severity.INFO for x in findings):
             for u in unknowns[:5]:
-                findings.append(ctx.finding(ctx.anchor_path(), None, f"could not decide: {u}",
+                findings.append(ctx.finding(ctx.anchor_path(), None, could_not_decide(u),
                                             source=u, severity=Severity.INFO))
-        note = (f"{checked} call(s) checked" + (f"; could not decide: {unknowns[0]}"
+        note = (f"{checked} call(s) checked" + (f"; {could_not_decide(unknowns[0])}"
                                                  if unknowns else "")
                 + (f"; {undecidable[0]} could not be analysed" if undecidable else ""))
-        return self.result(ctx, findings, evidence[:20], note=note, unknown=unknown)
+        return self.result(ctx, findings, evidence[:20], note=note, undecided=unknown)
 
     def _selected_calls(self, ctx: RuleContext, view: ProjectView
                         ) -> list[tuple[str, CallFact]]:

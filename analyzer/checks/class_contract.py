@@ -255,7 +255,7 @@ class ClassContract(CheckKind):
         note = "; ".join(v.unknown[:3]) if v.unknown and not failing else (
             f"{failing} problem(s), {len(v.evidence)} item(s) verified" if failing
             else f"{len(v.evidence)} item(s) verified")
-        return self.result(ctx, v.findings, v.evidence, note=note, unknown=bool(v.unknown))
+        return self.result(ctx, v.findings, v.evidence, note=note, undecided=bool(v.unknown))
 
     @staticmethod
     def _candidates(idx: PyIndex, name: str) -> tuple[list[ClassRef], str]:

@@ -263,9 +263,9 @@ class Collection(CheckKind):
         sites = self._sites(idx)
         if not sites:
             if ctx.undecidable():
-                return self.result(ctx, [], unknown=True, note=(
-                    f"could not decide: `{name}` not found and {ctx.undecidable()[0].path} "
-                    "could not be analysed"))
+                return self.undecided_result(
+                    ctx, f"`{name}` not found and {ctx.undecidable()[0].path} could not be "
+                    "analysed")
             where = ctx.scope_hint or ctx.anchor_path()
             return self.result(ctx, [ctx.finding(
                 ctx.anchor_path(), None, f"`{name}` is not defined in {where} (expected a "
@@ -299,7 +299,7 @@ class Collection(CheckKind):
                 evidence.append(Location(site.file, site.span))
                 notes.append(f"{where}: {'at least ' if count.lower_bound else ''}"
                              f"{len(count.items)} item(s)")
-        return self.result(ctx, findings, evidence, note="; ".join(notes[:3]), unknown=unknown)
+        return self.result(ctx, findings, evidence, note="; ".join(notes[:3]), undecided=unknown)
 
     def _judge(self, count: Count, facts: PythonFacts, path: str, idx: PyIndex,
                where: str) -> tuple[list[str], list[str]]:

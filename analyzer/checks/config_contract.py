@@ -37,13 +37,12 @@ import fnmatch
 from dataclasses import dataclass
 from typing import Any, ClassVar, Iterable, Literal, Mapping
 
-import pathspec
-
 from ..facts.model import FileFacts, PythonFacts
 from ..facts.yaml_model import YamlFacts, YNode
+from ..globs import path_matcher
 from ..types import CheckResult, FileKind, Finding, Location, Severity, Span
 from .params import opt, params
-from .base import CheckKind, RuleContext
+from .base import CheckKind, RuleContext, could_not_decide
 from .ddl import select_files
 from .keyreads import Reads, bound_to, parser_of, track
 from .loaders import Load, LoadFinder
@@ -144,30 +143,31 @@ class ConfigContract(CheckKind):
         finder.run(py)  # type: ignore[arg-type]
         excluded = self.p.get("exclude_loaders")
         excluded = DEFAULT_EXCLUDE if excluded is None else excluded
-        skip = pathspec.GitIgnoreSpec.from_lines(list(excluded)) if excluded else None
+        skip = path_matcher(excluded) if excluded else None
         main = self.p.get("main_blocks") is True
         counted = [ld for ld in finder.loads
-                   if not (skip is not None and skip.match_file(ld.path))
+                   if not (skip is not None and skip(ld.path))
                    and (main or not ld.main)]
         not_counted = [ld for ld in finder.loads if ld not in counted]
         ev = _Eval(self, ctx, finder, counted, not_counted, view, len(py))
         for f in configs:
             ev.config(f)
         for path in outside:
-            ev.infos.append(ctx.finding(path, None, f"could not decide: {path} is outside the "
-                                        "rule's `where:` paths, so it was not analysed",
-                                        f"outside:{path}", severity=ev.sev_unv))
+            ev.infos.append(ctx.finding(path, None, could_not_decide(
+                f"{path} is outside the rule's `where:` paths, so it was not analysed"),
+                f"outside:{path}", severity=ev.sev_unv))
         for f in ctx.undecidable():
             if f.kind is FileKind.PYTHON:
                 ev.infos.append(ctx.finding(
-                    f.path, None, f"could not decide: {f.path} could not be analysed, and it "
-                    "may load a config file", f"unparsed:{f.path}", severity=ev.sev_unv))
+                    f.path, None, could_not_decide(
+                        f"{f.path} could not be analysed, and it may load a config file"),
+                    f"unparsed:{f.path}", severity=ev.sev_unv))
         findings.extend(ev.findings)
         findings.extend(ev.infos)
         unknown = bool(ev.infos) and ev.sev_unv is Severity.INFO
         note = (f"{len(configs)} config file(s), {ev.loaded} loaded; {len(counted)} load(s) in "
                 f"{len(py)} Python file(s)")
-        return self.result(ctx, findings, ev.evidence[:50], note, unknown=unknown)
+        return self.result(ctx, findings, ev.evidence[:50], note, undecided=unknown)
 
 
 class _Only:
@@ -224,9 +224,10 @@ class _Eval:
                     "a path passed through *args/**kwargs" if ld.maybe else ld.cand.text)
             more = f" ({len(possible) - 1} more such load(s))" if len(possible) > 1 else ""
             self.infos.append(self.ctx.finding(
-                path, Span.file_start(), f"could not decide whether {path} is loaded: no "
-                f"followed path names it, but the load at {_site(ld)} reads {what}, which may "
-                f"name it{more}", f"maybe-loaded:{path}", severity=self.sev_unv))
+                path, Span.file_start(), could_not_decide(
+                    f"whether {path} is loaded", f"no followed path names it, but the load at "
+                    f"{_site(ld)} reads {what}, which may name it{more}"),
+                f"maybe-loaded:{path}", severity=self.sev_unv))
             return
         self.findings.append(self.ctx.finding(
             path, Span.file_start(), self._not_loaded(path), f"not-loaded:{path}"))

@@ -262,7 +262,7 @@ class ConstantValue(CheckKind):
         if not hits:
             if ctx.undecidable():
                 return self.result(ctx, [], note=undecidable_note(
-                    ctx, f"{looked} not found"), unknown=True)
+                    ctx, f"{looked} not found"), undecided=True)
             where = ctx.scope_hint or ctx.anchor_path()
             return self.result(ctx, [ctx.finding(
                 ctx.anchor_path(), None, f"not defined in {where} (looked for: {looked}); "
@@ -294,4 +294,4 @@ class ConstantValue(CheckKind):
             else:
                 evidence.append(Location(d.file, d.span))
         note = f"`{cand}`: {len(hits)} definition(s) checked"
-        return self.result(ctx, findings, evidence, note=note, unknown=unknown)
+        return self.result(ctx, findings, evidence, note=note, undecided=unknown)

@@ -44,7 +44,7 @@ from typing import Any, ClassVar, Iterable, Literal, Mapping
 from ..facts.model import FileFacts
 from ..types import CheckResult, FileKind, Finding, Location, Severity, Span
 from .params import opt, params
-from .base import CheckKind, RuleContext
+from .base import CheckKind, RuleContext, could_not_decide
 from .ddl import Schema, Table, compat, parse_name, quote, read_schema, \
     select_files
 from .postgrest import TABLE_CALLS, Access, Chains, Target, literal_str
@@ -201,7 +201,7 @@ class DbContract(CheckKind):
         note = (f"{judge.checked} access(es) checked against {len(files)} DDL file(s)"
                 + (f", {len(judge.infos)} code site(s) could not be decided"
                    if judge.infos else ""))
-        return self.result(ctx, findings, judge.evidence[:50], note, unknown=unknown)
+        return self.result(ctx, findings, judge.evidence[:50], note, undecided=unknown)
 
 
 class _ScopeOf:
@@ -277,7 +277,7 @@ class _Judge:
         if site in self._info_sites:
             return
         self._info_sites.add(site)
-        self.infos.append(self.ctx.finding(loc.path, loc.span, f"could not decide: {message}",
+        self.infos.append(self.ctx.finding(loc.path, loc.span, could_not_decide(message),
                                            f"unverifiable:{message}", severity=self.sev_unv))
 
     def flush(self) -> None:

@@ -25,10 +25,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
-import pathspec
-
 from ..facts.model import FileFacts
 from ..facts.sql_types import SqlColumn, SqlFacts, SqlIndex, SqlView
+from ..globs import path_matcher
 from ..types import Finding, Location, Span
 from .base import RuleContext
 
@@ -212,13 +211,13 @@ def read_schema(files: Sequence[FileFacts], outside: Iterable[str] = ()) -> Sche
         facts = f.payload if isinstance(f.payload, SqlFacts) else None
         opaque_spans = {o.span for o in facts.opaque} if facts is not None else set()
         for p in f.problems:
-            if p.code not in BLOCKING or p.span in opaque_spans:
+            if p.rule not in BLOCKING or p.span in opaque_spans:
                 continue  # a statement that did not parse: its words are known (below)
             schema.unreadable.append(Location(f.path, p.span))
             schema.reasons.append(
                 f"the statement at {f.path}:{p.span.line} did not parse: "
                 + p.message.removeprefix("SQL statement does not parse: ")
-                if p.code == "parse-error" else f"{f.path} could not be read: {p.message}")
+                if p.rule == "parse-error" else f"{f.path} could not be read: {p.message}")
             schema.words.append(None)
         if facts is not None:
             schema.add(f.path, facts)
@@ -233,7 +232,7 @@ def read_schema(files: Sequence[FileFacts], outside: Iterable[str] = ()) -> Sche
                     if o.reason.startswith("a ") else
                     f"the statement at {f.path}:{o.span.line}: {o.reason}")
                 schema.words.append(o.words)
-        elif not any(p.code in BLOCKING for p in f.problems):
+        elif not any(p.rule in BLOCKING for p in f.problems):
             schema.unreadable.append(Location(f.path, Span.file_start()))
             schema.reasons.append(f"{f.path} was not analysed")
             schema.words.append(None)
@@ -256,19 +255,19 @@ def select_files(ctx: RuleContext, patterns: Any, exclude: Sequence[str] = ()
     those ``exclude`` (globs) matches; FAIL findings for names that match nothing; and the
     matched paths that exist outside the rule's scope."""
     pats = [patterns] if isinstance(patterns, str) else list(patterns)
-    skip = pathspec.GitIgnoreSpec.from_lines(list(exclude)) if exclude else None
+    skip = path_matcher(exclude) if exclude else None
     chosen: dict[str, FileFacts] = {}
     findings: list[Finding] = []
     elsewhere: list[str] = []
     for pat in pats:
         pat = pat.strip()
         if GLOB & set(pat):
-            spec = pathspec.GitIgnoreSpec.from_lines([pat])
-            hits = [f for f in ctx.files if spec.match_file(f.path)
-                    and not (skip is not None and skip.match_file(f.path))]
+            match = path_matcher((pat,))  # project paths: the fast matcher equals pathspec
+            hits = [f for f in ctx.files if match(f.path)
+                    and not (skip is not None and skip(f.path))]
             if not hits:
-                other = sorted(p for p in ctx.all_paths if spec.match_file(p)
-                               and not (skip is not None and skip.match_file(p)))
+                other = sorted(p for p in ctx.all_paths if match(p)
+                               and not (skip is not None and skip(p)))
                 if other:
                     elsewhere.extend(other)
                 else:

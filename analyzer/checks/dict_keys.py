@@ -39,7 +39,7 @@ from ..facts.model import CallFact, DictValue, FStr, PythonFacts, Ref, Value
 from ..regexsafe import refusal
 from ..types import CheckResult, Location, Severity, Span
 from .params import opt, params
-from .base import CheckKind, RuleContext
+from .base import CheckKind, RuleContext, could_not_decide
 from .pyindex import call_literals, empty_scope, resolve_ref, show
 from .require_call import call_matcher
 
@@ -305,13 +305,13 @@ class DictKeys(CheckKind):
         if ncalls < need:
             if ctx.undecidable():
                 unknown = True
-                note = (f"could not decide: {ncalls} call(s) to {calls_txt} found and "
-                        f"{ctx.undecidable()[0].path} could not be analysed")
+                note = could_not_decide(f"{ncalls} call(s) to {calls_txt} found and "
+                                        f"{ctx.undecidable()[0].path} could not be analysed")
             else:
                 where = ctx.scope_hint or ctx.anchor_path()
                 findings.append(ctx.finding(
                     ctx.anchor_path(), None,
                     f"{ncalls} call(s) to {calls_txt} in {where}, at least {need} required "
                     f"(no keys were logged, nothing was checked)", source=f"missing:{where}"))
-        return self.result(ctx, findings, evidence[:50], note=note, unknown=unknown)
+        return self.result(ctx, findings, evidence[:50], note=note, undecided=unknown)
 

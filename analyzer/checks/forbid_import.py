@@ -34,7 +34,7 @@ import posixpath
 from ..facts.model import ImportFact
 from ..types import CheckResult, Location
 from .params import opt, params
-from .base import CheckKind, RuleContext
+from .base import CheckKind, RuleContext, could_not_decide
 
 
 def _matches(name: str, module: str) -> bool:
@@ -182,9 +182,9 @@ class ForbidImport(CheckKind):
         if unknown and not findings:
             if ctx.undecidable():
                 bad = ", ".join(f.path for f in ctx.undecidable()[:3])
-                note = f"could not decide: {bad} could not be analysed"
+                note = could_not_decide(f"{bad} could not be analysed")
             else:
                 more = f" (and {len(undecided) - 1} more)" if len(undecided) > 1 else ""
-                note = f"could not decide: {undecided[0]}{more}"
+                note = could_not_decide(f"{undecided[0]}{more}")
         return self.result(ctx, findings, [Location(x.location.path, x.location.span)
-                                            for x in findings], note=note, unknown=unknown)
+                                            for x in findings], note=note, undecided=unknown)

@@ -107,9 +107,9 @@ class GraphPipeline(CheckKind):
         g = build_graph((f.path, f.python) for f in ctx.files if f.python is not None)
         if not g.calls_per_file:
             if ctx.undecidable():
-                return self.result(ctx, [], unknown=True, note=(
-                    f"could not decide: no graph found and {ctx.undecidable()[0].path} could "
-                    "not be analysed"))
+                return self.undecided_result(
+                    ctx, f"no graph found and {ctx.undecidable()[0].path} could not be "
+                    "analysed")
             where = ctx.scope_hint or ctx.anchor_path()
             return self.result(ctx, [ctx.finding(
                 ctx.anchor_path(), None, f"no graph is built in {where} (no add_node/add_edge/"
@@ -220,5 +220,5 @@ class GraphPipeline(CheckKind):
                                             severity=Severity.INFO))
         note = ("; ".join(maybes[:3]) if maybes else
                 f"{len(g.nodes)} node(s), {len(g.edges)} edge(s) in {builder}")
-        return self.result(ctx, findings, evidence, note=note, unknown=bool(maybes))
+        return self.result(ctx, findings, evidence, note=note, undecided=bool(maybes))
 

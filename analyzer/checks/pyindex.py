@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 from ..facts.model import (AssignFact, CallValue, ClassFact, DictValue, FileFacts, FStr,
                            FunctionFact, PythonFacts, Ref, Seq, Unknown, Value)
 from ..types import Finding, Span
-from .base import RuleContext
+from .base import RuleContext, could_not_decide
 
 if TYPE_CHECKING:
     from .resolve import ProjectView
@@ -137,7 +137,7 @@ def call_literals(patterns: Iterable[str]) -> tuple[str, ...] | None:
 
 def undecidable_note(ctx: RuleContext, what: str) -> str:
     bad = ", ".join(sorted(f.path for f in ctx.undecidable())[:3])
-    return f"could not decide: {what}, and {bad} could not be analysed"
+    return could_not_decide(f"{what}, and {bad} could not be analysed")
 
 
 def word_in(name: str, text: str) -> bool:

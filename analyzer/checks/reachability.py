@@ -40,7 +40,7 @@ from typing import Any, ClassVar, Literal, Mapping
 from ..facts.model import CallFact, CallValue, DictValue, FileFacts, Ref, Seq
 from ..types import CheckResult, FileKind, Location, Severity
 from .params import opt, params
-from .base import CheckKind, Param, RuleContext
+from .base import CheckKind, Param, RuleContext, could_not_decide
 from .pyindex import empty_scope
 from .require_call import call_matcher
 from .resolve import (ClassDef, External, ExternalInstance, FuncDef, Instance, ModuleRef,
@@ -158,11 +158,11 @@ check:
             unknown.append(f"{ctx.undecidable()[0].path} could not be analysed")
         failing = [f for f in findings if f.severity is not Severity.INFO]
         if unknown and not failing:
-            findings.extend(ctx.finding(ctx.anchor_path(), None, f"could not decide: {u}",
+            findings.extend(ctx.finding(ctx.anchor_path(), None, could_not_decide(u),
                                         source=u, severity=Severity.INFO) for u in unknown[:5])
         note = ("; ".join(unknown[:2]) if unknown and not failing
                 else f"{len(evidence)} use(s) verified")
-        return self.result(ctx, findings, evidence[:20], note=note, unknown=bool(unknown))
+        return self.result(ctx, findings, evidence[:20], note=note, undecided=bool(unknown))
 
     # -- used ---------------------------------------------------------------------------------
     def _definitions(self, ctx: RuleContext) -> list[tuple[str, Any, str]]:

@@ -31,7 +31,7 @@ from typing import Any, Callable, Literal
 from ..facts.model import CallFact
 from ..types import CheckResult, Location
 from .params import opt, params
-from .base import CheckKind, RuleContext
+from .base import CheckKind, RuleContext, could_not_decide
 from .pyindex import scope_words
 
 USAGES = ("any", "call", "async-with", "with", "await", "decorator")
@@ -335,8 +335,7 @@ class RequireCall(CheckKind):
                 unknown = True
                 why = (f"{sorted(undecidable)[0]} could not be analysed" if undecidable else
                        screened_all.maybe_reason())
-                note = (f"could not decide: {total} call(s) found, {need} required, and "
-                        f"{why}")
+                note = could_not_decide(f"{total} call(s) found, {need} required, and {why}")
             else:
                 where = ctx.scope_hint or ctx.anchor_path()
                 findings.append(ctx.finding(
@@ -345,7 +344,7 @@ class RequireCall(CheckKind):
                     f"required{screened_all.explain()}", source=f"missing:{where}"))
         if not note:
             note = f"{total} matching call(s)"
-        return self.result(ctx, findings, evidence[:20], note=note, unknown=unknown)
+        return self.result(ctx, findings, evidence[:20], note=note, undecided=unknown)
 
 
 class _Screened:

@@ -41,7 +41,7 @@ from typing import Iterable, Literal
 from ..facts.model import CallFact, ImportFact, PythonFacts
 from ..types import CheckResult, Location, Severity, Span
 from .params import opt, params
-from .base import CheckKind, RuleContext
+from .base import CheckKind, RuleContext, could_not_decide
 from .pyindex import call_literals, empty_scope
 from .require_call import call_matcher, call_matches, split_literal
 
@@ -357,7 +357,7 @@ class RequireReference(CheckKind):
                 maybe = [r for r in maybe if r.category != "group"]
                 why = f"{sorted(blocked)[0]} could not be analysed" if blocked else \
                     "a star import may provide the name"
-                notes.append(f"could not decide ({anchor}): {detail}; {why}")
+                notes.append(could_not_decide(f"({anchor})", f"{detail}; {why}"))
                 for r in maybe:
                     loc = found[r][1]
                     if loc is not None:
@@ -370,4 +370,4 @@ class RequireReference(CheckKind):
             findings.append(ctx.finding(anchor, None, f"{detail} (in {where})",
                                         source=f"{detail}:{where}"))
         note = "; ".join(notes[:3]) if notes else f"{len(evidence)} reference(s) found"
-        return self.result(ctx, findings, evidence, note=note, unknown=unknown)
+        return self.result(ctx, findings, evidence, note=note, undecided=unknown)

@@ -39,7 +39,7 @@ from typing import Iterator, Literal
 from ..facts.model import DictValue, PythonFacts, Ref
 from ..types import CheckResult, Location, Span
 from .params import opt, params
-from .base import CheckKind, RuleContext
+from .base import CheckKind, RuleContext, could_not_decide
 from .pyindex import empty_scope, resolve_ref
 from .require_call import call_matcher
 
@@ -206,8 +206,8 @@ class RequiredKeys(CheckKind):
             blocked = sorted(undecidable & {f.path for f in files})
             if blocked:
                 unknown = True
-                notes.append(f"could not decide: {listed} not found and {blocked[0]} could "
-                             "not be analysed")
+                notes.append(could_not_decide(f"{listed} not found and {blocked[0]} could not be "
+                                              "analysed"))
                 continue
             where = anchor if per_file else (ctx.scope_hint or anchor)
             roles = ", ".join(sorted(self._roles())) if not self.p.get("calls") else \
@@ -217,4 +217,4 @@ class RequiredKeys(CheckKind):
                               f"; found {len(keys) - len(missing)} of {len(keys)})",
                 source=f"missing:{','.join(missing)}:{where}"))
         note = "; ".join(notes[:3]) if notes else f"{len(evidence)} key occurrence(s) found"
-        return self.result(ctx, findings, evidence, note=note, unknown=unknown)
+        return self.result(ctx, findings, evidence, note=note, undecided=unknown)

@@ -42,7 +42,7 @@ import fnmatch
 from ..facts.model import DictValue, Ref, ReturnPath, Seq
 from ..types import CheckResult, Finding, Location, Severity
 from .params import opt, params
-from .base import CheckKind, RuleContext
+from .base import CheckKind, RuleContext, could_not_decide
 from .graph_read import END, START, Graph, Route, build_graphs, label as node_label
 from .node_resolve import Impl, at, base_dir, unique, view_of
 from .pyindex import empty_scope, resolve_ref, show
@@ -151,9 +151,9 @@ class Routing(CheckKind):
         broken = ctx.undecidable()
         if not graphs:
             if broken:
-                return self.result(ctx, [], unknown=True, note=(
-                    f"could not decide: no graph with node `{src}` found and {broken[0].path} "
-                    "could not be analysed"))
+                return self.undecided_result(
+                    ctx, f"no graph with node `{src}` found and {broken[0].path} could not be "
+                    "analysed")
             where = ctx.scope_hint or ctx.anchor_path()
             return self.result(ctx, [ctx.finding(
                 ctx.anchor_path(), None, f"no graph with a node `{src}` is built in {where}",
@@ -169,7 +169,7 @@ class Routing(CheckKind):
             notes.append(note)
             undecided = undecided or und
         return self.result(ctx, findings, evidence, note="; ".join(notes)[:1500],
-                           unknown=undecided)
+                           undecided=undecided)
 
     def _selected(self, g: Graph) -> bool:
         pats = self.p.get("graph")
@@ -220,7 +220,7 @@ class Routing(CheckKind):
             notes.insert(0, "no node that writes a decision key ("
                          + ", ".join(f"`{p}`" for p in pats) + ") has conditional edges")
         return self.result(ctx, findings, evidence, note="; ".join(notes)[:1500],
-                           unknown=undecided)
+                           undecided=undecided)
 
     def _check_graph(self, ctx: RuleContext, an: Analyzer, g: Graph, src: str | None = None,
                      wanted_keys: list[str] | None = None
@@ -234,8 +234,8 @@ class Routing(CheckKind):
         if not routes:
             loc = g.nodes.get(src) or (g.node_defs[0].loc if g.node_defs else Location(path))
             if None in g.cond_sources:
-                msg = (f"could not decide: node `{src}` of `{gname}` has no conditional edge "
-                       "unless through a call whose source is not statically known")
+                msg = could_not_decide(f"node `{src}` of `{gname}` has no conditional edge unless "
+                                       "through a call whose source is not statically known")
                 return [ctx.finding(loc.path, loc.span, msg, severity=Severity.INFO,
                                     source=f"undecided:{gname}:{src}")], [], msg, True
             msg = f"node `{src}` of `{gname}` has no conditional edge (add_conditional_edges)"
@@ -249,8 +249,9 @@ class Routing(CheckKind):
             impl = an.resolve(path, r.router, scope, r.call.span)
             if isinstance(impl, Unknown):
                 undecided = True
-                msg = (f"could not decide: the router of the conditional edge from `{src}` "
-                       f"({at(path, r.loc.span, base)}) cannot be followed: {impl.reason}")
+                msg = could_not_decide(f"the router of the conditional edge from `{src}` "
+                                       f"({at(path, r.loc.span, base)}) cannot be followed: "
+                                       f"{impl.reason}")
                 findings.append(ctx.finding(path, r.loc.span, msg, severity=Severity.INFO,
                                             source=f"undecided-router:{gname}:{src}"))
                 continue
@@ -267,9 +268,9 @@ class Routing(CheckKind):
                     if len(wanted) > 4 else "")
                 if unfollowed:
                     undecided = True
-                    msg = (f"could not decide: {rdesc} {only} itself, and passes the state to "
-                           f"{unfollowed[0]}; the conditional edge from `{src}` must route on "
-                           f"{need}")
+                    msg = could_not_decide(f"{rdesc} {only} itself, and passes the state to "
+                                           f"{unfollowed[0]}; the conditional edge from "
+                                           f"`{src}` must route on {need}")
                     findings.append(ctx.finding(path, r.loc.span, msg, severity=Severity.INFO,
                                                 source=f"undecided-reads:{gname}:{src}"))
                 else:
@@ -307,8 +308,8 @@ class Routing(CheckKind):
         param = an.state_param(impl) or ""
         targets = self._targets(an, g, r)  # label -> node; None: labels are node names
         if isinstance(targets, str):
-            msg = (f"could not decide whether {rdesc} returns labels of the conditional edge "
-                   f"from `{src}` ({at(path, r.loc.span, base)}): {targets}")
+            msg = could_not_decide(f"whether {rdesc} returns labels of the conditional edge from "
+                                   f"`{src}` ({at(path, r.loc.span, base)})", targets)
             return [ctx.finding(path, r.loc.span, msg, severity=Severity.INFO,
                                 source=f"undecided-map:{src}")], True, targets
         paths = self._paths(impl)
@@ -326,8 +327,8 @@ class Routing(CheckKind):
                                                 source=f"none-label:{src}:{impl.label}"))
                     continue
                 undecided = True
-                msg = (f"could not decide: {rdesc} returns `{show(rp.value)}` "
-                       f"({at(impl.path, rp.span, base)}), not a literal label")
+                msg = could_not_decide(f"{rdesc} returns `{show(rp.value)}` "
+                                       f"({at(impl.path, rp.span, base)}), not a literal label")
                 findings.append(ctx.finding(path, r.loc.span, msg, severity=Severity.INFO,
                                             source=f"undecided-label:{src}:{show(rp.value)}"))
                 continue
@@ -341,7 +342,7 @@ class Routing(CheckKind):
         members, why = domain(an, g, keys, self.p.get("values_from"))
         if members is None:
             if self.p.get("values_from"):  # asked for, and not found: not a pass
-                msg = f"could not decide where {rdesc} sends the values of `{keys[0]}`: {why}"
+                msg = could_not_decide(f"where {rdesc} sends the values of `{keys[0]}`", why)
                 findings.append(ctx.finding(path, r.loc.span, msg, severity=Severity.INFO,
                                             source=f"undecided-values:{src}"))
                 return findings, True, why
@@ -353,8 +354,8 @@ class Routing(CheckKind):
         for m, got in reach.items():
             if got is None:
                 undecided = True
-                msg = (f"could not decide where {rdesc} sends `{keys[0]}` = `{m.show()}`: a "
-                       "condition on the way cannot be evaluated for it")
+                msg = could_not_decide(f"where {rdesc} sends `{keys[0]}` = `{m.show()}`",
+                                       "a condition on the way cannot be evaluated for it")
                 findings.append(ctx.finding(path, r.loc.span, msg, severity=Severity.INFO,
                                             source=f"undecided-value:{src}:{m.show()}"))
             elif not got:

@@ -52,7 +52,7 @@ from typing import Any, ClassVar, Literal, Mapping
 from ..facts.sql_types import SqlColumn, SqlIndex, parse_type
 from ..types import CheckResult, FileKind, Finding, Location, Severity
 from .params import opt, params
-from .base import CheckKind, RuleContext
+from .base import CheckKind, RuleContext, could_not_decide
 from .ddl import GLOB as _GLOB
 from .ddl import Schema as _Schema
 from .ddl import Table as _Table
@@ -220,7 +220,7 @@ check:
         findings.extend(ev.findings)
         undecided = [f.message for f in ev.findings if f.severity == Severity.INFO]
         note = ev.note if not findings else "; ".join(undecided)
-        return self.result(ctx, findings, ev.evidence, note, unknown=bool(undecided))
+        return self.result(ctx, findings, ev.evidence, note, undecided=bool(undecided))
 
     def _select(self, ctx: RuleContext) -> tuple[list, list[Finding], list[str]]:
         """The facts of the files named by ``files``; findings for names that match nothing."""
@@ -290,7 +290,7 @@ class _Eval:
         elif incomplete:
             why = incomplete
         if why:
-            msg = f"could not decide: {message}, and {why}"
+            msg = could_not_decide(f"{message}, and {why}")
             self.findings.append(self.ctx.finding(loc.path, loc.span, msg, tag,
                                                   severity=Severity.INFO))
         else:

@@ -63,15 +63,12 @@ none; a rule scoped to one package may name e.g. ``[state]``).
 from __future__ import annotations
 
 import fnmatch
-import functools
 from dataclasses import dataclass, field
-from typing import Callable
 
-import pathspec
-
+from ..globs import path_matcher
 from ..types import CheckResult, Finding, Location, Severity, Span
 from .params import opt, params
-from .base import CheckKind, RuleContext
+from .base import CheckKind, RuleContext, could_not_decide
 from .graph_inputs import GraphCalls, Inputs, InputSearch
 from .graph_read import Graph, build_graphs
 from .pyindex import empty_scope
@@ -82,13 +79,6 @@ from .state_access import TYPED_DICTS, Analyzer, Read
 DEFAULT_IGNORE_CALLERS = ["tests/**", "**/tests/**", "**/test_*.py", "**/*_test.py",
                           "**/conftest.py"]
 
-
-@functools.lru_cache(maxsize=256)
-def _path_matcher(globs: tuple[str, ...]) -> Callable[[str], bool]:
-    """``match(relative_posix_path)`` with gitignore semantics (as the rule's ``where`` globs)."""
-    if not globs:
-        return lambda path: False
-    return pathspec.GitIgnoreSpec.from_lines(list(globs)).match_file
 
 @dataclass
 class Reader:
@@ -281,15 +271,15 @@ class StateFlow(CheckKind):
         broken = ctx.undecidable()
         if not graphs:
             if broken:
-                return self.result(ctx, [], unknown=True, note=(
-                    f"could not decide: no graph found and {broken[0].path} could not be "
-                    "analysed"))
+                return self.undecided_result(
+                    ctx, f"no graph found and {broken[0].path} could not be analysed")
             where = ctx.scope_hint or ctx.anchor_path()
             which = f" by {', '.join(self.p['graph'])}" if self.p.get("graph") else ""
             return self.result(ctx, [ctx.finding(
                 ctx.anchor_path(), None, f"no graph is built{which} in {where} (no add_node "
                                          "calls)", source=f"nograph:{where}")])
-        ignore = _path_matcher(tuple(self.p.get("ignore_callers") or ()))
+        # matched against project paths, as the rule's own ``where`` globs (``globs.path_matcher``)
+        ignore = path_matcher(self.p.get("ignore_callers") or ())
         search = GraphCalls(an, {g.builder for g in every},
                             {g.builder: set(g.nodes) for g in every}).search(ignore)
         findings: list[Finding] = []
@@ -310,7 +300,7 @@ class StateFlow(CheckKind):
         if broken:
             notes.insert(0, f"{broken[0].path} could not be analysed")
         return self.result(ctx, findings, evidence, note="; ".join(notes)[:2000],
-                           unknown=undecided)
+                           undecided=undecided)
 
     def _generic_readers(self, an: Analyzer, graphs: list[Graph]) -> frozenset[tuple[str, str]]:
         """Functions whose reads occur in ``shared_reader_graphs`` graphs or more: a generic
@@ -454,7 +444,7 @@ class StateFlow(CheckKind):
             what = (f"state key `{key}`, read by {who} at {at(rd.path, rd.span, base)}, is"
                     if len(reads) == 1 else
                     f"{len(reads)} state keys read in `{gname}` that no node writes are")
-            msg = f"could not decide whether {what} ever set: {why}"
+            msg = could_not_decide(f"whether {what} ever set", why)
             if len(reads) > 1:
                 msg += f"; the keys: {listed}{more}"
             findings.append(ctx.finding(rd.path, rd.span, msg, severity=Severity.INFO,

@@ -543,8 +543,7 @@ class TestInventory(CheckKind):
         if total >= need:
             return self.result(ctx, [], evidence, note=counted + why)
         if not exact:
-            return self.result(ctx, [], evidence, unknown=True,
-                               note=f"could not decide: {counted}, {need} required{why}")
+            return self.undecided_result(ctx, f"{counted}, {need} required{why}", evidence)
         where = ctx.scope_hint or ctx.anchor_path()
         return self.result(ctx, [ctx.finding(
             ctx.anchor_path(), None, f"{counted} in {where}, at least {need} required",

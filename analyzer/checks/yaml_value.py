@@ -53,7 +53,7 @@ from ..facts.yaml_model import YamlFacts, YNode
 from ..regexsafe import refusal
 from ..types import CheckResult, FileKind, Location, Severity, Span
 from .params import opt, params
-from .base import CheckKind, RuleContext
+from .base import CheckKind, RuleContext, could_not_decide
 
 _ANY = (str, int, float, bool, list, dict, type(None))
 _NUM = (int, float)
@@ -370,15 +370,16 @@ check:
             msg = f"{path}: file not found (expected it to define {key})"
             return self.result(ctx, [ctx.finding(path, None, msg, f"{path}: file not found")])
         facts = ff.payload
-        blocking = [p for p in ff.problems if p.code in _BLOCKING]
+        blocking = [p for p in ff.problems if p.rule in _BLOCKING]
         if blocking and not (isinstance(facts, YamlFacts) and facts.documents):
             p = blocking[0]
             return self._unknown(ctx, path, p.span,
-                                 f"could not decide {key}: {path}:{p.span.line} could not be "
-                                 f"read: {p.message.removeprefix('YAML not read: ')}")
+                                 could_not_decide(
+                                     key, f"{path}:{p.span.line} could not be read: "
+                                     f"{p.message.removeprefix('YAML not read: ')}"))
         if not isinstance(facts, YamlFacts):
             return self._unknown(ctx, path, Span.file_start(),
-                                 f"could not decide {key}: {path} was not analysed as YAML")
+                                 could_not_decide(key, f"{path} was not analysed as YAML"))
         docs = facts.documents
         if not docs:
             return self.result(ctx, [ctx.finding(path, None, f"{key} not found (the file has "
@@ -415,7 +416,7 @@ check:
 
     def _unknown(self, ctx: RuleContext, path: str, span: Span, message: str) -> CheckResult:
         f = ctx.finding(path, span, message, message, severity=Severity.INFO)
-        return self.result(ctx, [f], note=message, unknown=True)
+        return self.result(ctx, [f], note=message, undecided=True)
 
     def _assert(self, node: YNode, key_node: YNode | None,
                 key: str) -> list[tuple[Span, str, str]]:

@@ -204,7 +204,7 @@ def reconcile(problems: tuple[Problem, ...], verdict: Verdict) -> tuple[Problem,
         return problems
     out = []
     for p in problems:
-        if p.code == "parse-error" and cp.span.line >= p.span.line - 1:
+        if p.rule == "parse-error" and cp.span.line >= p.span.line - 1:
             out.append(cp)
         else:
             out.append(p)

@@ -418,11 +418,14 @@ IMPORTS_ONLY = "imports"  # the ``needs`` of a file whose rules read only its im
 class Problem:
     """Why a file could not be (fully) analysed: becomes a finding of a built-in rule.
 
-    code is one of the built-in rule names: "parse-error", "read-error", "internal-error",
-    "skipped" (over a size/time/depth budget).
+    ``rule`` is the *name* of that built-in rule (``builtin.py``): "parse-error",
+    "read-error", "internal-error" or "skipped" (over a size/time/depth budget). It is a name,
+    not a code: ``evaluate.problem_findings`` looks the rule up by name and the finding it
+    makes carries the rule's code (``Finding.code``) and name (``Finding.name``), so a Problem
+    and a Finding each name their rule the way the rest of the engine does.
     """
 
-    code: str
+    rule: str
     message: str
     span: Span = field(default_factory=Span.file_start)
 

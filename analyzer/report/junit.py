@@ -25,6 +25,7 @@ from typing import Iterable, Sequence
 
 from ..builtin import BUILTIN_PACK, BUILTINS
 from ..types import CheckResult, Finding, Result, Rule, Status
+from ..verdict import UNDECIDED
 
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -70,7 +71,7 @@ def _case(suite: ET.Element, rule: Rule, status: Status, findings: Sequence[Find
         return 1, 0, 0
     if status is Status.UNKNOWN:
         el = ET.SubElement(case, "error", type="undecided",
-                           message=clean(note or "could not decide"))
+                           message=clean(note or UNDECIDED))
         el.text = clean(_finding_lines(findings) or note)
         return 0, 1, 0
     return 0, 0, 0

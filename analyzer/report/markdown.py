@@ -29,7 +29,7 @@ from typing import Iterable, Sequence
 from urllib.parse import quote
 
 from ..types import CheckResult, Finding, Location, PhaseResult, Result, Status
-from ..verdict import explain
+from ..verdict import UNDECIDED, explain
 from .safe import visible
 
 MAX_EVIDENCE = 5  # evidence locations shown per rule (the JSON report has them all)
@@ -225,7 +225,8 @@ def _rule_detail(c: CheckResult) -> list[str]:
         out.append(f"... and {len(failing) - MAX_FINDINGS} more finding(s)")
     if c.status is Status.UNKNOWN:
         if c.note:
-            out.append(f"could not decide: {_escape(c.note.removeprefix('could not decide: '))}")
+            why = c.note.removeprefix(f"{UNDECIDED}: ")  # one prefix, not two
+            out.append(f"{UNDECIDED}: {_escape(why)}")
         for f in infos[:MAX_FINDINGS]:
             if not c.note or f.message not in c.note:
                 out.append(f"{_link(f.location)}: {_escape(f.message)}")

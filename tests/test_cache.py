@@ -671,3 +671,13 @@ def test_the_fact_source_digest_covers_sub_packages(tmp_path, monkeypatch):
         assert keys_mod.source_digest(("facts",), ()) != before
     finally:
         keys_mod.source_digest.cache_clear()
+
+
+@pytest.mark.parametrize("name", ["FACT_SOURCE", "RESULT_SOURCE", "PLAN_SOURCE", "PACK_SOURCE"])
+def test_every_source_a_key_names_exists(name):
+    """A fingerprint naming a moved or renamed module would hash "missing" forever and stop
+    invalidating the cache when that module changes."""
+    folders, modules = getattr(keys_mod, name)
+    package = Path(keys_mod._PACKAGE)
+    assert [f for f in folders if not (package / f).is_dir()] == []
+    assert [m for m in modules if not (package / m).is_file()] == []

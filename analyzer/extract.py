@@ -116,20 +116,25 @@ def _run_key(run: RunKey | None, plan: Plan, packs: Sequence[Pack], cache: FactC
     return run if run is not None else RunKey.of(plan.digest, [p.digest for p in packs])
 
 
-def _from_index(src: SourceFile, seen: Seen, run: RunKey, cache: FactCache, needs: str
-                ) -> FileFacts | None:
-    """The FileFacts of an unchanged file without reading it (None: it must be read)."""
+def _from_index(src: SourceFile, seen: Seen, run: RunKey, cache: FactCache, needs: str,
+                missed: set[str]) -> FileFacts | None:
+    """The FileFacts of an unchanged file without reading it (None: it must be read). A cache
+    key that gave nothing usable goes into ``missed``, so the file's second look-up (after it is
+    read) neither reads that entry again nor counts its rejection twice."""
     if not seen.wanted:
         return FileFacts(path=src.path, kind=src.kind, digest=seen.digest,
                          suppressions=seen.suppressions, problems=seen.problems,
                          skip_file=seen.skip_file, lines=seen.lines)
-    body = cache.get(_entry_key(run, src, needs, seen.digest))
+    key = _entry_key(run, src, needs, seen.digest)
+    body = cache.get(key)
     if body is None:
+        missed.add(key)
         return None
     try:
         payload, problems = decode(body)
     except CorruptEntry:
         cache.rejected += 1
+        missed.add(key)
         return None
     if problems or seen.problems:
         return None  # a broken file is read again: which rule texts it holds (FileFacts.hits)
@@ -186,10 +191,12 @@ def extract_all(files: Sequence[SourceFile], plan: Plan, config: Config, *,
     index = StatIndex(cache, run, f"{plan.prefilter}\x00{config.byte_budgets()}\x00"
                                   f"{plan.patterns_key()}")
     coverage = coverage if coverage is not None else plan.coverage(files)
+    missed: set[str] = set()  # keys _from_index found absent or unusable
     for i, src in enumerate(files):
         sig, seen = index.lookup(src)
         if seen is not None:
-            known = _from_index(src, seen, run, cache, coverage.needs_for(src, seen.marks))
+            known = _from_index(src, seen, run, cache, coverage.needs_for(src, seen.marks),
+                                missed)
             if known is not None:
                 out[i] = known
                 if known.parsed:
@@ -209,7 +216,7 @@ def extract_all(files: Sequence[SourceFile], plan: Plan, config: Config, *,
         report.parsed_paths.append(src.path)
         needs = coverage.needs_for(src, prep.marks)
         key = _entry_key(run, src, needs, prep.digest) if cache.enabled else ""
-        body = cache.get(key) if cache.enabled else None
+        body = cache.get(key) if cache.enabled and key not in missed else None
         if body is not None:
             try:
                 payload, problems = decode(body)

@@ -25,15 +25,16 @@ from .baseline import DEFAULT_FILE as DEFAULT_BASELINE, entries_of as baseline_e
 from .baseline import load as _load_baseline, prune as prune_baseline
 from .baseline import write as write_baseline
 from .builtin import BUILTINS
-from .cache import cache_dir
+from .cache.keys import RunKey
+from .cache.memo import ResultMemo
+from .cache.store import RESULTS, FactCache, cache_dir
 from .config import Config, load_config, locate_root
 from .discover import discover, inside_root, kind_of
 from .errors import ConfigError, ObsLintError, PackError, UsageError
-from .evaluate import problem_findings
+from .evaluate import evaluate_cached, problem_findings
 from .extract import extract_all, extract_on_demand
 from .fileio import WriteRefused, write_atomic
 from .finish import Evaluated, Finishing, finish
-from .memo import evaluate_cached
 from .packs import (LOCAL_PACK, LOCAL_PHASE, bundled_packs, check_unique, load_pack,
                     pack_from_bytes, read_pack, rules_from_mappings)
 from .plan import build_plan
@@ -197,7 +198,7 @@ def kind_reference(kind) -> list[str]:
 def clear_cache(config: Config):
     """Delete the project's cache (``obs-lint cache clear``): (what ``cache.clear`` did, the
     directory, its label for messages, its label with where the setting came from)."""
-    from .cache import cache_label, clear
+    from .cache.store import cache_label, clear
 
     directory = cache_dir(config.root, config.cache_dir)
     shown = cache_label(config.root, config.cache_dir)
@@ -236,7 +237,7 @@ def load_packs(config: Config, extra: Sequence[str] = (), use_cache: bool = Fals
             refs.append(ref)
     where = _cache(config) if use_cache else None
     if where is not None:
-        from .cache import cached_pack
+        from .cache.store import cached_pack
 
         packs = [cached_pack(where, *read_pack(ref, config.root, config.max_file_bytes),
                              pack_from_bytes) for ref in refs]
@@ -257,11 +258,22 @@ def load_packs(config: Config, extra: Sequence[str] = (), use_cache: bool = Fals
     return tuple(packs)
 
 
+def _cached_plans(directory: str | None):
+    """``build_plan``'s ``rule_plans`` for a run with the cache in ``directory`` (None: plans
+    are computed; the cache module is not even imported)."""
+    if directory is None:
+        return None
+    from functools import partial
+
+    from .cache.plans import cached_rule_plans
+    return partial(cached_rule_plans, directory)
+
+
 def _cache(config: Config) -> str | None:
     """The run's cache directory, checked before anything is read from or written to it
     (``cache.usable_cache_dir``): an existing directory obs-lint did not create is an error
     (exit 2); None: no cache this run (it could not be created)."""
-    from .cache import usable_cache_dir
+    from .cache.store import usable_cache_dir
 
     return usable_cache_dir(config.root, config.cache_dir, config.cache_dir_where)
 
@@ -356,10 +368,9 @@ def _pipeline(config: Config, packs: tuple[Pack, ...], *, scan: Sequence[str] = 
         use_cache = False  # cannot be created (read-only checkout): only costs speed
     if not packs:
         raise ConfigError("no rule packs configured (use --pack or `packs` in the config)")
+    directory = cache_dir(config.root, config.cache_dir) if use_cache else None
     plan = build_plan(packs, config.select, config.extend_select, config.ignore,
-                      prefilter=prefilter,
-                      cache_directory=cache_dir(config.root, config.cache_dir) if use_cache
-                      else None)
+                      prefilter=prefilter, rule_plans=_cached_plans(directory))
     named: tuple[str, ...] | None = None
     paths = list(scan)
     if report_paths:
@@ -372,12 +383,16 @@ def _pipeline(config: Config, packs: tuple[Pack, ...], *, scan: Sequence[str] = 
     if named is not None and not force_exclude:
         files = _with_named(files, config.root, named)
     _require_files(files, config.root, named, report_paths or ())
-    coverage = plan.coverage(files)  # rule -> files: computed once, read by every stage below
+    # computed once, read by every stage below: rule -> files, and the cache's run key
+    coverage = plan.coverage(files)
+    run = RunKey.of(plan.digest, [p.digest for p in packs]) if use_cache else RunKey("")
     facts = extract_all(files, plan, config, packs=packs, use_cache=use_cache,
-                        progress=progress, coverage=coverage)
+                        progress=progress, coverage=coverage, run=run)
     load = extract_on_demand(files, plan, config, packs=packs, use_cache=use_cache,
-                             coverage=coverage)
-    results, engine_errors = evaluate_cached(plan, files, facts, config, packs, use_cache, load,
+                             coverage=coverage, run=run)
+    memo = (ResultMemo(FactCache(directory, RESULTS), plan, files, facts, config.root, run,
+                       coverage, load.search) if directory is not None else None)
+    results, engine_errors = evaluate_cached(plan, files, facts, config.root, memo, load,
                                              coverage)
     findings: list[Finding] = problem_findings(facts, plan) + engine_errors
     for r in results:

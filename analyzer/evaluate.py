@@ -8,9 +8,11 @@ rules still run.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Callable, Sequence
 
 from .builtin import BY_NAME, INTERNAL_ERROR
+from .cache.memo import SEARCH, SEARCHED, ResultMemo
 from .checks.base import RuleContext, could_not_decide
 from .facts.model import IMPORTS_ONLY, FileFacts
 from .plan import Coverage, Plan
@@ -23,10 +25,6 @@ if TYPE_CHECKING:  # imported on first use: a warm run evaluates nothing
 # extracts the full facts of project files a rule asks for (``extract.extract_on_demand``)
 Loader = Callable[[Sequence[str]], "list[FileFacts]"]
 MAX_ROUNDS = 8
-SEARCHED = "*"  # in a rule's consulted files: it searched the text of every Python file
-# in a rule's consulted files, after SEARCHED: one word it searched for (``SEARCH + word``); its
-# answer depends on which files' text holds the word, not on every file's digest (``memo``)
-SEARCH = "*search\x00"
 
 
 def problem_findings(facts: Sequence[FileFacts], plan: Plan) -> list[Finding]:
@@ -130,3 +128,33 @@ def _loaded(index: "ProjectIndex", path: str) -> bool:
         return False
     py = f.python
     return py is None or py.extracted != IMPORTS_ONLY
+
+
+def evaluate_cached(plan: Plan, files: Sequence[SourceFile], facts: Sequence[FileFacts],
+                    root: str, memo: ResultMemo | None, load: Loader | None = None,
+                    coverage: Coverage | None = None
+                    ) -> tuple[list[CheckResult], list[Finding]]:
+    """``evaluate`` through the run's results memo (``cache/memo.py``; None: no cache this
+    run): rules whose inputs are unchanged take their stored result, the others are evaluated
+    (in one ``evaluate`` call, in plan order) and their results stored."""
+    if memo is None:
+        return evaluate(plan, files, facts, root, load, coverage=coverage)
+    known = memo.known()
+    missing = tuple(a for a in plan.rules if id(a) not in known)
+    fresh: dict[int, CheckResult] = {}
+    errors: list[Finding] = []
+    consulted: dict[int, tuple[str, ...]] = {}
+    if missing:
+        computed, errors = evaluate(replace(plan, rules=missing), files, facts, root, load,
+                                    consulted, coverage)
+        fresh = {id(a): r for a, r in zip(missing, computed)}  # evaluate keeps the order
+    results = []
+    for active in plan.rules:
+        hit = known.get(id(active))
+        if hit is not None:
+            results.append(hit)
+            continue
+        result = fresh[id(active)]
+        results.append(result)
+        memo.store(active, result, consulted.get(id(active), ()))
+    return results, errors

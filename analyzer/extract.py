@@ -9,10 +9,10 @@ cold or warm (the JSON report is byte-identical).
 Per run:
 
 1. Every discovered file is read, hashed and prefiltered here (cheap: no parsing), unless its
-   ``stat`` signature is the one recorded last run (``analyzer.statindex``): then it is not read
+   ``stat`` signature is the one recorded last run (``cache/statindex.py``): then it is not read
    at all. Files no rule can react to are finished at once.
-2. The others are looked up in the content-addressed cache (``analyzer.cache``); a hit is decoded
-   lazily (``analyzer.codec``), and a warm run never imports libcst.
+2. The others are looked up in the content-addressed cache (``cache/store.py``); a hit is decoded
+   lazily (``cache/codec.py``), and a warm run never imports libcst.
 3. The misses are extracted: in this process when there is little work or ``jobs`` is 1, else
    in ``jobs`` worker processes (``analyzer.pool``), which also enforce the per-file time budget
    and survive crashing workers. Files over ``ISOLATE_CHARS`` always go to a worker process,
@@ -26,15 +26,16 @@ import gc
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
-from .cache import FactCache, cache_dir, entry_key, run_key
-from .codec import DecodeError, decode, encode
+from .cache.codec import CorruptEntry, decode, encode
+from .cache.keys import RunKey, entry_key
+from .cache.statindex import Seen, StatIndex
+from .cache.store import FactCache, cache_dir
 from .config import Config
 from .facts import (EXTRACTORS, FileFacts, Prepared, finish_file, prepare_file, preload,
                     read_bytes)
 from .facts.model import Problem
 from .plan import Coverage, Plan
 from .pool import OK, JobResult, Task, default_jobs, run_pool, run_with_budget
-from .statindex import Seen, StatIndex
 from .types import FileKind, Pack, SourceFile
 
 # Below this much uncached text (characters; ~0.25 s of libcst parsing) the pool's start-up and
@@ -101,26 +102,39 @@ _extract_objects.warm = _warm  # type: ignore[attr-defined]
 extract_encoded.warm = _warm  # type: ignore[attr-defined]
 
 
-def _entry_key(run: str, src: SourceFile, needs: str, digest: str) -> str:
+def _entry_key(run: RunKey, src: SourceFile, needs: str, digest: str) -> str:
     """The cache key of one file's facts: what was extracted is part of it (``needs``)."""
     kind = f"{src.kind.value}/{needs}" if needs else src.kind.value
-    return entry_key(run, kind, src.path, digest)
+    return entry_key(run.value, kind, src.path, digest)
 
 
-def _from_index(src: SourceFile, seen: Seen, run: str, cache: FactCache, needs: str
-                ) -> FileFacts | None:
-    """The FileFacts of an unchanged file without reading it (None: it must be read)."""
+def _run_key(run: RunKey | None, plan: Plan, packs: Sequence[Pack], cache: FactCache) -> RunKey:
+    """The run key the pipeline computed (``api``), or, for a direct caller that passed none,
+    the one of ``plan`` and ``packs``; "" without a cache."""
+    if not cache.enabled:
+        return RunKey("")
+    return run if run is not None else RunKey.of(plan.digest, [p.digest for p in packs])
+
+
+def _from_index(src: SourceFile, seen: Seen, run: RunKey, cache: FactCache, needs: str,
+                missed: set[str]) -> FileFacts | None:
+    """The FileFacts of an unchanged file without reading it (None: it must be read). A cache
+    key that gave nothing usable goes into ``missed``, so the file's second look-up (after it is
+    read) neither reads that entry again nor counts its rejection twice."""
     if not seen.wanted:
         return FileFacts(path=src.path, kind=src.kind, digest=seen.digest,
                          suppressions=seen.suppressions, problems=seen.problems,
                          skip_file=seen.skip_file, lines=seen.lines)
-    body = cache.get(_entry_key(run, src, needs, seen.digest))
+    key = _entry_key(run, src, needs, seen.digest)
+    body = cache.get(key)
     if body is None:
+        missed.add(key)
         return None
     try:
         payload, problems = decode(body)
-    except DecodeError:
+    except CorruptEntry:
         cache.rejected += 1
+        missed.add(key)
         return None
     if problems or seen.problems:
         return None  # a broken file is read again: which rule texts it holds (FileFacts.hits)
@@ -138,7 +152,7 @@ def _through_cache(payload: object, problems: tuple[Problem, ...], cache: FactCa
     body = encode(payload, problems)
     try:
         decoded = decode(body)
-    except DecodeError:
+    except CorruptEntry:
         cache.write_errors += 1
         return payload, problems
     cache.put(key, body)
@@ -159,11 +173,13 @@ def extract_all(files: Sequence[SourceFile], plan: Plan, config: Config, *,
                 packs: Sequence[Pack] = (), use_cache: bool = True, jobs: int | None = None,
                 report: ExtractReport | None = None,
                 progress: Callable[[int, int], None] | None = None,
-                coverage: Coverage | None = None) -> list[FileFacts]:
+                coverage: Coverage | None = None, run: RunKey | None = None
+                ) -> list[FileFacts]:
     """FileFacts for every discovered file, in the same order.
 
     ``jobs``: worker processes (None: ``config.jobs``; 0: one per core). ``use_cache=False``
-    neither reads nor writes the cache (nothing is created on disk). ``progress(done,
+    neither reads nor writes the cache (nothing is created on disk). ``run``: the run's cache
+    key (``api`` computes it once for every stage; default: that of ``plan`` and ``packs``). ``progress(done,
     total)`` is told how many files are finished as extraction goes (the CLI's progress bar;
     it never changes what is computed).
     """
@@ -171,14 +187,16 @@ def extract_all(files: Sequence[SourceFile], plan: Plan, config: Config, *,
     out: list[FileFacts | None] = [None] * len(files)
     pending: list[tuple[int, Prepared, str, str]] = []  # (index, file, cache key, needs)
     cache = FactCache(cache_dir(config.root, config.cache_dir) if use_cache else None)
-    run = run_key(plan.digest, [p.digest for p in packs]) if cache.enabled else ""
+    run = _run_key(run, plan, packs, cache)
     index = StatIndex(cache, run, f"{plan.prefilter}\x00{config.byte_budgets()}\x00"
                                   f"{plan.patterns_key()}")
     coverage = coverage if coverage is not None else plan.coverage(files)
+    missed: set[str] = set()  # keys _from_index found absent or unusable
     for i, src in enumerate(files):
         sig, seen = index.lookup(src)
         if seen is not None:
-            known = _from_index(src, seen, run, cache, coverage.needs_for(src, seen.marks))
+            known = _from_index(src, seen, run, cache, coverage.needs_for(src, seen.marks),
+                                missed)
             if known is not None:
                 out[i] = known
                 if known.parsed:
@@ -198,13 +216,13 @@ def extract_all(files: Sequence[SourceFile], plan: Plan, config: Config, *,
         report.parsed_paths.append(src.path)
         needs = coverage.needs_for(src, prep.marks)
         key = _entry_key(run, src, needs, prep.digest) if cache.enabled else ""
-        body = cache.get(key) if cache.enabled else None
+        body = cache.get(key) if cache.enabled and key not in missed else None
         if body is not None:
             try:
                 payload, problems = decode(body)
                 out[i] = _finish(prep, payload, problems, coverage)
                 continue
-            except DecodeError:
+            except CorruptEntry:
                 cache.rejected += 1  # a foreign or outdated entry: rebuilt below
         pending.append((i, prep, key, needs))
     if len(index.entries) > 2 * len(files) + 100:
@@ -244,7 +262,7 @@ def extract_all(files: Sequence[SourceFile], plan: Plan, config: Config, *,
             assert isinstance(body, bytes)
             try:
                 payload, problems = decode(body)
-            except DecodeError:  # not decodable here: extract it again in this process
+            except CorruptEntry:  # not decodable here: extract it again in this process
                 task = Task(i, prep.src.path, prep.src.kind.value, prep.text, needs)
                 again = run_with_budget(_extract_objects, task, budget)
                 if again.status != OK:
@@ -302,7 +320,8 @@ class OnDemand:
 
 def extract_on_demand(files: Sequence[SourceFile], plan: Plan, config: Config, *,
                       packs: Sequence[Pack] = (), use_cache: bool = True,
-                      jobs: int | None = None, coverage: Coverage | None = None) -> OnDemand:
+                      jobs: int | None = None, coverage: Coverage | None = None,
+                      run: RunKey | None = None) -> OnDemand:
     """A loader for the evaluation stage: the full facts of project files a rule asks for
     while resolving a name (``checks.resolve.ProjectView.wanted``) — a base class or an
     imported module that the prefilter had no reason to parse.
@@ -317,7 +336,7 @@ def extract_on_demand(files: Sequence[SourceFile], plan: Plan, config: Config, *
     a warm run does not load anything."""
     by_path = {f.path: f for f in files}
     cache = FactCache(cache_dir(config.root, config.cache_dir) if use_cache else None)
-    run = run_key(plan.digest, [p.digest for p in packs]) if cache.enabled else ""
+    run = _run_key(run, plan, packs, cache)
     coverage = coverage if coverage is not None else plan.coverage(files)
     budget = float(config.max_file_seconds or 0)
     n_jobs = jobs if jobs is not None else config.jobs
@@ -336,7 +355,7 @@ def extract_on_demand(files: Sequence[SourceFile], plan: Plan, config: Config, *
             try:
                 payload, problems = decode(body)
                 return _finish(prep, payload, problems, coverage), None, key
-            except DecodeError:
+            except CorruptEntry:
                 cache.rejected += 1
         return None, prep, key
 
@@ -363,7 +382,7 @@ def extract_on_demand(files: Sequence[SourceFile], plan: Plan, config: Config, *
             assert isinstance(result.body, bytes)
             try:
                 payload, problems = decode(result.body)
-            except DecodeError:  # not decodable here: extract it again in this process
+            except CorruptEntry:  # not decodable here: extract it again in this process
                 done[path] = extract_here(prep, key)
                 continue
             if cache.enabled:

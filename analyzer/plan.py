@@ -27,7 +27,6 @@ from .globs import gitignore_spec, literal_prefixes, path_matcher
 from .types import FileKind, Pack, Rule, SourceFile
 
 _GLOB_CHARS = set("*?[")
-PLANS = "l"  # cache namespace of the rules' RulePlan values (``analyzer.cache.PLANS``)
 
 
 def scope_hint(include: Iterable[str]) -> str:
@@ -237,17 +236,20 @@ def select_rules(rules: list[Rule], select: tuple[str, ...], extend_select: tupl
 
 def build_plan(packs: tuple[Pack, ...], select: tuple[str, ...] = (),
                extend_select: tuple[str, ...] = (), ignore: tuple[str, ...] = (),
-               prefilter: bool = True, cache_directory: str | None = None) -> Plan:
-    """The run plan. ``cache_directory``: keep the rules' ``RulePlan`` values in the cache
-    there (keyed by the rule set and the check kinds' source), so that planning a warm run
-    imports no check kind."""
+               prefilter: bool = True,
+               rule_plans: "Callable[[Sequence[Rule], str], list[RulePlan]] | None" = None
+               ) -> Plan:
+    """The run plan. ``rule_plans(rules, digest)``: the rules' ``RulePlan`` values (default:
+    ``rule_plan`` of each); a run with a cache passes ``cache.plans.cached_rule_plans``, which
+    keeps them keyed by the rule set (``digest``) and the check kinds' source, so that planning
+    a warm run imports no check kind."""
     rules = [r for p in packs for r in p.rules]
     chosen = select_rules(rules, select, extend_select, ignore)
     blob = json.dumps([[r.pack, r.code, r.check_kind, repr(sorted(r.params.items())),
                         r.where.include, r.where.exclude, r.where.consult] for r in chosen],
                       sort_keys=True)
     digest = hashlib.sha256(blob.encode()).hexdigest()[:32]
-    infos = _rule_plans(chosen, digest, cache_directory)
+    infos = (rule_plans or rule_plans_of)(chosen, digest)
     active = []
     for rule, info in zip(chosen, infos):
         active.append(ActiveRule(
@@ -266,27 +268,7 @@ def build_plan(packs: tuple[Pack, ...], select: tuple[str, ...] = (),
                 reach=reach)
 
 
-def _rule_plans(chosen: Sequence[Rule], digest: str, directory: str | None
-                ) -> list[RulePlan]:
-    """``rule_plan`` of each rule, through the cache when there is one."""
-    if directory is None:
-        return [rule_plan(r) for r in chosen]
-    from .cache import FactCache, source_digest
-    from .codec import DecodeError, decode_object, encode_object
-
-    cache = FactCache(directory, PLANS)
-    key = hashlib.blake2b("\x00".join((
-        "plan", digest, source_digest(("checks",), ("plan.py", "types.py", "codec.py")),
-    )).encode(), digest_size=16).hexdigest()
-    body = cache.get(key)
-    if body is not None:
-        try:
-            got = decode_object(body)
-            if isinstance(got, tuple) and len(got) == len(chosen) and all(
-                    isinstance(x, RulePlan) for x in got):
-                return list(got)
-        except DecodeError:
-            pass
-    infos = [rule_plan(r) for r in chosen]
-    cache.put(key, encode_object(tuple(infos)))
-    return infos
+def rule_plans_of(chosen: Sequence[Rule], digest: str = "") -> list[RulePlan]:
+    """``rule_plan`` of each rule (``digest`` is the rule set's, unused: the signature is
+    ``build_plan``'s ``rule_plans``)."""
+    return [rule_plan(r) for r in chosen]

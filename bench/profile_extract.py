@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import libcst as cst
 
-    from obs_lint.codec import encode
+    from obs_lint.cache.codec import encode
     from obs_lint.facts import python as py
     from obs_lint.facts.guard import cpython_verdict
 

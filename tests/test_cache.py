@@ -20,9 +20,10 @@ from pathlib import Path
 
 import pytest
 
-import obs_lint.cache as cache_mod
-from obs_lint.cache import MAGIC, FactCache, GITIGNORE_TEXT
-from obs_lint.codec import decode_object, encode, encode_object
+import obs_lint.cache.keys as keys_mod
+import obs_lint.cache.store as cache_mod
+from obs_lint.cache.codec import decode_object, encode, encode_object
+from obs_lint.cache.store import MAGIC, FactCache, GITIGNORE_TEXT
 from obs_lint.facts.model import PythonFacts
 from obs_lint.types import Status
 
@@ -98,18 +99,25 @@ def test_changing_a_pack_invalidates_every_entry(project):
 def test_changing_the_version_invalidates_every_entry(project, monkeypatch):
     run_json(project)
     assert poison(project) > 0
-    monkeypatch.setattr(cache_mod, "__version__", "999.0.0")
+    monkeypatch.setattr(keys_mod, "__version__", "999.0.0")
     assert run_json(project) == run_json(project, use_cache=False)
 
 
 def test_changing_the_python_version_invalidates_every_entry(project, monkeypatch):
     run_json(project)
     assert poison(project) > 0
-    monkeypatch.setattr(cache_mod.sys, "version", sys.version + " (another build)")
+    monkeypatch.setattr(keys_mod.sys, "version", sys.version + " (another build)")
     assert run_json(project) == run_json(project, use_cache=False)
 
 
-def test_corrupt_entries_are_ignored_and_rebuilt(project):
+@pytest.mark.parametrize("index", ["racy", "recorded"])
+def test_corrupt_entries_are_ignored_and_rebuilt(project, monkeypatch, index):
+    """Each damaged entry is rejected once and rebuilt, whether the stat index knows the file
+    (it was older than the racy window when recorded: on a loaded machine, the copy above can
+    be) or not. The index is forced either way: this failed only when the machine was slow."""
+    import obs_lint.cache.statindex as statindex
+
+    monkeypatch.setattr(statindex, "RACY_NS", -(1 << 62) if index == "recorded" else 1 << 62)
     expected = run_json(project, use_cache=False)
     run_json(project)
     entries = cache_entries(project)
@@ -162,7 +170,7 @@ def test_a_crafted_pickle_in_the_cache_cannot_run_code(project, tmp_path):
 @pytest.fixture
 def evaluated(monkeypatch):
     """The codes of the rules each run evaluated (rather than took from the cache)."""
-    import obs_lint.memo as memo
+    import obs_lint.evaluate as memo  # evaluate_cached calls evaluate for what it lacks
 
     runs: list[list[str]] = []
     real = memo.evaluate
@@ -445,7 +453,7 @@ def test_the_cache_is_created_with_its_markers_in_one_step(tmp_path):
 @pytest.fixture
 def no_racy_window(monkeypatch):
     """Trust stat signatures at once (the copies were just written: all "racily clean")."""
-    import obs_lint.statindex as statindex
+    import obs_lint.cache.statindex as statindex
 
     monkeypatch.setattr(statindex, "RACY_NS", 0)
 
@@ -546,7 +554,7 @@ def _same(a: object, b: object) -> bool:
 
 
 def test_every_value_the_yaml_safe_loader_builds_survives_the_cache(tmp_path):
-    from obs_lint.codec import decode
+    from obs_lint.cache.codec import decode
     from obs_lint.facts.yaml_doc import extract
 
     facts, problems = extract("config/app.yaml", YAML_VALUES)
@@ -612,7 +620,7 @@ def test_a_value_the_codec_cannot_decode_costs_speed_not_the_run(tmp_path, monke
     """The failure as it was: the codec's allow-list without ``datetime`` (an older obs-lint)
     made the freshly encoded facts of a YAML file with a date undecodable, and every cached run
     ended with an internal error. Now such facts are used as extracted and not stored."""
-    import obs_lint.codec as codec
+    import obs_lint.cache.codec as codec
 
     root = tmp_path / "proj"
     (root / "config").mkdir(parents=True)
@@ -631,3 +639,52 @@ def test_a_value_the_codec_cannot_decode_costs_speed_not_the_run(tmp_path, monke
     assert run_json(root, jobs=1) == expected
     assert run_json(root, jobs=1) == expected
     assert cache_entries(root, "f") == [], "an undecodable entry was stored"
+
+
+def test_the_run_key_is_computed_once_per_run(project, monkeypatch):
+    """Extraction, the stat index and the results memo derive their keys from one value that
+    the pipeline computes (``RunKey.of``), never each its own."""
+    calls: list[str] = []
+    real = keys_mod.run_key
+
+    def counting(*args, **kwargs):
+        calls.append("run_key")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(keys_mod, "run_key", counting)
+    cold = run_json(project)
+    assert calls == ["run_key"]
+    calls.clear()
+    assert run_json(project) == cold  # warm: the same key finds every entry
+    assert calls == ["run_key"]
+
+
+def test_the_fact_source_digest_covers_sub_packages(tmp_path, monkeypatch):
+    """A change in a sub-package of ``facts/`` (``facts/python/``) must invalidate cached facts:
+    the digest of a folder reads its ``.py`` files recursively."""
+    (tmp_path / "facts" / "python").mkdir(parents=True)
+    (tmp_path / "facts" / "model.py").write_text("A = 1\n")
+    (tmp_path / "facts" / "python" / "walk.py").write_text("B = 1\n")
+    (tmp_path / "facts" / "python" / "__pycache__").mkdir()
+    monkeypatch.setattr(keys_mod, "_PACKAGE", str(tmp_path))
+    keys_mod.source_digest.cache_clear()
+    try:
+        before = keys_mod.source_digest(("facts",), ())
+        keys_mod.source_digest.cache_clear()
+        (tmp_path / "facts" / "python" / "__pycache__" / "walk.pyc").write_bytes(b"x")
+        assert keys_mod.source_digest(("facts",), ()) == before  # compiled files do not count
+        keys_mod.source_digest.cache_clear()
+        (tmp_path / "facts" / "python" / "walk.py").write_text("B = 2\n")
+        assert keys_mod.source_digest(("facts",), ()) != before
+    finally:
+        keys_mod.source_digest.cache_clear()
+
+
+@pytest.mark.parametrize("name", ["FACT_SOURCE", "RESULT_SOURCE", "PLAN_SOURCE", "PACK_SOURCE"])
+def test_every_source_a_key_names_exists(name):
+    """A fingerprint naming a moved or renamed module would hash "missing" forever and stop
+    invalidating the cache when that module changes."""
+    folders, modules = getattr(keys_mod, name)
+    package = Path(keys_mod._PACKAGE)
+    assert [f for f in folders if not (package / f).is_dir()] == []
+    assert [m for m in modules if not (package / m).is_file()] == []

@@ -704,7 +704,7 @@ def _outlive_racy_window(root: Path) -> None:
     after the files were written records none and writes no index at all. Waiting is not a
     timing assertion: any delay under load only makes the files older.
     """
-    from obs_lint.statindex import RACY_NS
+    from obs_lint.cache.statindex import RACY_NS
 
     newest = max(p.lstat().st_ctime_ns for p in root.rglob("*"))
     while time.time_ns() - newest <= RACY_NS + 100_000_000:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import obs_lint.memo as memo
+import obs_lint.evaluate as memo  # evaluate_cached calls evaluate for what the memo lacks
 
 PACK = """\
 pack: {id: t, title: T}

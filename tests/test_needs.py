@@ -46,10 +46,10 @@ from hypothesis import HealthCheck, assume, given, settings
 import obs_lint.extract as extract_mod
 import obs_lint.facts.python as python_mod
 from obs_lint.api import load_packs, resolve_config
-from obs_lint.cache import FactCache
+from obs_lint.cache.store import FactCache
 from obs_lint.checks import REGISTRY
 from obs_lint.checks.forbid_import import ForbidImport
-from obs_lint.codec import decode, encode
+from obs_lint.cache.codec import decode, encode
 from obs_lint.discover import discover
 from obs_lint.extract import ExtractReport, extract_all
 from obs_lint.facts.ast_positions import import_spans

@@ -1,20 +1,15 @@
-"""The content-addressed fact cache: per-file extraction results stored under the project root.
+"""The cache's store: entry bodies (bytes) by key, in a directory obs-lint owns.
 
 Why: parsing is the expensive part of a run (libcst manages ~10-20k lines a second per core), and
-between two runs almost every file is unchanged. A file's facts are a pure function of its bytes,
-its path and kind, the engine (obs-lint and Python versions, the parser libraries' versions) and
-the active rule set, so an entry is keyed by exactly that::
-
-    key = blake2b(run key, kind, path, content digest)
-    run key = blake2b(cache format, obs-lint version, Python version + implementation,
-                      libcst / pglast / PyYAML versions, digest of the fact-making source,
-                      Plan.digest, every active pack's digest)
+between two runs almost every file is unchanged. Values are stored under keys that cover
+everything they depend on (``keys.py``: the run key, computed once per run), so this module only
+has to keep bytes safe: confined, checked and written atomically.
 
 Layout: ``<root>/.obs-lint-cache/`` (``cache-dir``) holds a ``.gitignore`` containing ``*`` (so the
 cache never shows up in ``git status``), a ``CACHEDIR.TAG`` (backup tools skip it) and one file
 per entry under ``<kind>/<first two hex digits>/<key>``, kind ``f`` (per-file facts), ``r``
-(rule results, ``analyzer.memo``), ``p`` (validated packs) or ``i`` (the stat index,
-``analyzer.statindex``).
+(rule results, ``cache/memo.py``), ``p`` (validated packs), ``i`` (the stat index,
+``cache/statindex.py``) or ``l`` (rule plans, ``cache/plans.py``).
 
 Confinement: the cache is a directory obs-lint created, never someone else's. A missing
 directory is created with its two marker files in one step (built under a temporary name
@@ -42,28 +37,25 @@ checkout, full disk) only cost speed: the run's results do not depend on the cac
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import os
 import re
 import shutil
 import stat
-import sys
 import tempfile
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import Callable
 
-from . import __version__
-from .errors import UsageError
-from .fileio import ReadRefused, default_dir_mode, open_dir, read_regular, write_in_dir
-from .types import Pack
+from ..errors import UsageError
+from ..fileio import ReadRefused, default_dir_mode, open_dir, read_regular, write_in_dir
+from ..types import Pack
+from .keys import FORMAT, pack_key
 
-FORMAT = 1
 MAGIC = b"obs-lint-cache\x00%d\n" % FORMAT
 _KEY_LEN = 32  # hex characters of an entry key
 _SUM_LEN = 16  # bytes of the body checksum
 FACTS, RESULTS, PACKS, INDEX = "f", "r", "p", "i"  # entry namespaces (sub-directories)
-PLANS = "l"  # the rules' RulePlan values (``plan._rule_plans``)
+PLANS = "l"  # the rules' RulePlan values (``cache/plans.py``)
 GITIGNORE_TEXT = "# written by obs-lint: everything here is a cache\n*\n"
 CACHEDIR_TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
                 "# This file is a cache directory tag created by obs-lint.\n")
@@ -73,68 +65,6 @@ NAMESPACES = (FACTS, RESULTS, PACKS, INDEX, PLANS)
 # 10 MiB source budget: far below); anything bigger is not one of ours: a miss
 MAX_ENTRY_BYTES = 1 << 30
 _ENTRY_NAME = re.compile(r"[0-9a-f]{%d}" % _KEY_LEN)
-
-
-def _library_versions() -> str:
-    """Versions of the parsers whose output the facts are made of (a parser upgrade may change
-    facts without any obs-lint change), read from the ``*.dist-info`` directory names on
-    ``sys.path``: ``importlib.metadata`` took ~20 ms of every (warm) run for the same answer."""
-    wanted = {"libcst": "", "pglast": "", "pyyaml": ""}
-    for entry in sys.path:
-        try:
-            names = os.listdir(entry or ".")
-        except OSError:
-            continue
-        for name in names:
-            if not name.endswith(".dist-info"):
-                continue
-            dist, _, version = name[:-len(".dist-info")].partition("-")
-            key = dist.lower().replace("_", "-")
-            if key in wanted and not wanted[key]:
-                wanted[key] = version
-        if all(wanted.values()):
-            break
-    return ",".join(f"{k}={v or '-'}" for k, v in sorted(wanted.items()))
-
-
-@functools.lru_cache(maxsize=16)  # a process runs one version of its own source
-def source_digest(folders: tuple[str, ...], modules: tuple[str, ...]) -> str:
-    """Digest of the source of some of obs-lint's own modules (``folders``: every ``.py`` in
-    them).
-
-    The version string is the contract for releases; this also keeps a development checkout
-    honest, where the code that makes cached values changes many times under one version.
-    """
-    here = os.path.dirname(os.path.abspath(__file__))
-    h = hashlib.blake2b(digest_size=16)
-    names = [os.path.join(folder, n) for folder in folders
-             for n in sorted(os.listdir(os.path.join(here, folder))) if n.endswith(".py")]
-    names += list(modules)
-    for name in names:
-        try:
-            with open(os.path.join(here, name), "rb") as fh:
-                h.update(name.encode() + b"\x00" + fh.read())
-        except OSError:
-            h.update(name.encode() + b"\x00-")
-    return h.hexdigest()
-
-
-def _engine_fingerprint() -> str:
-    """The modules whose code decides what facts are (``facts/``, the codec, the YAML reader)."""
-    return source_digest(("facts",), ("codec.py", "yamlsafe.py"))
-
-
-def run_key(plan_digest: str, pack_digests: Iterable[str], extra: str = "") -> str:
-    """The part of every entry key that identifies the engine and the active rules."""
-    parts = [str(FORMAT), __version__, sys.version, sys.implementation.cache_tag or "",
-             _library_versions(), _engine_fingerprint(), plan_digest, *sorted(pack_digests),
-             extra]
-    return hashlib.blake2b("\x00".join(parts).encode(), digest_size=16).hexdigest()
-
-
-def entry_key(run: str, kind: str, path: str, content_digest: str) -> str:
-    blob = "\x00".join((run, kind, path, content_digest)).encode("utf-8", "surrogateescape")
-    return hashlib.blake2b(blob, digest_size=16).hexdigest()
 
 
 def _checksum(body: bytes) -> bytes:
@@ -293,24 +223,13 @@ def _create(directory: str, label: str) -> str | None:
         return None
 
 
-def pack_key(data: bytes, shown: str) -> str:
-    """Key of a validated pack: its bytes, the name it is shown under (rule sources say
-    "file:line"), and the code that validates packs (the check kinds' parameter specs)."""
-    parts = [str(FORMAT), "pack", __version__, sys.version,
-             source_digest(("checks",), ("packs.py", "yamlsafe.py", "types.py", "codec.py",
-                                         "facts/sql_types.py", "facts/yaml_model.py")),
-             shown, hashlib.sha256(data).hexdigest()]
-    return hashlib.blake2b("\x00".join(parts).encode("utf-8", "surrogateescape"),
-                           digest_size=16).hexdigest()
-
-
 def cached_pack(directory: str, data: bytes, shown: str,
                 parse: Callable[[bytes, str], Pack]) -> Pack:
     """``parse(data, shown)``, or the Pack it returned last time for the same bytes and engine.
 
     A pack that fails validation raises (PackError) as always and is never stored.
     """
-    from .codec import DecodeError, decode_object, encode_object
+    from .codec import CorruptEntry, decode_object, encode_object
 
     cache = FactCache(directory, PACKS)
     key = pack_key(data, shown)
@@ -320,7 +239,7 @@ def cached_pack(directory: str, data: bytes, shown: str,
             pack = decode_object(body)
             if isinstance(pack, Pack):
                 return pack
-        except DecodeError:
+        except CorruptEntry:
             pass
     pack = parse(data, shown)
     cache.put(key, encode_object(pack))

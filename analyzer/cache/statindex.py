@@ -27,10 +27,11 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from .cache import INDEX, FactCache
-from .codec import DecodeError, decode_object, encode_object
-from .facts.model import Problem, Suppression
-from .types import SourceFile
+from ..facts.model import Problem, Suppression
+from ..types import SourceFile
+from .codec import CorruptEntry, decode_object, encode_object
+from .keys import RunKey
+from .store import INDEX, FactCache
 
 RACY_NS = 2_000_000_000
 
@@ -62,9 +63,10 @@ def signature(path: str) -> Signature | None:
 class StatIndex:
     """path -> (signature, Seen), loaded once per run and saved if anything changed."""
 
-    def __init__(self, cache: FactCache | None, run: str, settings: str) -> None:
+    def __init__(self, cache: FactCache | None, run: RunKey, settings: str) -> None:
         self.store = FactCache(cache.directory, INDEX) if cache and cache.enabled else None
-        self.key = hashlib.blake2b(f"{run}\x00{settings}".encode(), digest_size=16).hexdigest()
+        self.key = hashlib.blake2b(f"{run.value}\x00{settings}".encode(),
+                                   digest_size=16).hexdigest()
         self.started = time.time_ns()
         self.entries: dict[str, tuple[Signature, Seen]] = {}
         self.changed = False
@@ -76,7 +78,7 @@ class StatIndex:
                     loaded: Any = decode_object(body)
                     if isinstance(loaded, dict):
                         self.entries = loaded
-                except DecodeError:
+                except CorruptEntry:
                     pass
 
     def lookup(self, src: SourceFile) -> tuple[Signature | None, Seen | None]:

@@ -22,34 +22,37 @@ is reused if they are still in exactly the same files.
 A warm run then decodes one small entry per rule and no facts at all; after an edit only the
 rules whose scope holds the edited file run again (and decode only the facts they read). A rule
 that crashed (an internal error) is never stored, so it is retried next time. Entries live in the
-fact cache's directory, with its integrity checks and atomic writes (``analyzer.cache``).
+fact cache's directory, with its integrity checks and atomic writes (``cache/store.py``).
+
+This module keeps results; it never evaluates. The evaluation stage (``evaluate.py``
+``evaluate_cached``) asks it what is still valid (``ResultMemo.known``), evaluates the rest and
+hands the fresh results back (``ResultMemo.store``): the cache sits below the stages that use it.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import replace
-from typing import Sequence
+from typing import Callable, Sequence
 
-from .cache import RESULTS, FactCache, cache_dir, run_key, source_digest
-from .codec import DecodeError, decode_object, encode_object
-from .config import Config
-from .evaluate import SEARCH, SEARCHED, Loader, evaluate
-from .facts.model import FileFacts
-from .plan import Coverage, Plan
-from .types import CheckResult, Finding, Pack, SourceFile
+from ..facts.model import FileFacts
+from ..plan import ActiveRule, Coverage, Plan
+from ..types import CheckResult, SourceFile
+from .codec import CorruptEntry, decode_object, encode_object
+from .keys import RESULT_SOURCE, RunKey, source_digest
+from .store import FactCache
 
-
-def _engine() -> str:
-    return source_digest(("checks",), ("evaluate.py", "plan.py", "types.py", "codec.py"))
+SEARCHED = "*"  # in a rule's consulted files: it searched the text of every Python file
+# in a rule's consulted files, after SEARCHED: one word it searched for (``SEARCH + word``); its
+# answer depends on which files' text holds the word, not on every file's digest
+SEARCH = "*search\x00"
 
 
 def rule_keys(plan: Plan, files: Sequence[SourceFile], facts: Sequence[FileFacts], root: str,
-              run: str, coverage: Coverage | None = None) -> dict[int, str]:
+              run: RunKey, coverage: Coverage | None = None) -> dict[int, str]:
     """id(ActiveRule) -> memo key (see the module docstring)."""
     by_path = {f.path: f for f in facts}
     base = hashlib.blake2b(digest_size=16)
-    for part in (run, _engine(), root):
+    for part in (run.value, source_digest(*RESULT_SOURCE), root):
         base.update(part.encode("utf-8", "surrogateescape") + b"\x00")
     for path in sorted(by_path):
         base.update(path.encode("utf-8", "surrogateescape") + b"\x00")
@@ -80,51 +83,47 @@ def rule_keys(plan: Plan, files: Sequence[SourceFile], facts: Sequence[FileFacts
     return keys
 
 
-def evaluate_cached(plan: Plan, files: Sequence[SourceFile], facts: Sequence[FileFacts],
-                    config: Config, packs: Sequence[Pack], use_cache: bool,
-                    load: Loader | None = None, coverage: Coverage | None = None
-                    ) -> tuple[list[CheckResult], list[Finding]]:
-    """``evaluate`` through the project's cache (unless ``use_cache`` is False)."""
-    if not use_cache:
-        return evaluate(plan, files, facts, config.root, load, coverage=coverage)
-    store = FactCache(cache_dir(config.root, config.cache_dir), RESULTS)
-    run = run_key(plan.digest, [p.digest for p in packs])
-    return evaluate_memo(plan, files, facts, config.root, store, run, load, coverage)
-
-
-def evaluate_memo(plan: Plan, files: Sequence[SourceFile], facts: Sequence[FileFacts],
-                  root: str, cache: FactCache, run: str, load: Loader | None = None,
-                  coverage: Coverage | None = None) -> tuple[list[CheckResult], list[Finding]]:
-    """``evaluate``, reusing stored results of rules whose inputs are unchanged.
+class ResultMemo:
+    """The stored results of one run's rules: which are still valid, and storing fresh ones.
 
     An entry is ``(result, consulted)``: the files beyond its scope a rule read while resolving
     names (loaded on demand, ``evaluate.py``) with their content digests; the entry is reused
     only while each of them still has that digest (like a build system's discovered
-    dependencies)."""
-    coverage = coverage if coverage is not None else plan.coverage(files)
-    keys = rule_keys(plan, files, facts, root, run, coverage)
-    digests = {f.path: f.digest for f in facts}
-    everything = hashlib.blake2b(digest_size=16)
-    for f in facts:
-        if f.kind.value == "python":
-            everything.update(f"{f.path}\x00{f.digest}\x01".encode("utf-8", "surrogateescape"))
-    digests[SEARCHED] = everything.hexdigest()
-    search = getattr(load, "search", None)
+    dependencies). ``search(word)``: the Python files whose text holds ``word`` (the on-demand
+    loader's), to revalidate a rule that searched the project's text."""
 
-    def digest_of(path: str) -> str | None:
+    def __init__(self, cache: FactCache, plan: Plan, files: Sequence[SourceFile],
+                 facts: Sequence[FileFacts], root: str, run: RunKey,
+                 coverage: Coverage | None = None,
+                 search: Callable[[str], list[str]] | None = None) -> None:
+        self.cache = cache
+        self.plan = plan
+        coverage = coverage if coverage is not None else plan.coverage(files)
+        self.keys = rule_keys(plan, files, facts, root, run, coverage)
+        self.digests = {f.path: f.digest for f in facts}
+        everything = hashlib.blake2b(digest_size=16)
+        for f in facts:
+            if f.kind.value == "python":
+                everything.update(f"{f.path}\x00{f.digest}\x01".encode("utf-8",
+                                                                         "surrogateescape"))
+        self.digests[SEARCHED] = everything.hexdigest()
+        self.search = search
+
+    def digest_of(self, path: str) -> str | None:
         """A dependency's digest now: a file's content digest, or for ``SEARCH + word`` the
         digest of the files (in order) whose text holds the word."""
+        digests = self.digests
         if path.startswith(SEARCH):
             if path not in digests:
-                if search is None:
+                if self.search is None:
                     return None
-                hits = search(path[len(SEARCH):])
+                hits = self.search(path[len(SEARCH):])
                 digests[path] = hashlib.blake2b("\x00".join(hits).encode(
                     "utf-8", "surrogateescape"), digest_size=16).hexdigest()
             return digests[path]
         return digests.get(path)
 
-    def still_valid(deps: tuple) -> bool:
+    def _still_valid(self, deps: tuple) -> bool:
         """Every file the rule consulted is unchanged; a rule that searched the project's text
         is valid while no Python file changed, or else while each word it searched for is in
         exactly the same files (an edit elsewhere cannot change its answer)."""
@@ -132,48 +131,39 @@ def evaluate_memo(plan: Plan, files: Sequence[SourceFile], facts: Sequence[FileF
         words = []
         for path, digest in deps:
             if path == SEARCHED:
-                searched_ok = digests[SEARCHED] == digest
+                searched_ok = self.digests[SEARCHED] == digest
             elif path.startswith(SEARCH):
                 words.append((path, digest))
-            elif digests.get(path) != digest:
+            elif self.digests.get(path) != digest:
                 return False
         if searched_ok:
             return True
-        return bool(words) and all(digest_of(p) == d for p, d in words)
+        return bool(words) and all(self.digest_of(p) == d for p, d in words)
 
-    known: dict[int, CheckResult] = {}
-    for active in plan.rules:
-        body = cache.get(keys[id(active)])
-        if body is None:
-            continue
-        try:
-            entry = decode_object(body)
-        except DecodeError:
-            continue
-        if not (isinstance(entry, tuple) and len(entry) == 2):
-            continue
-        result, deps = entry
-        if isinstance(result, CheckResult) and result.rule == active.rule and isinstance(
-                deps, tuple) and all(isinstance(d, tuple) and len(d) == 2 for d in deps) \
-                and still_valid(deps):
-            known[id(active)] = result
-    missing = tuple(a for a in plan.rules if id(a) not in known)
-    fresh: dict[int, CheckResult] = {}
-    errors: list[Finding] = []
-    consulted: dict[int, tuple[str, ...]] = {}
-    if missing:
-        computed, errors = evaluate(replace(plan, rules=missing), files, facts, root, load,
-                                    consulted, coverage)
-        fresh = {id(a): r for a, r in zip(missing, computed)}  # evaluate keeps the order
-    results = []
-    for active in plan.rules:
-        hit = known.get(id(active))
-        if hit is not None:
-            results.append(hit)
-            continue
-        result = fresh[id(active)]
-        results.append(result)
-        if not result.crashed:  # a crash is retried next time
-            deps = tuple((p, digest_of(p) or "") for p in consulted.get(id(active), ()))
-            cache.put(keys[id(active)], encode_object((result, deps)))
-    return results, errors
+    def known(self) -> dict[int, CheckResult]:
+        """id(ActiveRule) -> its stored result, for the rules whose inputs are unchanged."""
+        known: dict[int, CheckResult] = {}
+        for active in self.plan.rules:
+            body = self.cache.get(self.keys[id(active)])
+            if body is None:
+                continue
+            try:
+                entry = decode_object(body)
+            except CorruptEntry:
+                continue
+            if not (isinstance(entry, tuple) and len(entry) == 2):
+                continue
+            result, deps = entry
+            if isinstance(result, CheckResult) and result.rule == active.rule and isinstance(
+                    deps, tuple) and all(isinstance(d, tuple) and len(d) == 2 for d in deps) \
+                    and self._still_valid(deps):
+                known[id(active)] = result
+        return known
+
+    def store(self, active: ActiveRule, result: CheckResult, consulted: Sequence[str]) -> None:
+        """Keep a freshly evaluated result; a crash is never stored (it is retried next
+        time)."""
+        if result.crashed:
+            return
+        deps = tuple((p, self.digest_of(p) or "") for p in consulted)
+        self.cache.put(self.keys[id(active)], encode_object((result, deps)))

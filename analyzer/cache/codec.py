@@ -23,7 +23,7 @@ and ``tuple`` are pickle opcodes; ``set`` and ``frozenset`` (``!!set``), ``datet
 ``datetime.time`` and ``datetime.timedelta`` are named in ``_SAFE_GLOBALS``
 (``tests/test_cache.py`` round-trips each of them through the cache). Should a value ever
 encode but not decode, the run does not stop: ``extract`` keeps the value it has and does not
-store it (``DecodeError`` is a cache miss, never an error).
+store it (``CorruptEntry`` is a cache miss, never an error).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ import pickle
 import sys
 from typing import Any
 
-from .facts.model import Problem, PythonFacts
+from ..facts.model import Problem, PythonFacts
 
 _PROTOCOL = 5
 # module -> names the unpickler may build: inert value types only (constructing one runs no
@@ -112,8 +112,10 @@ def encode(payload: object, problems: tuple[Problem, ...]) -> bytes:
 # ---------------------------------------------------------------------------------------------
 
 
-class DecodeError(Exception):
-    """The bytes are not an encoding this version wrote (corrupt, foreign, or older)."""
+class CorruptEntry(Exception):
+    """The bytes are not an encoding this version wrote (corrupt, foreign, or older): a cache
+    miss, never an error. (Not ``facts.source.DecodeError``, which is a source file's bytes that
+    are not text.)"""
 
 
 class _Unpickler(pickle.Unpickler):
@@ -139,28 +141,28 @@ def _loads(data: bytes) -> Any:
 
 
 def decode(body: bytes) -> tuple[object, tuple[Problem, ...]]:
-    """(payload, problems) from ``encode``'s bytes. Raises DecodeError for anything else."""
+    """(payload, problems) from ``encode``'s bytes. Raises CorruptEntry for anything else."""
     try:
         top = _loads(body)
         if not isinstance(top, tuple) or not top:
-            raise DecodeError("not an obs-lint extraction result")
+            raise CorruptEntry("not an obs-lint extraction result")
         if top[0] == "python" and len(top) == 4:
             _, problems, fields, blobs = top
             if tuple(fields) != _PY_FIELDS or len(blobs) != len(fields) or not all(
                     isinstance(b, bytes) for b in blobs):
-                raise DecodeError("stored with a different PythonFacts layout")
+                raise CorruptEntry("stored with a different PythonFacts layout")
             payload: object = _lazy_python(dict(zip(fields, blobs)))
         elif top[0] == "object" and len(top) == 3:
             _, problems, payload = top
         else:
-            raise DecodeError("not an obs-lint extraction result")
+            raise CorruptEntry("not an obs-lint extraction result")
         if not isinstance(problems, tuple) or not all(isinstance(p, Problem) for p in problems):
-            raise DecodeError("malformed problems")
+            raise CorruptEntry("malformed problems")
         return payload, problems
-    except DecodeError:
+    except CorruptEntry:
         raise
     except Exception as exc:  # noqa: BLE001 - any unpickling failure means "not usable"
-        raise DecodeError(f"{type(exc).__name__}: {exc}") from None
+        raise CorruptEntry(f"{type(exc).__name__}: {exc}") from None
 
 
 def encode_object(obj: object) -> bytes:
@@ -169,13 +171,13 @@ def encode_object(obj: object) -> bytes:
 
 
 def decode_object(body: bytes) -> object:
-    """The value ``encode_object`` encoded. Raises DecodeError for anything else."""
+    """The value ``encode_object`` encoded. Raises CorruptEntry for anything else."""
     try:
         top = _loads(body)
     except Exception as exc:  # noqa: BLE001 - any unpickling failure means "not usable"
-        raise DecodeError(f"{type(exc).__name__}: {exc}") from None
+        raise CorruptEntry(f"{type(exc).__name__}: {exc}") from None
     if not isinstance(top, tuple) or len(top) != 2 or top[0] != "value":
-        raise DecodeError("not an obs-lint value")
+        raise CorruptEntry("not an obs-lint value")
     return top[1]
 
 

@@ -15,6 +15,7 @@ from .builtin import BY_NAME, INTERNAL_ERROR
 from .cache.memo import SEARCH, SEARCHED, ResultMemo
 from .checks.base import RuleContext, could_not_decide
 from .facts.model import IMPORTS_ONLY, FileFacts
+from .facts.sql_text_reader import SqlTextReader
 from .plan import Coverage, Plan
 from .types import CheckResult, Finding, Location, SourceFile
 from .verdict import check_status
@@ -61,6 +62,7 @@ def evaluate(plan: Plan, files: Sequence[SourceFile], facts: Sequence[FileFacts]
         coverage = plan.coverage(files)
     index: ProjectIndex | None = None
     marked = [f for f in facts if f.marks and f.parsed and not f.skip_file]
+    sql = SqlTextReader()  # SQL text in code, parsed on first read, once per run
     for active in plan.rules:
         scoped = [by_path[s.path] for s in coverage.files(active) if s.path in by_path
                   and not by_path[s.path].skip_file]
@@ -82,7 +84,7 @@ def evaluate(plan: Plan, files: Sequence[SourceFile], facts: Sequence[FileFacts]
             ctx = RuleContext(rule=active.rule, files=scoped, root=root,
                               scope_hint=active.hint, all_paths=all_paths,
                               patterns=active.patterns, path_patterns=active.path_patterns,
-                              project=project)
+                              project=project, sql_reader=sql)
             try:
                 result = active.check.evaluate(ctx)
             except Exception as exc:  # noqa: BLE001 - one broken rule must not stop the run

@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from obs_lint.cache.codec import encode
     from obs_lint.facts import python as py
+    from obs_lint.facts.python import locate
     from obs_lint.facts.guard import cpython_verdict
 
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 20_000))
@@ -63,8 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         return wrapper
 
     # the positions render (and, for imports-only files, the positions read from CPython's AST)
-    py.spans_for, py.ranges_for = timed(py.spans_for), timed(py.ranges_for)
-    py.import_spans = timed(py.import_spans)
+    locate.spans_for, locate.ranges_for = timed(locate.spans_for), timed(locate.ranges_for)
+    locate.import_spans = timed(locate.import_spans)
     best: dict[str, float] = {}
     gc.disable()
     for _ in range(args.repeat):

@@ -16,6 +16,7 @@ from obs_lint.checks.base import RuleContext
 from obs_lint.errors import PackError
 from obs_lint.facts.model import FileFacts
 from obs_lint.facts.python import extract
+from obs_lint.facts.sql_text_reader import SqlTextReader
 from obs_lint.packs import parse_pack
 from obs_lint.types import CheckResult, FileKind, Rule, Severity, Status
 
@@ -103,7 +104,7 @@ def evaluate_kind(kind_cls, scoped: list[FileFacts], root, all_paths: frozenset[
                 message="R", check_kind=kind_cls.kind, params=params)
     paths = frozenset(f.path for f in scoped) if all_paths is None else all_paths
     return kind_cls(rule).evaluate(RuleContext(rule=rule, files=scoped, root=str(root),
-                                               all_paths=paths))
+                                               all_paths=paths, sql_reader=SqlTextReader()))
 
 
 def finding_rows(res) -> list[tuple[str, int, str, str]]:

@@ -44,7 +44,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 
 import obs_lint.extract as extract_mod
-import obs_lint.facts.python as python_mod
+import obs_lint.facts.python.locate as python_positions
 from obs_lint.api import load_packs, resolve_config
 from obs_lint.cache.store import FactCache
 from obs_lint.checks import REGISTRY
@@ -381,8 +381,8 @@ def test_imports_only_extraction_renders_nothing(monkeypatch):
     def no_render(*args: object) -> None:
         raise AssertionError("rendered the libcst tree")
 
-    monkeypatch.setattr(python_mod, "spans_for", no_render)
-    monkeypatch.setattr(python_mod, "ranges_for", no_render)
+    monkeypatch.setattr(python_positions, "spans_for", no_render)
+    monkeypatch.setattr(python_positions, "ranges_for", no_render)
     facts = imports_only_facts("argparse.py", text, tree)
     assert len(facts.imports) >= 3 and facts.extracted == IMPORTS_ONLY
     with pytest.raises(AssertionError, match="rendered"):

@@ -22,6 +22,7 @@ from ..types import CheckResult, FileKind, Finding, Location, Related, Rule, Spa
 from ..verdict import UNDECIDED, check_status
 
 if TYPE_CHECKING:
+    from ..facts.sql_text_types import SqlReader, SqlUses
     from .resolve import ProjectView
 
 
@@ -80,8 +81,19 @@ class RuleContext:
     # the project beyond the scope (``CheckKind.reach``): every parsed file's facts, of which
     # the rule may consult its scope and the files marked with one of its reach patterns
     project: "ProjectView | None" = None
+    # reads SQL text found in code (``facts/sql_text_reader.py``, wired by ``evaluate.py``)
+    sql_reader: "SqlReader | None" = None
 
     # -- helpers shared by check kinds ------------------------------------------------------
+    def sql_uses(self, text: str) -> "SqlUses":
+        """The tables and columns SQL ``text`` uses (``facts/sql_text_types.py`` values);
+        raises ``SqlTextError`` when it does not parse. Check kinds read SQL text through the
+        context, never a parser: the evaluate stage gives it a memoised reader."""
+        if self.sql_reader is None:
+            raise RuntimeError("this rule context has no SQL text reader (sql_reader): "
+                               "evaluate.py wires facts/sql_text_reader.SqlTextReader")
+        return self.sql_reader(text)
+
     def finding(self, path: str, span: Span | None, message: str, source: str = "",
                 severity: Any = None, related: Iterable[Any] = ()) -> Finding:
         """A finding of this rule; ``message`` is the specific detail appended to the rule's.
@@ -139,7 +151,7 @@ class CheckKind:
     invalid_examples: ClassVar[tuple[tuple[str, str], ...]] = ()
     # The Python facts ``evaluate`` reads (``PythonFacts`` field names); None = all of them.
     # A file covered only by rules that read ``imports`` is extracted without entering a single
-    # expression (``facts/python.py``): declare it only if that is all the kind ever reads.
+    # expression (``facts/python/``): declare it only if that is all the kind ever reads.
     facts: ClassVar[frozenset[str] | None] = None
     # True: the kind resolves names across files and always gets ``RuleContext.project`` (its
     # scope, ``where.consult`` files and the files marked with its ``reach`` names)

@@ -15,8 +15,9 @@ Decisions (copied into the README):
   ``upsert``, ``update``, ``select("a, b")``, filters, ``order``; the table from a literal, a
   constant or a class attribute resolved through the class, its project bases and subclasses;
   payload dicts built in the same function); (2) SQL text passed to ``sql_calls``
-  (``checks/sqlcode.py`` finds it, ``checks/sql_text.py`` parses it with pglast: ``INSERT``
-  column lists, ``SELECT`` columns through table aliases, ``UPDATE SET``, ``WHERE``).
+  (``checks/sqlcode.py`` finds it, ``facts/sql_text.py`` parses it with pglast, asked through
+  ``RuleContext.sql_uses``: ``INSERT`` column lists, ``SELECT`` columns through table aliases,
+  ``UPDATE SET``, ``WHERE``).
 * **What is a finding**: a column the table does not have; a string literal written to (or
   compared with) an enum-typed column that is not one of the enum's labels; a string literal
   that cannot be a uuid written to / compared with a ``uuid`` column; with
@@ -42,6 +43,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Iterable, Literal, Mapping
 
 from ..facts.model import FileFacts
+from ..facts.sql_text_types import SqlTextError, looks_like_dml
 from ..types import CheckResult, FileKind, Finding, Location, Severity, Span
 from .params import opt, params
 from .base import CheckKind, RuleContext, could_not_decide
@@ -51,7 +53,6 @@ from .postgrest import TABLE_CALLS, Access, Chains, Target, literal_str
 from .pyindex import call_literals, show
 from .require_call import call_matcher
 from .resolve import ProjectIndex, ProjectView
-from .sql_text import SqlTextError, analyze, looks_like_dml
 from .sqlcode import Query, QueryFinder
 
 DEFAULT_SQL_CALLS = ["*.execute", "*.executemany", "*.execute_query", "*.fetch", "*.fetchrow",
@@ -451,7 +452,7 @@ class _Judge:
         if not looks_like_dml(text):
             return
         try:
-            uses = analyze(text)
+            uses = self.ctx.sql_uses(text)
         except SqlTextError as exc:
             self.undecided(Location(q.path, q.pieces[0].span),
                            f"the SQL passed to {where} does not parse: {exc}")

@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from typing import Callable, Iterator, Sequence
 
 from ..facts.model import CallFact, CallValue, FStr, PythonFacts, Ref, Unknown, Value
+from ..facts.sql_text_types import looks_like_dml, normalise_placeholders
 from ..types import Span
 from .pyindex import show
 from .resolve import ClassDef, FuncDef, Instance, ProjectView, receiver_text
-from .sql_text import looks_like_dml, normalise_placeholders
 
 SQL_KWARGS = ("query", "sql", "statement", "operation", "stmt", "command")
 _TEXT_CALLS = ("text", "sqlalchemy.text", "sqlalchemy.sql.text", "sqlalchemy.sql.expression.text")

@@ -20,7 +20,7 @@ benchmark corpora.
 scopes, ``TYPE_CHECKING`` flags and texts, the module's import table) from CPython's tree
 alone, so the file is never parsed by libcst at all (and a run whose parsed files are all
 imports-only never imports libcst). It replays the imports-only libcst walk
-(``facts/python.py``, ``imports_only=True``) statement for statement; where CPython's tree
+(``facts/python/``, ``imports_only=True``) statement for statement; where CPython's tree
 could say something else than libcst's would (an identifier CPython normalises, a byte-order
 mark or form feed shifting columns) it returns None and the caller parses with libcst as
 before. tests/test_positions.py proves the two give equal facts on every fixture file, the
@@ -38,7 +38,7 @@ from .source import LINE_BREAK
 
 _TEXT_LIMIT = 240  # longest text of a fact (longer ones end with "...")
 # a text holding one of these may import dynamically: such imports are calls, which only the
-# full libcst walk records (``facts/python.py``: ``imports_only``)
+# full libcst walk records (``facts/python/``: ``imports_only``)
 DYNAMIC_IMPORT_WORDS = ("import_module", "__import__")
 
 _COMPOUND_FIELDS = ("body", "orelse", "finalbody")
@@ -109,7 +109,7 @@ def import_spans(tree: ast.Module, pending: Sequence[tuple[Any, dict[str, Any], 
     return out
 
 
-# -- texts (shared with facts/python.py) ---------------------------------------------------------
+# -- texts (shared with facts/python/) ----------------------------------------------------------
 
 
 def _strip_comment(line: str) -> str:
@@ -159,7 +159,7 @@ class _NotSure(Exception):
 
 
 class _Scope:
-    """facts/python.py's ``_Scope`` as the imports-only walk uses it (no function info)."""
+    """facts/python/scopes.py's ``_Scope`` as the imports-only walk uses it (no function info)."""
 
     __slots__ = ("qualname", "kind", "aliases", "parent")
 
@@ -183,7 +183,7 @@ class _Scope:
 
 
 def _dotted(node: ast.expr) -> str:
-    """facts/python.py's ``dotted`` over CPython's expression nodes."""
+    """facts/python/values.py's ``dotted`` over CPython's expression nodes."""
     parts: list[str] = []
     while True:
         cls = type(node)

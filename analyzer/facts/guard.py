@@ -58,7 +58,7 @@ class Verdict:
     refuse: Problem | None = None
     syntax_error: Problem | None = None
     # CPython's AST of an accepted text: the imports-only extraction reads import positions
-    # from it instead of rendering the libcst tree (``facts/python.py``)
+    # from it instead of rendering the libcst tree (``facts/python/``)
     tree: ast.Module | None = field(default=None, compare=False, repr=False)
 
 

@@ -12,10 +12,11 @@ import pytest
 from obs_lint.checks import REGISTRY
 from obs_lint.checks.db_contract import DbContract, is_uuid_text
 from obs_lint.checks.postgrest import filter_column, select_columns
-from obs_lint.checks.sql_text import SqlTextError, analyze, normalise_placeholders
 from obs_lint.facts.model import FileFacts
 from obs_lint.facts.python import extract as py_extract
 from obs_lint.facts.sql import extract as sql_extract
+from obs_lint.facts.sql_text import analyze
+from obs_lint.facts.sql_text_types import SqlTextError, normalise_placeholders
 from obs_lint.types import FileKind, Severity, Status
 from checkkit import evaluate_kind, kind_params, pack_error
 

@@ -1,9 +1,12 @@
 """Tables and columns a SQL text (a query string in Python code) uses, read with pglast.
 
 ``db-contract`` checks query strings passed to ``execute`` / ``fetch`` ... against the DDL. This
-module is the SQL half: it parses the text with libpg_query (PostgreSQL's own grammar) and lists,
-per statement, the relations it reads or writes and every column reference, resolved through
-the statement's own names:
+module is the parser of that text, in the facts layer: check kinds never import it (contract
+``checks-read-facts``); they call ``RuleContext.sql_uses``, which the evaluate stage wires to
+``facts/sql_text_reader.py`` (on demand, memoised), and read the values of
+``facts/sql_text_types.py``. It parses the text with libpg_query (PostgreSQL's own grammar) and
+lists, per statement, the relations it reads or writes and every column reference, resolved
+through the statement's own names:
 
 * **FROM items** (also in ``JOIN``, ``UPDATE ... FROM``, ``DELETE ... USING``): a table (with its
   alias), or a *derived* source whose columns this module does not compute (a ``WITH`` query, a
@@ -26,9 +29,8 @@ was SQL at all).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 try:
     from pglast import ast as pg_ast
@@ -38,87 +40,7 @@ try:
 except Exception:  # pragma: no cover - pglast is a hard dependency
     pg_ast = None  # type: ignore[assignment]
 
-LOOKS_LIKE_DML = re.compile(r"^\s*(?:\(\s*)*(select|insert|update|delete|with)\b", re.I)
-
-
-@dataclass(frozen=True, slots=True)
-class Source:
-    """A FROM item. ``kind`` "table" (``schema``/``name`` as written) or "derived"."""
-
-    kind: str
-    name: str
-    schema: str = ""
-    alias: str = ""
-    detail: str = ""  # for a derived source: what it is ("the WITH query x", "a sub-select")
-
-    @property
-    def label(self) -> str:
-        return self.alias or self.name
-
-
-@dataclass(frozen=True, slots=True)
-class ColumnUse:
-    """One column reference. ``candidates``: the sources it may belong to (one when the
-    reference is qualified); ``value``: a string constant written to / compared with it."""
-
-    column: str
-    candidates: tuple[Source, ...]
-    role: str
-    qualifier: str = ""
-    value: str | None = None
-    location: int = -1  # offset in the (placeholder-normalised) text; -1 unknown
-
-
-@dataclass
-class SqlUses:
-    statements: int = 0  # DML statements read
-    tables: list[tuple[Source, str]] = field(default_factory=list)  # (table, role)
-    columns: list[ColumnUse] = field(default_factory=list)
-    unknown: list[str] = field(default_factory=list)
-
-
-class SqlTextError(Exception):
-    """The text does not parse as SQL."""
-
-
-# ---------------------------------------------------------------------------------------------
-# Placeholders
-# ---------------------------------------------------------------------------------------------
-
-_PLACEHOLDER = re.compile(r"%\([A-Za-z_]\w*\)s|%s|(?<![:\w]):[A-Za-z_]\w*")
-
-
-def normalise_placeholders(text: str) -> str:
-    """``%s``, ``%(x)s`` and ``:x`` outside quotes -> ``$1`` (``::type`` casts are kept)."""
-    out: list[str] = []
-    i, n = 0, len(text)
-    start = 0
-    while i < n:
-        ch = text[i]
-        if ch in "'\"":
-            out.append(_PLACEHOLDER.sub("$1", text[start:i]))
-            j = i + 1
-            while j < n:
-                if text[j] == ch:
-                    if j + 1 < n and text[j + 1] == ch:
-                        j += 2
-                        continue
-                    break
-                j += 1
-            out.append(text[i:j + 1])
-            i = start = j + 1
-            continue
-        if ch == "-" and text.startswith("--", i):
-            j = text.find("\n", i)
-            j = n if j < 0 else j
-            out.append(_PLACEHOLDER.sub("$1", text[start:i]))
-            out.append(text[i:j])
-            i = start = j
-            continue
-        i += 1
-    out.append(_PLACEHOLDER.sub("$1", text[start:]))
-    return "".join(out)
-
+from .sql_text_types import ColumnUse, Source, SqlTextError, SqlUses, normalise_placeholders
 
 # ---------------------------------------------------------------------------------------------
 # The walk
@@ -141,19 +63,25 @@ def analyze(text: str) -> SqlUses:
         raise SqlTextError(str(exc).splitlines()[0] if str(exc) else "syntax error") from None
     except Exception as exc:  # noqa: BLE001 - a parser corner: report, never crash
         raise SqlTextError(f"{type(exc).__name__}: {exc}") from None
-    out = SqlUses()
+    walker = _Walker()
+    statements = 0
     for raw in stmts:
         st = raw.stmt
         if isinstance(st, (pg_ast.SelectStmt, pg_ast.InsertStmt, pg_ast.UpdateStmt,
                            pg_ast.DeleteStmt)):
-            out.statements += 1
-            _Walker(out).statement(st, [], frozenset())
-    return out
+            statements += 1
+            walker.statement(st, [], frozenset())
+    return SqlUses(statements, tuple(walker.tables), tuple(walker.columns),
+                   tuple(walker.unknown))
 
 
 class _Walker:
-    def __init__(self, out: SqlUses) -> None:
-        self.out = out
+    """One SQL text's statements, walked: the uses found, in the order met."""
+
+    def __init__(self) -> None:
+        self.tables: list[tuple[Source, str]] = []
+        self.columns: list[ColumnUse] = []
+        self.unknown: list[str] = []
 
     # -- statements -------------------------------------------------------------------------
     def statement(self, st: Any, outer: list[_Scope], ctes: frozenset[str]) -> None:
@@ -223,10 +151,10 @@ class _Walker:
             vals = [row[i] for row in values if i < len(row) and row[i] is not None]
             if vals:
                 for v in vals:
-                    self.out.columns.append(ColumnUse(c, (target,), "insert", value=v,
+                    self.columns.append(ColumnUse(c, (target,), "insert", value=v,
                                                       location=loc))
             else:
-                self.out.columns.append(ColumnUse(c, (target,), "insert", location=loc))
+                self.columns.append(ColumnUse(c, (target,), "insert", location=loc))
         scope = _Scope([target])
         occ = st.onConflictClause
         if occ is not None:
@@ -237,12 +165,12 @@ class _Walker:
             if infer is not None:
                 for el in infer.indexElems or ():
                     if isinstance(el, pg_ast.IndexElem) and el.name:
-                        self.out.columns.append(ColumnUse(el.name, (target,), "on_conflict",
+                        self.columns.append(ColumnUse(el.name, (target,), "on_conflict",
                                                           location=_loc(infer)))
                 self.expr(infer.whereClause, [oscope, *outer], "where")
             for t in occ.targetList or ():
                 if isinstance(t, pg_ast.ResTarget) and t.name:
-                    self.out.columns.append(ColumnUse(t.name, (target,), "update",
+                    self.columns.append(ColumnUse(t.name, (target,), "update",
                                                       value=_const_str(t.val),
                                                       location=_loc(t)))
                     self.expr(t.val, [oscope, *outer], "update")
@@ -257,7 +185,7 @@ class _Walker:
         scopes = [scope, *outer]
         for t in st.targetList or ():
             if isinstance(t, pg_ast.ResTarget) and t.name:
-                self.out.columns.append(ColumnUse(t.name, (target,), "update",
+                self.columns.append(ColumnUse(t.name, (target,), "update",
                                                   value=_const_str(t.val), location=_loc(t)))
                 self.expr(t.val, scopes, "update")
         self.expr(st.whereClause, scopes, "where")
@@ -285,7 +213,7 @@ class _Walker:
         if not rv.schemaname and rv.relname in ctes:
             return Source("derived", rv.relname, "", alias, f"the WITH query `{rv.relname}`")
         src = Source("table", rv.relname, rv.schemaname or "", alias)
-        self.out.tables.append((src, role))
+        self.tables.append((src, role))
         return src
 
     def from_item(self, item: Any, scope: _Scope, outer: list[_Scope],
@@ -298,7 +226,7 @@ class _Walker:
             for name in item.usingClause or ():
                 col = getattr(name, "sval", None)
                 if col:
-                    self.out.columns.append(ColumnUse(col, tuple(scope.sources), "where",
+                    self.columns.append(ColumnUse(col, tuple(scope.sources), "where",
                                                       location=_loc(item)))
             self.expr(item.quals, [scope, *outer], "where")
         elif isinstance(item, pg_ast.RangeSubselect):
@@ -376,7 +304,7 @@ class _Walker:
             cands = tuple(s for sc in scopes for s in sc.sources)
             if not cands:
                 return  # no FROM: ``SELECT now()``, a VALUES row
-            self.out.columns.append(ColumnUse(col, cands, role, value=value,
+            self.columns.append(ColumnUse(col, cands, role, value=value,
                                               location=_loc(node)))
             return
         col = names[-1]
@@ -386,11 +314,11 @@ class _Walker:
             for s in sc.sources:
                 if (s.alias == qual if s.alias else s.name == qual) and (
                         not qschema or s.schema == qschema):
-                    self.out.columns.append(ColumnUse(col, (s,), role, qual, value,
+                    self.columns.append(ColumnUse(col, (s,), role, qual, value,
                                                       _loc(node)))
                     return
         # a composite-typed column (``(rec).field``) or a name we cannot place
-        self.out.unknown.append(f"`{'.'.join(names)}` does not name a FROM item")
+        self.unknown.append(f"`{'.'.join(names)}` does not name a FROM item")
 
 
 def _loc(node: Any) -> int:
@@ -404,16 +332,3 @@ def _const_str(node: Any) -> str | None:
         if isinstance(v, pg_ast.String):
             return v.sval
     return None
-
-
-def looks_like_dml(text: str) -> bool:
-    return LOOKS_LIKE_DML.match(text) is not None
-
-
-def tables_of(uses: SqlUses) -> Iterable[Source]:
-    seen = set()
-    for s, _ in uses.tables:
-        key = (s.schema, s.name)
-        if key not in seen:
-            seen.add(key)
-            yield s

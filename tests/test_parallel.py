@@ -278,7 +278,7 @@ def test_sigterm_and_sigint_stop_the_pool_with_one_line(blocked_run, sig, status
     proc, workers = blocked_run
     os.kill(proc.pid, sig)
     out, err = proc.communicate(timeout=300)
-    assert proc.returncode == status
+    assert proc.returncode == status, (err.decode()[-2000:], out[-300:])
     assert err.decode() == said and out == b""
     _poll(lambda: not any(_alive(w) for w in workers), f"workers {sorted(workers)} gone")
 

@@ -145,7 +145,10 @@ def test_chunks_cover_every_task_once_largest_first():
 # --------------------------------------------------------------------------------------------
 
 _BLOCKED_RUN = r"""
-import os, sys
+import os, signal, sys
+# Ctrl-C as a terminal delivers it: a shell starts background jobs with SIGINT ignored, and a
+# Python started so keeps it ignored (the run would never see the test's SIGINT)
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import obs_lint.facts as facts
 from obs_lint.cli import main
 from obs_lint.types import FileKind

@@ -29,7 +29,7 @@ from typing import Callable, Sequence
 from .cache.codec import CorruptEntry, decode, encode
 from .cache.keys import RunKey, entry_key
 from .cache.statindex import Seen, StatIndex
-from .cache.store import FactCache, cache_dir
+from .cache.store import FactCache, body_digest, cache_dir
 from .config import Config
 from .facts import (EXTRACTORS, FileFacts, Prepared, finish_file, prepare_file, preload,
                     read_bytes)
@@ -126,10 +126,11 @@ def _from_index(src: SourceFile, seen: Seen, run: RunKey, cache: FactCache, need
                          suppressions=seen.suppressions, problems=seen.problems,
                          skip_file=seen.skip_file, lines=seen.lines)
     key = _entry_key(run, src, needs, seen.digest)
-    body = cache.get(key)
-    if body is None:
+    got = cache.get_summed(key)
+    if got is None:
         missed.add(key)
         return None
+    body, facts_digest = got
     try:
         payload, problems = decode(body)
     except CorruptEntry:
@@ -140,23 +141,26 @@ def _from_index(src: SourceFile, seen: Seen, run: RunKey, cache: FactCache, need
         return None  # a broken file is read again: which rule texts it holds (FileFacts.hits)
     return FileFacts(path=src.path, kind=src.kind, digest=seen.digest, parsed=True,
                      problems=seen.problems + tuple(problems), suppressions=seen.suppressions,
-                     payload=payload, lines=seen.lines, marks=seen.marks)
+                     payload=payload, lines=seen.lines, marks=seen.marks,
+                     facts_digest=_facts_id(needs, facts_digest))
 
 
 def _through_cache(payload: object, problems: tuple[Problem, ...], cache: FactCache,
-                   key: str) -> tuple[object, tuple[Problem, ...]]:
+                   key: str) -> tuple[object, tuple[Problem, ...], str]:
     """Encode a fresh extraction result, store it, and return the lazily decoded form (the
     bytes are needed for the cache anyway, and ~1,000 files' fact objects would be ~200 MB).
     A result that does not survive the round trip (a value the codec's allow-list does not
-    know) is kept as it is and not stored: the cache costs speed, never a run."""
+    know) is kept as it is and not stored: the cache costs speed, never a run. The third item
+    is the encoding's digest (``FileFacts.facts_digest``; "" when it was not stored)."""
     body = encode(payload, problems)
     try:
         decoded = decode(body)
     except CorruptEntry:
         cache.write_errors += 1
-        return payload, problems
-    cache.put(key, body)
-    return decoded
+        return payload, problems, ""
+    digest = body_digest(body)
+    cache.put(key, body, digest)
+    return decoded[0], decoded[1], digest
 
 
 def _problem_result(prep: Prepared, result: JobResult, coverage: Coverage) -> FileFacts:
@@ -165,8 +169,24 @@ def _problem_result(prep: Prepared, result: JobResult, coverage: Coverage) -> Fi
 
 
 def _finish(prep: Prepared, payload: object, problems: tuple[Problem, ...],
-            coverage: Coverage) -> FileFacts:
-    return finish_file(prep, payload, problems, lambda: coverage.rule_patterns(prep.src))
+            coverage: Coverage, facts_digest: str = "", needs: str = "") -> FileFacts:
+    return finish_file(prep, payload, problems, lambda: coverage.rule_patterns(prep.src),
+                       _facts_id(needs, facts_digest))
+
+
+def _facts_id(needs: str, digest: str) -> str:
+    """``FileFacts.facts_digest``: the encoding's digest, prefixed with ``needs`` when only some
+    facts were extracted (equal imports-only facts say nothing about the calls)."""
+    return f"{needs}:{digest}" if needs and digest else digest
+
+
+def _stored(cache: FactCache, key: str, body: bytes) -> str:
+    """Store a worker's encoded result; its digest ("" without a cache: nothing keys on it)."""
+    if not cache.enabled:
+        return ""
+    digest = body_digest(body)
+    cache.put(key, body, digest)
+    return digest
 
 
 def extract_all(files: Sequence[SourceFile], plan: Plan, config: Config, *,
@@ -216,11 +236,11 @@ def extract_all(files: Sequence[SourceFile], plan: Plan, config: Config, *,
         report.parsed_paths.append(src.path)
         needs = coverage.needs_for(src, prep.marks)
         key = _entry_key(run, src, needs, prep.digest) if cache.enabled else ""
-        body = cache.get(key) if cache.enabled and key not in missed else None
-        if body is not None:
+        got = cache.get_summed(key) if cache.enabled and key not in missed else None
+        if got is not None:
             try:
-                payload, problems = decode(body)
-                out[i] = _finish(prep, payload, problems, coverage)
+                payload, problems = decode(got[0])
+                out[i] = _finish(prep, payload, problems, coverage, got[1], needs)
                 continue
             except CorruptEntry:
                 cache.rejected += 1  # a foreign or outdated entry: rebuilt below
@@ -272,8 +292,8 @@ def extract_all(files: Sequence[SourceFile], plan: Plan, config: Config, *,
                 cache.write_errors += 1
                 out[i] = _finish(prep, payload, problems, coverage)
                 continue
-            out[i] = _finish(prep, payload, problems, coverage)
-            cache.put(key, body)
+            out[i] = _finish(prep, payload, problems, coverage, _stored(cache, key, body),
+                             needs)
     if local:
         done_before += len(pooled)
         for n, (i, prep, key, needs) in enumerate(local):
@@ -285,10 +305,11 @@ def extract_all(files: Sequence[SourceFile], plan: Plan, config: Config, *,
                 out[i] = _problem_result(prep, result, coverage)
                 continue
             payload, problems = result.body  # type: ignore[misc]
+            digest = ""
             if cache.enabled:
                 # keep the encoded form (decoded lazily, as from a worker)
-                payload, problems = _through_cache(payload, problems, cache, key)
-            out[i] = _finish(prep, payload, problems, coverage)
+                payload, problems, digest = _through_cache(payload, problems, cache, key)
+            out[i] = _finish(prep, payload, problems, coverage, digest, needs)
     if progress is not None:
         progress(total, total)
     return [f for f in out if f is not None]
@@ -350,11 +371,11 @@ def extract_on_demand(files: Sequence[SourceFile], plan: Plan, config: Config, *
         if isinstance(prep, FileFacts):
             return prep, None, ""
         key = _entry_key(run, src, "", prep.digest) if cache.enabled else ""
-        body = cache.get(key) if cache.enabled else None
-        if body is not None:
+        got = cache.get_summed(key) if cache.enabled else None
+        if got is not None:
             try:
-                payload, problems = decode(body)
-                return _finish(prep, payload, problems, coverage), None, key
+                payload, problems = decode(got[0])
+                return _finish(prep, payload, problems, coverage, got[1]), None, key
             except CorruptEntry:
                 cache.rejected += 1
         return None, prep, key
@@ -366,9 +387,10 @@ def extract_on_demand(files: Sequence[SourceFile], plan: Plan, config: Config, *
         if result.status != OK:
             return _problem_result(prep, result, coverage)
         payload, problems = result.body  # type: ignore[misc]
+        digest = ""
         if cache.enabled:
-            payload, problems = _through_cache(payload, problems, cache, key)
-        return _finish(prep, payload, problems, coverage)
+            payload, problems, digest = _through_cache(payload, problems, cache, key)
+        return _finish(prep, payload, problems, coverage, digest)
 
     def extract_pooled(misses: "list[tuple[str, Prepared, str]]") -> None:
         tasks = [Task(i, prep.src.path, prep.src.kind.value, prep.text, "")
@@ -385,9 +407,8 @@ def extract_on_demand(files: Sequence[SourceFile], plan: Plan, config: Config, *
             except CorruptEntry:  # not decodable here: extract it again in this process
                 done[path] = extract_here(prep, key)
                 continue
-            if cache.enabled:
-                cache.put(key, result.body)
-            done[path] = _finish(prep, payload, problems, coverage)
+            done[path] = _finish(prep, payload, problems, coverage,
+                                 _stored(cache, key, result.body))
 
     def load(paths: Sequence[str]) -> list[FileFacts]:
         misses: list[tuple[str, Prepared, str]] = []

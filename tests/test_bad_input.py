@@ -133,3 +133,14 @@ def test_an_engine_bug_on_one_file_is_an_internal_error_finding_and_exit_2(cli, 
     assert code == 2
     assert err.count("\n") == 1 and err.startswith("obs-lint: error: tabs.py: ")
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("after", ["", "# a comment\n", "\n\n# two blank lines, a comment\n"],
+                         ids=["bare", "comment", "blank-lines"])
+def test_a_parse_error_stays_on_its_line_whatever_follows_it(after):
+    """libcst places its error where the next token's leading trivia begins, so comments and
+    blank lines after the mistake used to move the finding onto them (line 4, a comment, for a
+    mistake on line 2). The mistake's own line is reported, however the file goes on."""
+    text = "import requests\ndef broken(:\n    pass\n" + after
+    _payload, problems = facts.EXTRACTORS[FileKind.PYTHON]("src/bad.py", text)
+    assert [(p.rule, p.span.line) for p in problems] == [("parse-error", 2)]

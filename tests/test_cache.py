@@ -196,10 +196,39 @@ def test_an_edit_reevaluates_only_the_rules_covering_the_file(project, evaluated
     run_json(project)
     everything = set(evaluated[-1])
     target = project / ANALYZE
-    target.write_text(target.read_text() + "\n# a comment\n")
+    # a fact changes (a new call): the rules covering the file run again, no other
+    target.write_text(target.read_text() + "\n\ndef later():\n    return print('x')\n")
+    before = len(evaluated)
     assert run_json(project) == run_json(project, use_cache=False)
-    again = set(evaluated[-2])  # the cached run (the last one is the --no-cache run)
+    assert len(evaluated) == before + 2  # the cached run evaluated something, then --no-cache
+    again = set(evaluated[-2])
     assert again and again < everything
+
+
+@pytest.mark.parametrize("edit", [
+    "\n# a comment at the end\n",
+    "\n\n\n",
+    "  # a trailing comment on the last line",
+], ids=["comment-line", "blank-lines", "trailing-comment"])
+def test_an_edit_that_changes_no_fact_reevaluates_no_rule(project, evaluated, edit):
+    """Checks read facts, never text: an edit after the last statement that leaves every fact
+    as it was (positions included) reuses every rule's result (the benchmark's touched-file
+    run is such an edit). The report is still what a --no-cache run prints."""
+    expected = run_json(project)
+    target = project / ANALYZE
+    text = target.read_text()
+    target.write_text(text.rstrip("\n") + edit + ("\n" if not edit.endswith("\n") else ""))
+    before = len(evaluated)
+    got = run_json(project)
+    assert len(evaluated) == before, "no fact changed: no rule is evaluated again"
+    assert _findings(got) == _findings(run_json(project, use_cache=False)) == _findings(expected)
+
+
+def _findings(report: str) -> dict:
+    """A JSON report without its ``stats`` (the edit changed the line counts, nothing else)."""
+    doc = json.loads(report)
+    doc.pop("stats")
+    return doc
 
 
 def test_poisoned_rule_results_are_dropped_when_a_file_in_scope_changes(project):

@@ -57,7 +57,8 @@ def test_an_edit_imports_only_the_kinds_that_run_again(tmp_path):
     root = copy_project(SAMPLE, tmp_path / "p")
     _run(root)
     sql = sorted(root.rglob("*.sql"))[0]
-    sql.write_text(sql.read_text() + "\n-- edited\n")
+    # a fact changes (a comment alone would re-run no rule: rules key on facts, not text)
+    sql.write_text(sql.read_text() + "\nCREATE TABLE obs_lint_probe (id integer);\n")
     probe, _ = _run(root)
     # only SQL rules read SQL files: no Python parser, and the kinds of SQL-reading rules
     assert "libcst" not in probe["heavy"] and "pglast" in probe["heavy"]

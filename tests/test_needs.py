@@ -893,6 +893,36 @@ def test_extract_all_gives_each_file_what_its_rules_need(tmp_path, monkeypatch, 
         assert facts.aliases == off[path].aliases, path
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_files_facts_digest_says_when_only_its_imports_were_extracted(tmp_path, monkeypatch,
+                                                                        jobs):
+    """``FileFacts.facts_digest`` (what the result memo keys on) is the digest of the cached
+    encoding, prefixed ``imports:`` for imports-only facts (``memo._dependency_id`` never takes
+    those for a consulted file's full facts); the same on a cold and a warm extraction."""
+    root = make_project(tmp_path, mixed=True)
+    monkeypatch.setattr(extract_mod, "POOL_MIN_CHARS", 0)
+    config = resolve_config([str(root)]).with_overrides(jobs=jobs)
+    packs = load_packs(config)
+    files = discover(config.root, [config.root], config.exclude, config.respect_gitignore)
+    plan = build_plan(packs)
+    runs = [extract_all(files, plan, config, packs=packs) for _ in range(2)]  # cold, then warm
+    for cold, warm in zip(*runs):
+        assert cold.facts_digest == warm.facts_digest, cold.path
+        if cold.python is None:
+            continue
+        digest = cold.facts_digest
+        assert re.fullmatch(r"(imports:)?[0-9a-f]{32}", digest), (cold.path, digest)
+        # the prefix is what was asked for: a dynamic-import file asked for imports gets every
+        # fact but keeps the prefix (it only costs a re-run); the converse must never happen
+        if cold.python.extracted == IMPORTS_ONLY:
+            assert digest.startswith("imports:"), cold.path
+        src = next(s for s in files if s.path == cold.path)
+        assert digest.startswith("imports:") == (plan.coverage(files).needs_for(
+            src, cold.marks) == IMPORTS_ONLY), cold.path
+    assert any(f.facts_digest.startswith("imports:") for f in runs[0])
+    assert any(f.python is not None and ":" not in f.facts_digest for f in runs[0])
+
+
 def test_the_project_holds_what_the_end_to_end_tests_need(tmp_path):
     root = make_project(tmp_path)
     texts = {p.relative_to(root).as_posix(): p.read_text(encoding="utf-8")

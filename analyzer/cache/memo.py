@@ -9,8 +9,9 @@ kinds never read files), so its ``CheckResult`` can be keyed by exactly that:
                   source of the check kinds and of evaluation, the project root,
                   the set of all discovered paths (``RuleContext.all_paths``),
                   the rule's pack and code, its scope hint,
-                  for each file in its scope: path, content digest, parsed?, skip-file?, problems,
-                  and for a rule with reach (``CheckKind.reach``) the same of every parsed file
+                  for each file in its scope: path, facts digest (a file not parsed: content
+                  digest), parsed?, skip-file?, problems, pattern hits, reach marks
+                  (``_file_part``), and for a rule with reach (``CheckKind.reach``) the same of every parsed file
                   marked with one of its reach patterns: what it may consult beyond its scope)
 
 A rule that resolved names also depends on the files it consulted beyond its scope (recorded
@@ -58,9 +59,7 @@ def rule_keys(plan: Plan, files: Sequence[SourceFile], facts: Sequence[FileFacts
         base.update(path.encode("utf-8", "surrogateescape") + b"\x00")
     per_file: dict[str, bytes] = {}
     for f in facts:
-        per_file[f.path] = "\x00".join(
-            (f.path, f.digest, "p" if f.parsed else "-", "s" if f.skip_file else "-",
-             repr(f.problems))).encode("utf-8", "surrogateescape") + b"\x01"
+        per_file[f.path] = _file_part(f)
     coverage = coverage if coverage is not None else plan.coverage(files)
     marked = [f for f in facts if f.marks and f.parsed]
     keys = {}
@@ -83,6 +82,37 @@ def rule_keys(plan: Plan, files: Sequence[SourceFile], facts: Sequence[FileFacts
     return keys
 
 
+def _file_part(f: FileFacts) -> bytes:
+    """One file's share of a rule's key: what a check can see of it.
+
+    Checks read facts, never text (``checks/base.py``), so a parsed file whose facts went
+    through the cache counts by the digest of those facts (``FileFacts.facts_digest``), not of
+    its text: after an edit that changes no fact (a comment, trailing blank lines) every rule's
+    result is reused. What else a check sees of the file is part of it too: parsed or not,
+    skipped, its problems, which rule patterns a broken file holds (``hits``,
+    ``RuleContext.undecidable``) and its reach marks. A file without a facts digest (not parsed:
+    its text decided that no rule reacts to it) counts by its content digest."""
+    if f.parsed and f.facts_digest:
+        ident = "F" + f.facts_digest
+    else:
+        ident = f.digest
+    hits = "" if f.hits is None else "\x02".join(sorted(f.hits))
+    return "\x00".join(
+        (f.path, ident, "p" if f.parsed else "-", "s" if f.skip_file else "-",
+         repr(f.problems), "-" if f.hits is None else "h" + hits,
+         "\x02".join(sorted(f.marks)))).encode("utf-8", "surrogateescape") + b"\x01"
+
+
+def _dependency_id(f: FileFacts) -> str:
+    """What a file a rule *consulted* (loaded on demand, with every fact) is recorded as: the
+    digest of its full facts when this run has them (it was parsed with every fact), so an edit
+    that changes no fact keeps the rule's result; else its content digest. Never the digest of
+    partial facts (``imports:...``): equal imports say nothing about the calls it consulted."""
+    if f.parsed and f.facts_digest and ":" not in f.facts_digest:
+        return "F" + f.facts_digest
+    return f.digest
+
+
 class ResultMemo:
     """The stored results of one run's rules: which are still valid, and storing fresh ones.
 
@@ -100,7 +130,7 @@ class ResultMemo:
         self.plan = plan
         coverage = coverage if coverage is not None else plan.coverage(files)
         self.keys = rule_keys(plan, files, facts, root, run, coverage)
-        self.digests = {f.path: f.digest for f in facts}
+        self.digests = {f.path: _dependency_id(f) for f in facts}
         everything = hashlib.blake2b(digest_size=16)
         for f in facts:
             if f.kind.value == "python":
@@ -110,7 +140,7 @@ class ResultMemo:
         self.search = search
 
     def digest_of(self, path: str) -> str | None:
-        """A dependency's digest now: a file's content digest, or for ``SEARCH + word`` the
+        """A dependency's digest now: a file's ``_dependency_id``, or for ``SEARCH + word`` the
         digest of the files (in order) whose text holds the word."""
         digests = self.digests
         if path.startswith(SEARCH):

@@ -71,6 +71,13 @@ def _checksum(body: bytes) -> bytes:
     return hashlib.blake2b(body, digest_size=_SUM_LEN).digest()
 
 
+def body_digest(body: bytes) -> str:
+    """The digest of an entry body, as ``FactCache.get_summed`` reports it: for a facts entry,
+    the digest of a file's *facts* (``FileFacts.facts_digest``; the rule memo keys on it, so an
+    edit that leaves the facts as they were, such as a comment, re-runs no rule)."""
+    return _checksum(body).hex()
+
+
 class FactCache:
     """Get/put raw entry bodies (bytes) by key. ``FactCache(None)`` is a disabled cache.
 
@@ -97,6 +104,12 @@ class FactCache:
 
     def get(self, key: str) -> bytes | None:
         """The entry body stored under ``key``, or None if absent, corrupt or foreign."""
+        got = self.get_summed(key)
+        return None if got is None else got[0]
+
+    def get_summed(self, key: str) -> tuple[bytes, str] | None:
+        """``(body, body_digest(body))`` for the entry under ``key`` (the digest is the integrity
+        checksum just verified: no second hash of the body), or None as for ``get``."""
         if self.directory is None:
             return None
         try:
@@ -113,10 +126,11 @@ class FactCache:
             self.misses += 1
             return None
         self.hits += 1
-        return data[head:]
+        return data[head:], data[len(MAGIC) + _KEY_LEN:head].hex()
 
-    def put(self, key: str, body: bytes) -> None:
+    def put(self, key: str, body: bytes, digest: str | None = None) -> None:
         """Store ``body`` under ``key`` atomically; a failure to write is not an error.
+        (``digest``: ``body_digest(body)`` if the caller has it, so it is not computed twice.)
 
         The namespace and prefix folders are opened without following links and the entry is
         written relative to them (``fileio.write_in_dir``): a symbolic link planted anywhere in
@@ -131,7 +145,8 @@ class FactCache:
             fds.append(open_dir(self.directory))
             fds.append(open_dir(self.namespace, fds[-1], create=True))
             fds.append(open_dir(key[:2], fds[-1], create=True))
-            write_in_dir(fds[-1], key, MAGIC + key.encode("ascii") + _checksum(body) + body)
+            checksum = bytes.fromhex(digest) if digest is not None else _checksum(body)
+            write_in_dir(fds[-1], key, MAGIC + key.encode("ascii") + checksum + body)
         except OSError:
             self.write_errors += 1
         finally:

@@ -182,11 +182,13 @@ def prepare_file(src: SourceFile, patterns: tuple[str, ...] | None, data: bytes 
 
 
 def finish_file(prep: Prepared, payload: object, problems: tuple[Problem, ...],
-                patterns: "Callable[[], Iterable[str]] | None" = None) -> FileFacts:
+                patterns: "Callable[[], Iterable[str]] | None" = None,
+                facts_digest: str = "") -> FileFacts:
     """The FileFacts of a prepared file, given its extractor's result.
 
     ``patterns``: the text patterns of the rules covering the file, asked for only when the file
-    has problems, to record which of them its text holds (``FileFacts.hits``)."""
+    has problems, to record which of them its text holds (``FileFacts.hits``).
+    ``facts_digest``: the digest of the result's encoding, when it was encoded (the cache)."""
     src = prep.src
     every = prep.problems + tuple(problems)
     hits = None
@@ -194,7 +196,7 @@ def finish_file(prep: Prepared, payload: object, problems: tuple[Problem, ...],
         hits = frozenset(p for p in patterns() if p in prep.text)
     return FileFacts(path=src.path, kind=src.kind, digest=prep.digest, parsed=True,
                      problems=every, suppressions=prep.suppressions, payload=payload,
-                     lines=prep.lines, hits=hits, marks=prep.marks)
+                     lines=prep.lines, hits=hits, marks=prep.marks, facts_digest=facts_digest)
 
 
 def extract_file(src: SourceFile, patterns: tuple[str, ...] | None,

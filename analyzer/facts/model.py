@@ -468,6 +468,12 @@ class FileFacts:
     # rules resolve across the project) its text holds; a rule consults, beyond its own scope,
     # exactly the parsed files marked with one of its reach patterns
     marks: frozenset[str] = frozenset()
+    # for a parsed file whose facts went through the cache's encoding: the digest of those
+    # bytes (``cache.store.body_digest``; prefixed ``needs:`` when only some facts were
+    # extracted, e.g. ``imports:``), "" otherwise. Checks read facts, never text, so a
+    # rule's result depends on this rather than on ``digest``: the result memo keys on it, and
+    # an edit that changes no fact (a comment, a blank line at the end) re-runs no rule
+    facts_digest: str = ""
 
     @property
     def python(self) -> PythonFacts | None:

@@ -11,6 +11,7 @@ table maps node types straight to bound methods, so the split costs the hot loop
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from typing import Any, Callable
 
@@ -120,6 +121,24 @@ def imports_only(needs: str, text: str) -> bool:
     return needs == IMPORTS_ONLY and not any(w in text for w in _DYNAMIC_IMPORT_WORDS)
 
 
+_ERROR_AT = re.compile(r"error at (\d+):(\d+)")
+
+
+def _error_position(exc: "cst.ParserSyntaxError") -> tuple[int, int]:
+    """Where libcst's parse failed (1-based line and column). Its ``raw_line`` is where the
+    token it could not take *begins with its leading trivia*: comments and blank lines after
+    the mistake push it down (``def f(:`` then ``pass`` was reported on line 3, or on line 4
+    once a comment followed). The token's own position, in the message's "error at L:C"
+    (column 0-based), does not move with them: the earlier of the two is used."""
+    line, column = max(1, exc.raw_line), exc.raw_column + 1
+    found = _ERROR_AT.search(exc.message or "")
+    if found:
+        at_line, at_column = int(found.group(1)), int(found.group(2)) + 1
+        if 1 <= at_line < line:
+            return at_line, at_column
+    return line, column
+
+
 def extract(path: str, text: str, needs: str = "", tree: "ast.Module | None" = None
             ) -> tuple[PythonFacts | None, tuple[Problem, ...]]:
     """Parse ``text`` once and extract facts. Never raises for bad input: returns problems.
@@ -134,9 +153,9 @@ def extract(path: str, text: str, needs: str = "", tree: "ast.Module | None" = N
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
         msg = exc.message.splitlines()[0] if exc.message else "syntax error"
-        line = max(1, exc.raw_line)
+        line, column = _error_position(exc)
         return None, (Problem("parse-error", f"cannot parse: {msg}",
-                              Span(line, exc.raw_column + 1, line, exc.raw_column + 1)),)
+                              Span(line, column, line, column)),)
     except RecursionError:
         return None, (Problem("skipped", "nesting too deep to parse (over the parser's "
                                          "recursion limit); file not analysed"),)

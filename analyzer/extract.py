@@ -34,6 +34,7 @@ from .config import Config
 from .facts import (EXTRACTORS, FileFacts, Prepared, finish_file, prepare_file, preload,
                     read_bytes)
 from .facts.model import Problem
+from .facts.text_search import matches as text_matches
 from .plan import Coverage, Plan
 from .pool import OK, JobResult, Task, default_jobs, run_pool, run_with_budget
 from .types import FileKind, Pack, SourceFile
@@ -437,7 +438,8 @@ def extract_on_demand(files: Sequence[SourceFile], plan: Plan, config: Config, *
     texts: dict[str, str] = {}
 
     def search(word: str) -> list[str]:
-        """Python files (in discovery order) whose text holds ``word``; read once a run."""
+        """Python files (in discovery order) whose text holds ``word``, or that may hold what
+        a query asks for (``facts.text_search``); each text is read once a run."""
         hits = []
         for src in files:
             if src.kind is not FileKind.PYTHON:
@@ -446,7 +448,7 @@ def extract_on_demand(files: Sequence[SourceFile], plan: Plan, config: Config, *
             if text is None:
                 data, _problem = read_bytes(src, config.byte_budget(src.kind))
                 text = texts[src.path] = data.decode("utf-8", "replace") if data else ""
-            if word in text:
+            if text_matches(word, text):
                 hits.append(src.path)
         return hits
 

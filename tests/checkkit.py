@@ -17,6 +17,7 @@ from obs_lint.errors import PackError
 from obs_lint.facts.model import FileFacts
 from obs_lint.facts.python import extract
 from obs_lint.facts.sql_text_reader import SqlTextReader
+from obs_lint.facts.text_search import matches as text_matches
 from obs_lint.packs import parse_pack
 from obs_lint.types import CheckResult, FileKind, Rule, Severity, Status
 
@@ -131,7 +132,7 @@ def run_project(kind: str, params: Mapping[str, Any], files: Mapping[str, str],
     scoped = [f for f in facts if any(fnmatch.fnmatchcase(f.path, g) for g in globs)]
     paths = frozenset(f.path for f in facts)
     index = ProjectIndex(facts, paths)
-    index.searcher = lambda word: sorted(p for p, t in texts.items() if word in t)
+    index.searcher = lambda word: sorted(p for p, t in texts.items() if text_matches(word, t))
     view = ProjectView(index, paths)
     ctx = RuleContext(rule=rule, files=scoped, root=".", scope_hint=hint, all_paths=paths,
                       project=view)

@@ -18,6 +18,7 @@ from obs_lint.checks import REGISTRY
 from obs_lint.checks.base import RuleContext
 from obs_lint.checks.resolve import ProjectIndex, ProjectView
 from obs_lint.evaluate import MAX_ROUNDS
+from obs_lint.facts.text_search import matches as text_matches
 from obs_lint.types import CheckResult
 
 
@@ -28,7 +29,7 @@ def view_of(files: Mapping[str, str], allowed: Iterable[str] | None = None,
     paths = frozenset(f.path for f in facts) | frozenset(extra_paths)
     index = ProjectIndex(facts, paths)
     texts = {p: textwrap.dedent(t) for p, t in files.items()}
-    index.searcher = lambda word: sorted(p for p, t in texts.items() if word in t)
+    index.searcher = lambda word: sorted(p for p, t in texts.items() if text_matches(word, t))
     return ProjectView(index, frozenset(paths if allowed is None else allowed))
 
 
@@ -54,7 +55,7 @@ def run_in_project(kind: str, params: Mapping[str, Any], files: Mapping[str, str
     scoped = [f for f in facts if in_globs(f.path, globs)]
     paths = frozenset(f.path for f in facts)
     index = ProjectIndex(facts, paths)
-    index.searcher = lambda word: sorted(p for p, t in texts.items() if word in t)
+    index.searcher = lambda word: sorted(p for p, t in texts.items() if text_matches(word, t))
     allowed = {f.path for f in scoped}
     if consult is None:
         reach = tuple(check.reach())

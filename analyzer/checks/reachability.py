@@ -38,6 +38,7 @@ import re
 from typing import Any, ClassVar, Literal, Mapping
 
 from ..facts.model import CallFact, CallValue, DictValue, FileFacts, Ref, Seq
+from ..facts.text_search import lookup_query
 from ..types import CheckResult, FileKind, Location, Severity
 from .params import opt, params
 from .base import CheckKind, Param, RuleContext, could_not_decide
@@ -306,7 +307,9 @@ check:
         ``getattr(obj, name)`` on an instance of the class of a method ``d``, in non-test code:
         the attribute looked up may be ``d`` (a computed name, or ``d``'s own name)."""
         name = label.rsplit(".", 1)[-1]
-        found = view.search("getattr")
+        # only files that may look up ``name`` (or a computed name) with getattr: a file whose
+        # every getattr names another attribute by a literal is not loaded (text_search)
+        found = view.search(lookup_query("getattr", name))
         out = []
         for other in (sorted(view.allowed) if found is None else found):
             if is_test(other) and not self.p.get("include_tests"):
